@@ -1,0 +1,38 @@
+# Entry points for a fresh machine:
+#   make bench   install deps, Release build, print the benchmark table
+#   make test    install deps, build and run every test, then again under
+#                ASan+UBSan
+JOBS ?= $(shell nproc)
+BUILD ?= build
+
+.PHONY: all deps bench test test-plain test-asan clean
+
+all: deps
+	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD)/debug -j $(JOBS)
+
+deps:
+	@sh scripts/deps.sh
+
+bench: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release -DCORPC_TESTS=OFF
+	cmake --build $(BUILD)/release -j $(JOBS) --target corpc_bench
+	$(BUILD)/release/bench/corpc_bench $(BENCH_ARGS)
+
+test: deps test-plain test-asan
+
+test-plain:
+	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD)/debug -j $(JOBS)
+	cd $(BUILD)/debug && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	cmake -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug \
+		-DCORPC_SANITIZER=address,undefined -DCORPC_BENCH=OFF
+	cmake --build $(BUILD)/asan -j $(JOBS)
+	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD)

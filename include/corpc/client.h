@@ -1,0 +1,151 @@
+// corpc: the client side. A channel is opened from an address; each call is
+// a stream. The address alone chooses the transport:
+//   inproc://NAME               a server in this process (coroutine handoff)
+//   tcp://HOST:PORT             gRPC over HTTP/2
+//   unix:///abs/path, unix:rel  gRPC over a Unix socket
+//
+// Message contract, the same on every transport:
+// - a message returned by recv is borrowed: valid until the next recv,
+//   finish or destroy on that stream. Do not modify or free it.
+// - a message passed to send (or to corpc_stream_open) is not retained after
+//   the call returns: the caller may reuse or free it at once.
+#ifndef CORPC_CLIENT_H
+#define CORPC_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "corpc/decl.h"
+#include "corpc/metadata.h"
+#include "corpc/method.h"
+#include "corpc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// No deadline.
+#define CORPC_DEADLINE_NONE INT64_MAX
+
+// Returns the current CLOCK_MONOTONIC time in nanoseconds, the clock of
+// every corpc deadline. Any thread.
+CORPC_DECL int64_t corpc_now(void);
+
+// Per-call options. Zero-initialise, then set what you need; NULL means
+// all defaults.
+typedef struct corpc_call_opts {
+	// Relative timeout in milliseconds; 0 means none.
+	int64_t timeout_ms;
+	// Absolute deadline on corpc_now()'s clock; 0 means none. With both
+	// set, the earlier one wins.
+	int64_t deadline;
+	// Request metadata, copied when the call opens; not retained.
+	const corpc_metadata *metadata;
+} corpc_call_opts;
+
+// Channel options. Zero-initialise; NULL means all defaults.
+typedef struct corpc_channel_opts {
+	// Largest message this client sends or accepts, in bytes; 0 means
+	// 4 MiB. Over it: RESOURCE_EXHAUSTED. (Network transports.)
+	size_t max_message_size;
+} corpc_channel_opts;
+
+typedef struct corpc_channel corpc_channel;
+typedef struct corpc_stream  corpc_stream;
+
+// Opens a channel to `address` in *out. Connecting is lazy: a server that is
+// not there yet is an UNAVAILABLE status on the call, not an error here.
+// Thread-safe: one channel serves calls from many threads. Caller owns the
+// channel and frees it with corpc_channel_close.
+// Errors: CORPC_EADDRINVAL (malformed address), CORPC_ENOTSUP (transport not
+// built), CORPC_EINVAL (NULL argument), CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_channel_open(const char *address,
+    const corpc_channel_opts *opts, corpc_channel **out);
+
+// Closes the channel. Every stream opened on it must be destroyed first.
+// NULL is allowed.
+CORPC_DECL void corpc_channel_close(corpc_channel *ch);
+
+// Returns the address the channel was opened with. Borrowed from `ch`.
+CORPC_DECL const char *corpc_channel_address(const corpc_channel *ch);
+
+// Starts a call of `method` on `ch` and returns its stream in *out.
+// For unary and server-streaming methods, `request` is the one request
+// (required; sent and half-closed here; not retained after return). For
+// client-streaming and bidi methods, `request` must be NULL: send messages
+// with corpc_stream_send. A call that fails (no server, unknown method,
+// deadline) still opens: its status comes from recv and finish.
+// The caller owns the stream and must corpc_stream_destroy it. A stream is
+// driven by one thread at a time; only corpc_stream_cancel may race.
+// Errors: CORPC_EINVAL (NULL channel or method, request given or missing
+// against the method's kind, metadata invalid), CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_stream_open(corpc_channel *ch,
+    const corpc_method *method, const corpc_call_opts *opts,
+    const ProtobufCMessage *request, corpc_stream **out);
+
+// Sends one message (client and bidi streaming). `msg` must be of the
+// method's request type; not retained after return. `flags` is 0 or
+// CORPC_WRITE_MORE. Returns CORPC_STATUS_OK, or the call's final code once
+// it has ended (then finish gives the message) — never OK for a dead call.
+// FAILED_PRECONDITION if the method does not take a request stream or the
+// send side is closed.
+#define CORPC_WRITE_MORE 0x1u // more messages follow at once: may batch
+CORPC_DECL corpc_status_code corpc_stream_send(
+    corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);
+
+// Half-closes: no more messages from the client. Idempotent. Returns OK or
+// the call's final code if it has already ended.
+CORPC_DECL corpc_status_code corpc_stream_close_send(corpc_stream *st);
+
+// Receives the next message into *msg (borrowed, see the message contract).
+// Returns CORPC_STATUS_OK with *msg set to a message; at the end of the
+// stream *msg is NULL and the return value is the call's final code:
+// CORPC_STATUS_OK only for a clean end, never for a cancelled, expired or
+// failed call. Blocks until a message or the end arrives.
+CORPC_DECL corpc_status_code corpc_stream_recv(
+    corpc_stream *st, const ProtobufCMessage **msg);
+
+// Waits for the server's response headers and returns them in *md
+// (borrowed until destroy; empty when the call failed before any). Returns
+// OK, or the call's final code when it ended without headers.
+CORPC_DECL corpc_status_code corpc_stream_headers(
+    corpc_stream *st, const corpc_metadata **md);
+
+// Ends the call and returns its final code; fills *status if not NULL
+// (message borrowed until destroy). If the server has not finished, this is
+// an early stop: the call is cancelled, the server unwinds, and the code is
+// CANCELLED. Idempotent: later calls return the same status.
+CORPC_DECL corpc_status_code corpc_stream_finish(
+    corpc_stream *st, corpc_status *status);
+
+// Trailing metadata, valid after finish and until destroy; empty before.
+CORPC_DECL const corpc_metadata *corpc_stream_trailers(const corpc_stream *st);
+
+// Cancels the call: pending and later operations return CANCELLED and the
+// server sees CANCELLED. Safe from any thread, also while another thread
+// drives the stream; idempotent; no effect on a finished call.
+CORPC_DECL void corpc_stream_cancel(corpc_stream *st);
+
+// Finishes the call if needed (see finish) and frees the stream and every
+// message and status borrowed from it. NULL is allowed.
+CORPC_DECL void corpc_stream_destroy(corpc_stream *st);
+
+// One unary call: opens, waits for the reply, finishes. On return *st holds
+// the finished stream (status, headers, trailers) and *response the reply,
+// borrowed until corpc_stream_destroy(*st); *response is NULL when the code
+// is not OK. Returns the final code; a library error at open (see
+// corpc_stream_open) becomes INVALID_ARGUMENT or RESOURCE_EXHAUSTED with
+// *st NULL.
+CORPC_DECL corpc_status_code corpc_unary_call(corpc_channel *ch,
+    const corpc_method *method, const corpc_call_opts *opts,
+    const ProtobufCMessage *request, const ProtobufCMessage **response,
+    corpc_stream **st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // CORPC_CLIENT_H

@@ -1,0 +1,12 @@
+// corpc: gRPC for C, with the same API in-process and over the network.
+// This umbrella header includes the whole public API.
+#ifndef CORPC_CORPC_H
+#define CORPC_CORPC_H
+
+#include "corpc/client.h"
+#include "corpc/metadata.h"
+#include "corpc/method.h"
+#include "corpc/server.h"
+#include "corpc/status.h"
+
+#endif // CORPC_CORPC_H

@@ -1,0 +1,141 @@
+// corpc: the server side. One server holds service implementations and
+// listens on one or more addresses (inproc://, tcp://, unix://); the same
+// handler serves every one of them.
+//
+// Where handlers run: on inproc:// (coroutine handoff) a unary handler runs
+// directly on the calling thread, a streaming handler on a coroutine driven
+// by the client's thread; on network transports, on a server worker thread.
+// A handler must not block forever on something only its own client can
+// release (see README, "In-process rules").
+#ifndef CORPC_SERVER_H
+#define CORPC_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "corpc/decl.h"
+#include "corpc/metadata.h"
+#include "corpc/method.h"
+#include "corpc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct corpc_server corpc_server;
+
+// Server options. Zero-initialise; NULL means all defaults.
+typedef struct corpc_server_opts {
+	// Coroutine stack size in bytes for in-process streaming handlers;
+	// 0 means 256 KiB. Rounded up to whole pages; a guard page is added.
+	size_t stack_size;
+	// Largest message accepted or sent, in bytes; 0 means 4 MiB. (Network.)
+	size_t max_message_size;
+	// Worker threads for network calls; 0 means 4.
+	unsigned worker_threads;
+} corpc_server_opts;
+
+// Creates a server in *out. The caller owns it (corpc_server_destroy).
+// Errors: CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_server_create(
+    const corpc_server_opts *opts, corpc_server **out);
+
+// Registers a service. `desc` (generated) must outlive the server; `impl`
+// (the generated typed vtable) and `self` (passed back to every handler) are
+// borrowed until the server is destroyed. Before corpc_server_start only.
+// Errors: CORPC_EINVAL (NULL desc), CORPC_EEXIST (a service of that name is
+// registered), CORPC_ESTATE (already started), CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_server_register(corpc_server *srv,
+    const corpc_service_desc *desc, const void *impl, void *self);
+
+// Adds a listening address; the bind happens here, so errors show at once.
+// Before corpc_server_start only. The bound address (port 0 resolved) is
+// read back with corpc_server_address.
+// Errors: CORPC_EADDRINVAL, CORPC_ENOTSUP (transport not built),
+// CORPC_EADDRINUSE (inproc name or port taken), CORPC_ESTATE, CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_server_listen(corpc_server *srv, const char *address);
+
+// Returns the bound address of the i-th listen call (in call order), or
+// NULL. Borrowed from the server.
+CORPC_DECL const char *corpc_server_address(const corpc_server *srv, size_t i);
+
+// Starts serving on every listening address.
+// Errors: CORPC_ESTATE (started twice or shut down), CORPC_ESYS.
+CORPC_DECL corpc_err corpc_server_start(corpc_server *srv);
+
+// Stops accepting calls (new calls see UNAVAILABLE), lets calls in flight
+// run for up to `grace_ms`, then cancels the rest and waits until every
+// handler has returned. An in-process stream still held by a client keeps
+// its slot until that client destroys it. Idempotent; any thread but a
+// handler's.
+CORPC_DECL void corpc_server_shutdown(corpc_server *srv, int64_t grace_ms);
+
+// Shuts down with no grace (if not done), waits until every in-process
+// client stream on this server is destroyed, and frees the server. NULL is
+// allowed.
+CORPC_DECL void corpc_server_destroy(corpc_server *srv);
+
+// ---- Inside a handler: the call context -------------------------------
+// A ctx is valid only during its handler and only on the handler's own
+// thread or coroutine.
+
+// Returns the method being called.
+CORPC_DECL const corpc_method *corpc_ctx_method(const corpc_ctx *ctx);
+
+// Returns the client's request metadata (borrowed for the call).
+CORPC_DECL const corpc_metadata *corpc_ctx_metadata(const corpc_ctx *ctx);
+
+// Returns the call's deadline on corpc_now()'s clock, or
+// CORPC_DEADLINE_NONE.
+CORPC_DECL int64_t corpc_ctx_deadline(const corpc_ctx *ctx);
+
+// True once the client cancelled, went away, or the deadline passed.
+CORPC_DECL bool corpc_ctx_is_cancelled(corpc_ctx *ctx);
+
+// Adds a response header (copied; validated like corpc_metadata_add).
+// Headers go out with the first message, corpc_ctx_send_headers, or the
+// status, whichever comes first. Errors: CORPC_EBADKEY, CORPC_EBADVALUE,
+// CORPC_ESTATE (headers already sent), CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_ctx_set_header(
+    corpc_ctx *ctx, const char *key, const void *value, size_t value_len);
+
+// Adds a trailer (copied; validated), sent with the status. Errors as
+// corpc_ctx_set_header (ESTATE: the handler already returned).
+CORPC_DECL corpc_err corpc_ctx_set_trailer(
+    corpc_ctx *ctx, const char *key, const void *value, size_t value_len);
+
+// Sends the response headers now. Returns OK, or CANCELLED /
+// DEADLINE_EXCEEDED when the call is gone.
+CORPC_DECL corpc_status_code corpc_ctx_send_headers(corpc_ctx *ctx);
+
+// Sends one response message of the method's response type. `msg` is not
+// retained after return (see the message contract). `flags` is 0 or
+// CORPC_WRITE_MORE. Returns OK; CANCELLED when the client cancelled, stopped
+// early or went away; DEADLINE_EXCEEDED after the deadline; INTERNAL when a
+// unary or client-streaming method sends a second response. After a non-OK
+// return the handler should return promptly.
+CORPC_DECL corpc_status_code corpc_ctx_send(
+    corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags);
+
+// Receives the next request message into *msg (borrowed until the next
+// recv or the handler's return). Returns OK with *msg set; OK with *msg
+// NULL when the client half-closed; CANCELLED / DEADLINE_EXCEEDED when the
+// call is gone.
+CORPC_DECL corpc_status_code corpc_ctx_recv(
+    corpc_ctx *ctx, const ProtobufCMessage **msg);
+
+// Sets the status message (printf-style, copied) and returns `code`, so a
+// handler can `return corpc_ctx_error(ctx, CORPC_STATUS_NOT_FOUND, "no %s",
+// key);`. The message is ignored when the handler returns OK.
+CORPC_DECL corpc_status_code corpc_ctx_error(
+    corpc_ctx *ctx, corpc_status_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // CORPC_SERVER_H

@@ -1,0 +1,27 @@
+// Internal: a bump allocator behind protobuf-c's allocator interface. Reset
+// reuses its memory, so cloned messages cost no malloc in steady state.
+#ifndef CORPC_CORE_ARENA_H
+#define CORPC_CORE_ARENA_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+typedef struct corpc__arena_chunk corpc__arena_chunk;
+
+typedef struct corpc__arena {
+	ProtobufCAllocator  alloc; // alloc bumps; free is a no-op
+	corpc__arena_chunk *chunks;
+	size_t              used;  // bytes used in the head chunk
+} corpc__arena;
+
+// Empty arena; allocates on first use.
+void corpc__arena_init(corpc__arena *a);
+// Forgets every allocation; keeps one chunk (the largest) for reuse.
+void corpc__arena_reset(corpc__arena *a);
+// Frees all memory.
+void corpc__arena_fini(corpc__arena *a);
+// Allocates `size` bytes aligned for any type; NULL when out of memory.
+void *corpc__arena_alloc(corpc__arena *a, size_t size);
+
+#endif // CORPC_CORE_ARENA_H

@@ -1,0 +1,164 @@
+// Server call contexts: the handler-facing API and the rules every
+// transport shares (unary sends once, headers before messages).
+#include <stdarg.h>
+
+#include "core/ctx.h"
+#include "core/metadata_impl.h"
+
+corpc_err
+corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
+    const corpc__handler *handler, const corpc_metadata *request_md,
+    int64_t deadline)
+{
+	corpc_err rv;
+	if ((rv = corpc__metadata_reset(&ctx->headers)) != CORPC_OK ||
+	    (rv = corpc__metadata_reset(&ctx->trailers)) != CORPC_OK) {
+		return rv;
+	}
+	ctx->ops          = ops;
+	ctx->handler      = handler;
+	ctx->request_md   = request_md;
+	ctx->deadline     = deadline;
+	ctx->sends        = 0;
+	ctx->headers_sent = false;
+	ctx->returned     = false;
+	ctx->broke_rule   = false;
+	corpc__strbuf_clear(&ctx->message);
+	return CORPC_OK;
+}
+
+void
+corpc__ctx_fini(corpc_ctx *ctx)
+{
+	corpc_metadata_destroy(ctx->headers);
+	corpc_metadata_destroy(ctx->trailers);
+	corpc__strbuf_fini(&ctx->message);
+	ctx->headers  = NULL;
+	ctx->trailers = NULL;
+}
+
+static bool
+single_response(const corpc_ctx *ctx)
+{
+	corpc_rpc_kind k = ctx->handler->method->kind;
+	return k == CORPC_RPC_UNARY || k == CORPC_RPC_CLIENT_STREAMING;
+}
+
+corpc_status_code
+corpc__ctx_run(corpc_ctx *ctx)
+{
+	const corpc__handler *h = ctx->handler;
+	corpc_status_code code  = h->fn(ctx, h->impl, h->self);
+	ctx->returned           = true;
+	if (ctx->broke_rule) {
+		return CORPC_STATUS_INTERNAL; // the message says which rule
+	}
+	if ((unsigned) code >= CORPC_STATUS_COUNT) {
+		corpc__strbuf_set(&ctx->message, "%s: handler returned invalid code %d",
+		    h->method->path, (int) code);
+		return CORPC_STATUS_UNKNOWN;
+	}
+	if (code == CORPC_STATUS_OK) {
+		corpc__strbuf_clear(&ctx->message);
+		if (single_response(ctx) && ctx->sends == 0) {
+			corpc__strbuf_set(&ctx->message,
+			    "%s: handler returned OK without a response", h->method->path);
+			return CORPC_STATUS_INTERNAL;
+		}
+	}
+	return code;
+}
+
+const corpc_method *
+corpc_ctx_method(const corpc_ctx *ctx)
+{
+	return ctx->handler->method;
+}
+
+const corpc_metadata *
+corpc_ctx_metadata(const corpc_ctx *ctx)
+{
+	return ctx->request_md;
+}
+
+int64_t
+corpc_ctx_deadline(const corpc_ctx *ctx)
+{
+	return ctx->deadline;
+}
+
+bool
+corpc_ctx_is_cancelled(corpc_ctx *ctx)
+{
+	return ctx->ops->x_is_cancelled(ctx);
+}
+
+corpc_err
+corpc_ctx_set_header(
+    corpc_ctx *ctx, const char *key, const void *value, size_t value_len)
+{
+	if (ctx->headers_sent || ctx->returned) {
+		return CORPC_ESTATE;
+	}
+	return corpc_metadata_add(ctx->headers, key, value, value_len);
+}
+
+corpc_err
+corpc_ctx_set_trailer(
+    corpc_ctx *ctx, const char *key, const void *value, size_t value_len)
+{
+	if (ctx->returned) {
+		return CORPC_ESTATE;
+	}
+	return corpc_metadata_add(ctx->trailers, key, value, value_len);
+}
+
+corpc_status_code
+corpc_ctx_send_headers(corpc_ctx *ctx)
+{
+	if (ctx->headers_sent) {
+		return CORPC_STATUS_OK;
+	}
+	ctx->headers_sent = true;
+	return ctx->ops->x_send_headers(ctx);
+}
+
+corpc_status_code
+corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
+{
+	const corpc_method *m = ctx->handler->method;
+	if (msg == NULL || msg->descriptor != m->response) {
+		ctx->broke_rule = true;
+		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
+		    "%s: handler sent a message of the wrong type", m->path);
+	}
+	if (single_response(ctx) && ctx->sends > 0) {
+		ctx->broke_rule = true;
+		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
+		    "%s: a %s method sends one response", m->path,
+		    corpc_rpc_kind_name(m->kind));
+	}
+	ctx->headers_sent = true;
+	corpc_status_code rc = ctx->ops->x_send(ctx, msg, flags);
+	if (rc == CORPC_STATUS_OK) {
+		ctx->sends++;
+	}
+	return rc;
+}
+
+corpc_status_code
+corpc_ctx_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
+{
+	*msg = NULL;
+	return ctx->ops->x_recv(ctx, msg);
+}
+
+corpc_status_code
+corpc_ctx_error(corpc_ctx *ctx, corpc_status_code code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	corpc__strbuf_vset(&ctx->message, fmt, ap);
+	va_end(ap);
+	return code;
+}

@@ -1,0 +1,68 @@
+// Internal: the server-side call state every transport shares. A transport
+// embeds struct corpc_ctx in its own call type and fills `ops`.
+#ifndef CORPC_CORE_CTX_H
+#define CORPC_CORE_CTX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "corpc/server.h"
+#include "core/strbuf.h"
+
+typedef struct corpc__ctx_ops {
+	// Deliver one response message; core has checked the unary rule. The
+	// transport delivers ctx->headers first if it has not yet done so (core
+	// sets ctx->headers_sent to refuse later set_header calls).
+	corpc_status_code (*x_send)(
+	    corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags);
+	// Next request message, or NULL at half-close.
+	corpc_status_code (*x_recv)(corpc_ctx *ctx, const ProtobufCMessage **msg);
+	// Deliver ctx->headers now.
+	corpc_status_code (*x_send_headers)(corpc_ctx *ctx);
+	// True once the call is cancelled or expired.
+	bool (*x_is_cancelled)(corpc_ctx *ctx);
+	// Cancel the call from any thread (server shutdown); the handler's next
+	// send/recv returns CANCELLED.
+	void (*x_cancel)(corpc_ctx *ctx);
+} corpc__ctx_ops;
+
+// What a registered method resolves to.
+typedef struct corpc__handler {
+	const corpc_method *method;
+	corpc_handler_fn    fn;
+	const void         *impl;
+	void               *self;
+} corpc__handler;
+
+struct corpc_ctx {
+	const corpc__ctx_ops  *ops;
+	const corpc__handler  *handler;
+	const corpc_metadata  *request_md; // borrowed from the transport
+	int64_t                deadline;
+	corpc_metadata        *headers;    // owned; kept across reuse
+	corpc_metadata        *trailers;   // owned; kept across reuse
+	corpc__strbuf          message;    // status message from corpc_ctx_error
+	unsigned               sends;      // responses sent so far
+	bool                   headers_sent;
+	bool                   returned;   // the handler has returned
+	bool                   broke_rule; // e.g. a unary handler sent twice
+	corpc_server          *server;
+	corpc_ctx             *live_next;  // server's list of live calls
+	corpc_ctx             *live_prev;
+};
+
+// Prepares a ctx for a new call (first use or reuse).
+// Errors: CORPC_ENOMEM (first use only).
+corpc_err corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
+    const corpc__handler *handler, const corpc_metadata *request_md,
+    int64_t deadline);
+
+// Runs the handler and returns its code, with the status message in
+// ctx->message. Sets ctx->returned. Enforces: a unary or client-streaming
+// handler that returns OK without one response yields INTERNAL.
+corpc_status_code corpc__ctx_run(corpc_ctx *ctx);
+
+// Frees what corpc__ctx_init allocated.
+void corpc__ctx_fini(corpc_ctx *ctx);
+
+#endif // CORPC_CORE_CTX_H

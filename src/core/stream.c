@@ -1,0 +1,280 @@
+// Client streams: argument and state checks shared by every transport; the
+// transport's ops do the rest.
+#include <stdarg.h>
+#include <time.h>
+
+#include "core/channel.h"
+#include "core/metadata_impl.h"
+#include "core/stream.h"
+
+int64_t
+corpc_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+corpc_err
+corpc__stream_init(corpc_stream *st, const corpc__channel_ops *ops,
+    corpc_channel *ch, const corpc_method *method, int64_t deadline)
+{
+	corpc_err rv;
+	if ((rv = corpc__metadata_reset(&st->headers)) != CORPC_OK ||
+	    (rv = corpc__metadata_reset(&st->trailers)) != CORPC_OK) {
+		return rv;
+	}
+	st->ops           = ops;
+	st->ch            = ch;
+	st->method        = method;
+	st->deadline      = deadline;
+	st->code          = CORPC_STATUS_OK;
+	st->ended         = false;
+	st->finished      = false;
+	st->send_closed   = false;
+	st->headers_ready = false;
+	st->got_response  = false;
+	corpc__strbuf_clear(&st->message);
+	return CORPC_OK;
+}
+
+void
+corpc__stream_end(corpc_stream *st, corpc_status_code code, const char *fmt, ...)
+{
+	if (st->ended) {
+		return;
+	}
+	st->ended = true;
+	st->code  = code;
+	va_list ap;
+	va_start(ap, fmt);
+	corpc__strbuf_vset(&st->message, fmt, ap);
+	va_end(ap);
+}
+
+void
+corpc__stream_fini(corpc_stream *st)
+{
+	corpc_metadata_destroy(st->headers);
+	corpc_metadata_destroy(st->trailers);
+	corpc__strbuf_fini(&st->message);
+	st->headers  = NULL;
+	st->trailers = NULL;
+}
+
+static bool
+takes_one_request(corpc_rpc_kind kind)
+{
+	return kind == CORPC_RPC_UNARY || kind == CORPC_RPC_SERVER_STREAMING;
+}
+
+static bool
+gives_one_response(corpc_rpc_kind kind)
+{
+	return kind == CORPC_RPC_UNARY || kind == CORPC_RPC_CLIENT_STREAMING;
+}
+
+static int64_t
+deadline_of(const corpc_call_opts *opts)
+{
+	int64_t dl = CORPC_DEADLINE_NONE;
+	if (opts == NULL) {
+		return dl;
+	}
+	if (opts->deadline > 0) {
+		dl = opts->deadline;
+	}
+	if (opts->timeout_ms > 0) {
+		int64_t t = corpc_now() + opts->timeout_ms * 1000000;
+		if (t < dl) {
+			dl = t;
+		}
+	}
+	return dl;
+}
+
+corpc_err
+corpc_stream_open(corpc_channel *ch, const corpc_method *method,
+    const corpc_call_opts *opts, const ProtobufCMessage *request,
+    corpc_stream **out)
+{
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (ch == NULL || method == NULL || out == NULL) {
+		return CORPC_EINVAL;
+	}
+	if (takes_one_request(method->kind) != (request != NULL)) {
+		return CORPC_EINVAL;
+	}
+	if (request != NULL && request->descriptor != method->request) {
+		return CORPC_EINVAL;
+	}
+	const corpc_metadata *md = opts != NULL ? opts->metadata : NULL;
+	corpc_err rv = ch->tp->channel->s_open(
+	    ch->state, ch, method, deadline_of(opts), md, request, out);
+	if (rv == CORPC_OK && request != NULL) {
+		(*out)->send_closed = true;
+	}
+	return rv;
+}
+
+// A failed op on an ended call reports the final code; a call that ended
+// OK while the client still wanted to send says so distinctly.
+static corpc_status_code
+after_end(corpc_stream *st)
+{
+	return st->code != CORPC_STATUS_OK ? st->code
+	                                   : CORPC_STATUS_FAILED_PRECONDITION;
+}
+
+corpc_status_code
+corpc_stream_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
+{
+	if (st == NULL || msg == NULL || msg->descriptor != st->method->request) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	if (takes_one_request(st->method->kind) || st->send_closed) {
+		return CORPC_STATUS_FAILED_PRECONDITION;
+	}
+	if (st->ended) {
+		return after_end(st);
+	}
+	corpc_status_code rc = st->ops->s_send(st, msg, flags);
+	if (rc != CORPC_STATUS_OK && st->ended) {
+		return after_end(st);
+	}
+	return rc;
+}
+
+corpc_status_code
+corpc_stream_close_send(corpc_stream *st)
+{
+	if (st == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	if (st->send_closed || st->ended) {
+		return st->ended ? st->code : CORPC_STATUS_OK;
+	}
+	st->send_closed = true;
+	return st->ops->s_close_send(st);
+}
+
+corpc_status_code
+corpc_stream_recv(corpc_stream *st, const ProtobufCMessage **msg)
+{
+	if (msg != NULL) {
+		*msg = NULL;
+	}
+	if (st == NULL || msg == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	if (st->ended || st->finished) {
+		return st->code;
+	}
+	corpc_status_code rc = st->ops->s_recv(st, msg);
+	if (*msg != NULL) {
+		st->got_response = true;
+		return CORPC_STATUS_OK;
+	}
+	if (!st->ended) {
+		// A transport must end the call when it has no message to give.
+		corpc__stream_end(st, rc != CORPC_STATUS_OK ? rc : CORPC_STATUS_INTERNAL,
+		    "transport gave no message and no status");
+	}
+	return st->code;
+}
+
+corpc_status_code
+corpc_stream_headers(corpc_stream *st, const corpc_metadata **md)
+{
+	if (st == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	if (!st->headers_ready && !st->ended) {
+		st->ops->s_headers(st);
+	}
+	if (md != NULL) {
+		*md = st->headers;
+	}
+	return st->headers_ready ? CORPC_STATUS_OK : st->code;
+}
+
+corpc_status_code
+corpc_stream_finish(corpc_stream *st, corpc_status *status)
+{
+	if (st == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	if (!st->finished) {
+		st->finished = true;
+		if (!st->ended) {
+			bool cancel = !(gives_one_response(st->method->kind) &&
+			                st->got_response);
+			st->ops->s_finish(st, cancel);
+		}
+	}
+	if (status != NULL) {
+		status->code    = st->code;
+		status->message = corpc__strbuf_get(&st->message);
+	}
+	return st->code;
+}
+
+const corpc_metadata *
+corpc_stream_trailers(const corpc_stream *st)
+{
+	return st != NULL ? st->trailers : NULL;
+}
+
+void
+corpc_stream_cancel(corpc_stream *st)
+{
+	if (st != NULL) {
+		st->ops->s_cancel(st);
+	}
+}
+
+void
+corpc_stream_destroy(corpc_stream *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	corpc_stream_finish(st, NULL);
+	st->ops->s_destroy(st);
+}
+
+corpc_status_code
+corpc_unary_call(corpc_channel *ch, const corpc_method *method,
+    const corpc_call_opts *opts, const ProtobufCMessage *request,
+    const ProtobufCMessage **response, corpc_stream **st)
+{
+	if (response != NULL) {
+		*response = NULL;
+	}
+	if (st != NULL) {
+		*st = NULL;
+	}
+	if (response == NULL || st == NULL || method == NULL ||
+	    method->kind != CORPC_RPC_UNARY) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	corpc_err rv = corpc_stream_open(ch, method, opts, request, st);
+	if (rv != CORPC_OK) {
+		return rv == CORPC_ENOMEM ? CORPC_STATUS_RESOURCE_EXHAUSTED
+		                          : CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	const ProtobufCMessage *m = NULL;
+	corpc_stream_recv(*st, &m);
+	corpc_status_code code = corpc_stream_finish(*st, NULL);
+	if (code == CORPC_STATUS_OK && m == NULL) {
+		// A peer that ends a unary call OK without a response broke it.
+		(*st)->code = CORPC_STATUS_INTERNAL;
+		corpc__strbuf_set(&(*st)->message, "%s: no response message",
+		    method->path);
+		return CORPC_STATUS_INTERNAL;
+	}
+	*response = code == CORPC_STATUS_OK ? m : NULL;
+	return code;
+}

@@ -1,0 +1,631 @@
+// The coroutine in-process transport (inproc://NAME, the default mode).
+//
+// The client's thread drives the server: a unary handler is called directly;
+// a streaming handler runs on a pooled coroutine that the client resumes
+// whenever it wants the next message (pull-based, like Go's iter.Pull).
+// Server messages reach the client as the very pointer the handler sent:
+// the handler stays suspended inside send until the client asks for more, so
+// the message contract holds without copying. Client-to-server messages are
+// cloned (the client may reuse its message as soon as send returns, while
+// the handler may still be reading it).
+//
+// Every handoff checks the call's cancel flag and deadline, so an early stop,
+// a cancel from another thread or an expired deadline unwinds the handler at
+// the next switch and the client sees CANCELLED or DEADLINE_EXCEEDED.
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/channel.h"
+#include "core/clone.h"
+#include "core/metadata_impl.h"
+#include "core/server_impl.h"
+#include "transport/coro/fiber.h"
+#include "transport/inproc/registry.h"
+#include "transport/transport.h"
+
+// Where the handler is.
+typedef enum server_state {
+	SRV_NONE,        // no handler (the call failed to start)
+	SRV_NOT_STARTED, // coroutine ready, handler not yet entered
+	SRV_SENDING,     // suspended in send; its message is out_msg
+	SRV_RECEIVING,   // suspended in recv, waiting for client input
+	SRV_DONE,        // handler returned; final code known
+} server_state;
+
+// Client-to-server messages waiting for the handler's recv. Bounded, so a
+// client that never receives cannot make the transport buffer without end.
+#define INBOX_CAP 64
+
+typedef struct coro_call {
+	corpc_stream      st;  // the client's view; first member
+	corpc_ctx         ctx; // the handler's view
+	struct coro_call *next_free;
+
+	corpc_server      *srv; // NULL when the call never reached a server
+	corpc__stack_pool *stacks;
+	corpc__fiber       fiber;
+	bool               direct; // unary: handler runs on the caller's stack
+	server_state       state;
+	corpc_status_code  handler_code;
+	atomic_int         cancel; // 0, or CANCELLED / DEADLINE_EXCEEDED
+
+	corpc_metadata        *request_md;
+	corpc__arena           arena;   // request and unary response clones
+	const ProtobufCMessage *request; // unary / server-streaming request
+	bool                    request_taken;
+
+	// Server to client: the message the handler is suspended on.
+	const ProtobufCMessage *out_msg;
+	bool                    out_pending; // offered, not yet handed out
+
+	// Client to server.
+	ProtobufCMessage *inbox[INBOX_CAP]; // malloc'd clones, FIFO
+	unsigned          inbox_head, inbox_len;
+	ProtobufCMessage *in_current; // borrowed by the handler until next recv
+	bool              client_closed;
+} coro_call;
+
+// ---- pools ----------------------------------------------------------------
+
+// Call objects are process-wide (a call does not know its server before it
+// resolves); stacks belong to the server, sized by its options.
+static pthread_mutex_t call_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static coro_call      *call_pool;
+static unsigned        call_pool_len;
+#define CALL_POOL_KEEP 1024
+
+static coro_call *
+call_get(void)
+{
+	pthread_mutex_lock(&call_pool_mu);
+	coro_call *c = call_pool;
+	if (c != NULL) {
+		call_pool = c->next_free;
+		call_pool_len--;
+	}
+	pthread_mutex_unlock(&call_pool_mu);
+	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+		corpc__arena_init(&c->arena);
+		atomic_init(&c->cancel, 0);
+	}
+	return c;
+}
+
+static void
+call_free(coro_call *c)
+{
+	corpc__stream_fini(&c->st);
+	corpc__ctx_fini(&c->ctx);
+	corpc_metadata_destroy(c->request_md);
+	corpc__arena_fini(&c->arena);
+	free(c);
+}
+
+static void
+call_put(coro_call *c)
+{
+	pthread_mutex_lock(&call_pool_mu);
+	if (call_pool_len < CALL_POOL_KEEP) {
+		c->next_free = call_pool;
+		call_pool    = c;
+		call_pool_len++;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&call_pool_mu);
+	if (c != NULL) {
+		call_free(c);
+	}
+}
+
+static int stack_pool_key; // its address names the server attachment
+
+static void *
+stack_pool_create(corpc_server *srv)
+{
+	return corpc__stack_pool_create(corpc__server_opts(srv)->stack_size);
+}
+
+static void
+stack_pool_destroy(void *pool)
+{
+	corpc__stack_pool_destroy(pool);
+}
+
+// ---- shared helpers ---------------------------------------------------------
+
+static coro_call *
+from_ctx(corpc_ctx *ctx)
+{
+	return (coro_call *) ((char *) ctx - offsetof(coro_call, ctx));
+}
+
+// Returns the code that ends the call early, or OK. Checks the deadline, so
+// every handoff notices expiry.
+static corpc_status_code
+check_cancel(coro_call *c)
+{
+	int code = atomic_load_explicit(&c->cancel, memory_order_relaxed);
+	if (code == 0 && c->st.deadline != CORPC_DEADLINE_NONE &&
+	    corpc_now() >= c->st.deadline) {
+		int expected = 0;
+		atomic_compare_exchange_strong(
+		    &c->cancel, &expected, CORPC_STATUS_DEADLINE_EXCEEDED);
+		code = atomic_load(&c->cancel);
+	}
+	return (corpc_status_code) code;
+}
+
+static void
+request_cancel(coro_call *c, corpc_status_code code)
+{
+	int expected = 0;
+	atomic_compare_exchange_strong(&c->cancel, &expected, (int) code);
+}
+
+// The client sees the handler's headers by taking its metadata object.
+static void
+deliver_headers(coro_call *c)
+{
+	if (!c->st.headers_ready) {
+		corpc_metadata *t = c->st.headers;
+		c->st.headers     = c->ctx.headers;
+		c->ctx.headers    = t;
+		c->ctx.headers_sent = true;
+		c->st.headers_ready = true;
+	}
+}
+
+static void
+inbox_release_current(coro_call *c)
+{
+	if (c->in_current != NULL) {
+		protobuf_c_message_free_unpacked(c->in_current, NULL);
+		c->in_current = NULL;
+	}
+}
+
+static void
+inbox_clear(coro_call *c)
+{
+	inbox_release_current(c);
+	while (c->inbox_len > 0) {
+		protobuf_c_message_free_unpacked(c->inbox[c->inbox_head], NULL);
+		c->inbox_head = (c->inbox_head + 1) % INBOX_CAP;
+		c->inbox_len--;
+	}
+}
+
+// ---- the handler's side -------------------------------------------------------
+
+static void
+handler_main(void *arg)
+{
+	coro_call *c    = arg;
+	c->handler_code = corpc__ctx_run(&c->ctx);
+	deliver_headers(c);
+	corpc_metadata *t = c->st.trailers;
+	c->st.trailers    = c->ctx.trailers;
+	c->ctx.trailers   = t;
+	c->state          = SRV_DONE;
+}
+
+static corpc_status_code
+coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
+{
+	(void) flags; // nothing to batch: the client pulls each message
+	coro_call        *c  = from_ctx(ctx);
+	corpc_status_code rc = check_cancel(c);
+	if (rc != CORPC_STATUS_OK) {
+		return rc;
+	}
+	deliver_headers(c);
+	if (c->direct) {
+		// The unary handler returns before the client reads: keep a copy.
+		c->out_msg = corpc__msg_clone(msg, &c->arena.alloc);
+		if (c->out_msg == NULL) {
+			return corpc_ctx_error(ctx, CORPC_STATUS_RESOURCE_EXHAUSTED,
+			    "out of memory copying the response");
+		}
+		c->out_pending = true;
+		return CORPC_STATUS_OK;
+	}
+	c->out_msg     = msg;
+	c->out_pending = true;
+	c->state       = SRV_SENDING;
+	corpc__fiber_yield(&c->fiber);
+	// The client asked for more, finished or cancelled.
+	return check_cancel(c);
+}
+
+static corpc_status_code
+coro_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
+{
+	coro_call        *c  = from_ctx(ctx);
+	corpc_status_code rc = check_cancel(c);
+	if (rc != CORPC_STATUS_OK) {
+		return rc;
+	}
+	if (c->request != NULL) {
+		// Unary and server-streaming: one request, then end of input.
+		*msg             = c->request_taken ? NULL : c->request;
+		c->request_taken = true;
+		return CORPC_STATUS_OK;
+	}
+	inbox_release_current(c);
+	while (c->inbox_len == 0 && !c->client_closed) {
+		c->state = SRV_RECEIVING;
+		corpc__fiber_yield(&c->fiber);
+		if ((rc = check_cancel(c)) != CORPC_STATUS_OK) {
+			return rc;
+		}
+	}
+	if (c->inbox_len > 0) {
+		c->in_current = c->inbox[c->inbox_head];
+		c->inbox_head = (c->inbox_head + 1) % INBOX_CAP;
+		c->inbox_len--;
+	}
+	*msg = c->in_current;
+	return CORPC_STATUS_OK;
+}
+
+static corpc_status_code
+coro_x_send_headers(corpc_ctx *ctx)
+{
+	coro_call        *c  = from_ctx(ctx);
+	corpc_status_code rc = check_cancel(c);
+	deliver_headers(c);
+	return rc;
+}
+
+static bool
+coro_x_is_cancelled(corpc_ctx *ctx)
+{
+	return check_cancel(from_ctx(ctx)) != CORPC_STATUS_OK;
+}
+
+static void
+coro_x_cancel(corpc_ctx *ctx)
+{
+	request_cancel(from_ctx(ctx), CORPC_STATUS_CANCELLED);
+}
+
+static const corpc__ctx_ops coro_ctx_ops = {
+    .x_send         = coro_x_send,
+    .x_recv         = coro_x_recv,
+    .x_send_headers = coro_x_send_headers,
+    .x_is_cancelled = coro_x_is_cancelled,
+    .x_cancel       = coro_x_cancel,
+};
+
+// ---- the client's side --------------------------------------------------------
+
+// Records the final status once the handler is done and every message it
+// sent has been handed out.
+static void
+end_from_handler(coro_call *c)
+{
+	corpc_status_code cancel = (corpc_status_code) atomic_load(&c->cancel);
+	if (cancel == CORPC_STATUS_DEADLINE_EXCEEDED) {
+		corpc__stream_end(&c->st, cancel, "deadline exceeded");
+	} else if (cancel == CORPC_STATUS_CANCELLED) {
+		corpc__stream_end(&c->st, cancel, "call cancelled");
+	} else {
+		corpc__stream_end(&c->st, c->handler_code, "%s",
+		    corpc__strbuf_get(&c->ctx.message));
+	}
+}
+
+// Resumes the handler once; with a cancel pending its send/recv returns at
+// once and it is expected to unwind.
+static void
+resume(coro_call *c)
+{
+	corpc__fiber_resume(&c->fiber);
+}
+
+// Cancels (if not done) and runs the handler to its end, so that its
+// cleanup runs and its stack can be reused. A handler that keeps going
+// after its sends fail is resumed until it returns.
+static void
+unwind(coro_call *c, corpc_status_code why)
+{
+	if (c->state == SRV_NOT_STARTED) {
+		// Never entered: there is nothing to clean up.
+		request_cancel(c, why);
+		c->state = SRV_DONE;
+		return;
+	}
+	if (c->state == SRV_DONE || c->state == SRV_NONE) {
+		return;
+	}
+	request_cancel(c, why);
+	while (c->state != SRV_DONE) {
+		resume(c);
+	}
+}
+
+static corpc_err
+coro_c_open(corpc_channel *ch, const corpc__address *addr,
+    const corpc_channel_opts *opts, void **state)
+{
+	(void) opts;
+	*state = (void *) addr->host; // the name lives as long as the channel
+	(void) ch;
+	return CORPC_OK;
+}
+
+static void
+coro_c_close(void *state)
+{
+	(void) state;
+}
+
+// Prepares the coroutine (streaming) or runs the handler (unary).
+static void
+start_handler(coro_call *c, const corpc__handler *h,
+    const corpc_metadata *md, const ProtobufCMessage *request)
+{
+	if (corpc__metadata_reset(&c->request_md) != CORPC_OK ||
+	    corpc__metadata_copy(c->request_md, md) != CORPC_OK ||
+	    corpc__ctx_init(&c->ctx, &coro_ctx_ops, h, c->request_md,
+	        c->st.deadline) != CORPC_OK) {
+		corpc__stream_end(&c->st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory starting the call");
+		return;
+	}
+	if (check_cancel(c) != CORPC_STATUS_OK) {
+		corpc__stream_end(&c->st, CORPC_STATUS_DEADLINE_EXCEEDED,
+		    "deadline exceeded before the call started");
+		return;
+	}
+	if (h->method->kind == CORPC_RPC_UNARY) {
+		// The request outlives the direct call, so no copy is needed.
+		c->direct  = true;
+		c->request = request;
+		c->state   = SRV_SENDING; // for handler_main's bookkeeping only
+		handler_main(c);
+		if (check_cancel(c) == CORPC_STATUS_DEADLINE_EXCEEDED) {
+			c->out_pending = false; // a late reply is not a reply
+		}
+		return;
+	}
+	if (request != NULL) {
+		// The handler keeps reading its request after open returns.
+		c->request = corpc__msg_clone(request, &c->arena.alloc);
+		if (c->request == NULL) {
+			corpc__stream_end(&c->st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+			    "out of memory copying the request");
+			return;
+		}
+	}
+	c->stacks = corpc__server_attachment(
+	    c->srv, &stack_pool_key, stack_pool_create, stack_pool_destroy);
+	corpc__stack *stack = c->stacks ? corpc__stack_get(c->stacks) : NULL;
+	if (stack == NULL) {
+		corpc__stream_end(&c->st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory for a coroutine stack");
+		return;
+	}
+	corpc__fiber_init(&c->fiber, stack, handler_main, c);
+	c->state = SRV_NOT_STARTED;
+}
+
+static corpc_err
+coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
+    int64_t deadline, const corpc_metadata *md,
+    const ProtobufCMessage *request, corpc_stream **out)
+{
+	coro_call *c = call_get();
+	if (c == NULL) {
+		return CORPC_ENOMEM;
+	}
+	if (corpc__stream_init(&c->st, ch->tp->channel, ch, method, deadline) !=
+	    CORPC_OK) {
+		call_put(c);
+		return CORPC_ENOMEM;
+	}
+	c->srv           = NULL;
+	c->stacks        = NULL;
+	c->fiber.stack   = NULL;
+	c->direct        = false;
+	c->state         = SRV_NONE;
+	c->handler_code  = CORPC_STATUS_OK;
+	c->request       = NULL;
+	c->request_taken = false;
+	c->out_msg       = NULL;
+	c->out_pending   = false;
+	c->client_closed = request != NULL;
+	atomic_store(&c->cancel, 0);
+	*out = &c->st;
+
+	const corpc__handler *h;
+	char                  why[CORPC__ADDR_MAX + 64];
+	corpc_status_code     rc = corpc__inproc_resolve(
+        state, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	if (rc != CORPC_STATUS_OK) {
+		c->srv = NULL;
+		corpc__stream_end(&c->st, rc, "%s", why);
+		return CORPC_OK;
+	}
+	start_handler(c, h, md, request);
+	return CORPC_OK;
+}
+
+// Lets the handler run until it offers a message, waits for input that the
+// client cannot give from inside recv, or returns.
+static corpc_status_code
+coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
+{
+	coro_call        *c  = (coro_call *) st;
+	corpc_status_code rc = check_cancel(c);
+	if (rc != CORPC_STATUS_OK) {
+		unwind(c, rc);
+		end_from_handler(c);
+		return st->code;
+	}
+	for (;;) {
+		if (c->out_pending) {
+			c->out_pending = false;
+			*msg           = c->out_msg;
+			return CORPC_STATUS_OK;
+		}
+		switch (c->state) {
+		case SRV_NONE:
+			return st->code; // ended at open
+		case SRV_DONE:
+			end_from_handler(c);
+			return st->code;
+		case SRV_RECEIVING:
+			if (c->inbox_len == 0 && !c->client_closed) {
+				// Both sides wait to receive on one thread: a deadlock.
+				unwind(c, CORPC_STATUS_CANCELLED);
+				corpc__stream_end(st, CORPC_STATUS_FAILED_PRECONDITION,
+				    "inproc coroutine handoff: client and server both wait "
+				    "to receive; send first, or use inproc://NAME?mode=thread");
+				return st->code;
+			}
+			resume(c);
+			break;
+		case SRV_NOT_STARTED:
+		case SRV_SENDING:
+			resume(c);
+			break;
+		}
+	}
+}
+
+static corpc_status_code
+coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
+{
+	(void) flags;
+	coro_call        *c  = (coro_call *) st;
+	corpc_status_code rc = check_cancel(c);
+	if (rc != CORPC_STATUS_OK) {
+		unwind(c, rc);
+		end_from_handler(c);
+		return st->code;
+	}
+	if (c->state == SRV_NONE) {
+		return st->code;
+	}
+	if (c->state == SRV_DONE) {
+		return CORPC_STATUS_FAILED_PRECONDITION; // handler finished early
+	}
+	if (c->inbox_len == INBOX_CAP) {
+		unwind(c, CORPC_STATUS_CANCELLED);
+		corpc__stream_end(st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		    "inproc coroutine handoff: %d messages sent while the server "
+		    "waits for its own to be received; receive in between, or use "
+		    "inproc://NAME?mode=thread",
+		    INBOX_CAP);
+		return st->code;
+	}
+	ProtobufCMessage *copy = corpc__msg_clone(msg, NULL);
+	if (copy == NULL) {
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	c->inbox[(c->inbox_head + c->inbox_len) % INBOX_CAP] = copy;
+	c->inbox_len++;
+	// Run the handler if it can take the message now; one suspended in
+	// send keeps its message alive until the client receives it.
+	if (c->state == SRV_NOT_STARTED || c->state == SRV_RECEIVING) {
+		resume(c);
+	}
+	return CORPC_STATUS_OK;
+}
+
+static corpc_status_code
+coro_s_close_send(corpc_stream *st)
+{
+	coro_call *c     = (coro_call *) st;
+	c->client_closed = true;
+	if (c->state == SRV_RECEIVING && c->inbox_len == 0) {
+		resume(c); // its recv returns end of input
+	}
+	return CORPC_STATUS_OK;
+}
+
+static void
+coro_s_headers(corpc_stream *st)
+{
+	coro_call *c = (coro_call *) st;
+	while (!st->headers_ready && !st->ended) {
+		if (c->state == SRV_NONE) {
+			return;
+		}
+		if (c->state == SRV_DONE || c->out_pending ||
+		    (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
+		        !c->client_closed)) {
+			return; // headers come with the status, or not before input
+		}
+		if (check_cancel(c) != CORPC_STATUS_OK) {
+			return;
+		}
+		resume(c);
+	}
+}
+
+static void
+coro_s_finish(corpc_stream *st, bool cancel)
+{
+	coro_call *c = (coro_call *) st;
+	if (c->state == SRV_NONE) {
+		return; // ended at open
+	}
+	if (!cancel && c->state != SRV_DONE) {
+		// The single response arrived: let the handler finish normally.
+		while (c->state == SRV_SENDING || c->state == SRV_NOT_STARTED) {
+			resume(c);
+		}
+	}
+	if (c->state != SRV_DONE) {
+		unwind(c, CORPC_STATUS_CANCELLED);
+	}
+	end_from_handler(c);
+}
+
+static void
+coro_s_cancel(corpc_stream *st)
+{
+	request_cancel((coro_call *) st, CORPC_STATUS_CANCELLED);
+}
+
+static void
+coro_s_destroy(corpc_stream *st)
+{
+	coro_call *c = (coro_call *) st;
+	if (c->fiber.stack != NULL) {
+		corpc__stack_put(c->stacks, c->fiber.stack);
+		c->fiber.stack = NULL;
+	}
+	inbox_clear(c);
+	corpc__arena_reset(&c->arena);
+	if (c->srv != NULL) {
+		corpc__server_call_end(c->srv, &c->ctx);
+		c->srv = NULL;
+	}
+	call_put(c);
+}
+
+static const corpc__channel_ops coro_channel_ops = {
+    .c_open       = coro_c_open,
+    .c_close      = coro_c_close,
+    .s_open       = coro_s_open,
+    .s_send       = coro_s_send,
+    .s_close_send = coro_s_close_send,
+    .s_recv       = coro_s_recv,
+    .s_headers    = coro_s_headers,
+    .s_finish     = coro_s_finish,
+    .s_cancel     = coro_s_cancel,
+    .s_destroy    = coro_s_destroy,
+};
+
+const corpc__transport corpc__coro_transport = {
+    .name     = "coro",
+    .channel  = &coro_channel_ops,
+    .listener = NULL, // served by the in-process registry
+};

@@ -1,0 +1,201 @@
+// fcontext switching with sanitizer annotations, and the stack pool.
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "transport/coro/fiber.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define CORPC_HAVE_VALGRIND 1
+#endif
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORPC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORPC_ASAN 1
+#endif
+#endif
+
+#ifdef CORPC_ASAN
+#include <sanitizer/common_interface_defs.h>
+#define START_SWITCH(save, bottom, size)                                       \
+	__sanitizer_start_switch_fiber(save, bottom, size)
+#define FINISH_SWITCH(save, bottom, size)                                      \
+	__sanitizer_finish_switch_fiber(save, bottom, size)
+#else
+#define START_SWITCH(save, bottom, size) ((void) (save), (void) (bottom), (void) (size))
+#define FINISH_SWITCH(save, bottom, size) ((void) (save), (void) (bottom), (void) (size))
+#endif
+
+// Boost.Context's assembly entry points (extern "C" in fcontext.hpp).
+typedef void *fcontext_t;
+typedef struct {
+	fcontext_t fctx;
+	void      *data;
+} transfer_t;
+extern transfer_t jump_fcontext(fcontext_t const to, void *vp);
+extern fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
+
+struct corpc__stack {
+	corpc__stack *next;
+	void         *map;       // mapping start (guard page)
+	size_t        map_size;  // guard + usable
+	void         *bottom;    // lowest usable address
+	size_t        size;      // usable bytes
+	unsigned      valgrind_id;
+};
+
+struct corpc__stack_pool {
+	pthread_mutex_t mu;
+	size_t          size;
+	corpc__stack   *idle;
+	size_t          idle_count;
+};
+
+// Idle stacks kept per pool; a burst beyond this is unmapped afterwards.
+#define POOL_KEEP 256
+
+corpc__stack_pool *
+corpc__stack_pool_create(size_t stack_size)
+{
+	corpc__stack_pool *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	size_t page = (size_t) sysconf(_SC_PAGESIZE);
+	p->size     = (stack_size + page - 1) / page * page;
+	pthread_mutex_init(&p->mu, NULL);
+	return p;
+}
+
+static void
+stack_free(corpc__stack *s)
+{
+#ifdef CORPC_HAVE_VALGRIND
+	VALGRIND_STACK_DEREGISTER(s->valgrind_id);
+#endif
+	munmap(s->map, s->map_size);
+	free(s);
+}
+
+void
+corpc__stack_pool_destroy(corpc__stack_pool *pool)
+{
+	if (pool == NULL) {
+		return;
+	}
+	while (pool->idle != NULL) {
+		corpc__stack *s = pool->idle;
+		pool->idle      = s->next;
+		stack_free(s);
+	}
+	pthread_mutex_destroy(&pool->mu);
+	free(pool);
+}
+
+corpc__stack *
+corpc__stack_get(corpc__stack_pool *pool)
+{
+	pthread_mutex_lock(&pool->mu);
+	corpc__stack *s = pool->idle;
+	if (s != NULL) {
+		pool->idle = s->next;
+		pool->idle_count--;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	if (s != NULL) {
+		return s;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return NULL;
+	}
+	size_t page = (size_t) sysconf(_SC_PAGESIZE);
+	s->map_size = pool->size + page;
+	s->map      = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s->map == MAP_FAILED) {
+		free(s);
+		return NULL;
+	}
+	// The guard page below the stack turns an overflow into a fault.
+	mprotect(s->map, page, PROT_NONE);
+	s->bottom = (char *) s->map + page;
+	s->size   = pool->size;
+#ifdef CORPC_HAVE_VALGRIND
+	s->valgrind_id =
+	    VALGRIND_STACK_REGISTER(s->bottom, (char *) s->bottom + s->size);
+#endif
+	return s;
+}
+
+void
+corpc__stack_put(corpc__stack_pool *pool, corpc__stack *s)
+{
+	pthread_mutex_lock(&pool->mu);
+	if (pool->idle_count < POOL_KEEP) {
+		s->next    = pool->idle;
+		pool->idle = s;
+		pool->idle_count++;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	if (s != NULL) {
+		stack_free(s);
+	}
+}
+
+static void
+fiber_entry(transfer_t t)
+{
+	corpc__fiber *f = t.data;
+	f->caller       = t.fctx;
+	FINISH_SWITCH(NULL, &f->caller_bottom, &f->caller_size);
+	f->fn(f->arg);
+	f->done    = true;
+	f->running = false;
+	// Leaving for good: NULL tells ASan to drop this fiber's fake stack.
+	START_SWITCH(NULL, f->caller_bottom, f->caller_size);
+	jump_fcontext(f->caller, NULL);
+	abort(); // a finished fiber is never resumed
+}
+
+void
+corpc__fiber_init(
+    corpc__fiber *f, corpc__stack *stack, void (*fn)(void *), void *arg)
+{
+	f->stack   = stack;
+	f->fn      = fn;
+	f->arg     = arg;
+	f->running = false;
+	f->done    = false;
+	f->caller  = NULL;
+	f->ctx = make_fcontext((char *) stack->bottom + stack->size, stack->size,
+	    fiber_entry);
+}
+
+void
+corpc__fiber_resume(corpc__fiber *f)
+{
+	void *fake = NULL;
+	f->running = true;
+	START_SWITCH(&fake, f->stack->bottom, f->stack->size);
+	transfer_t t = jump_fcontext(f->ctx, f);
+	FINISH_SWITCH(fake, NULL, NULL);
+	f->ctx = t.fctx; // where it yielded (meaningless once done)
+}
+
+void
+corpc__fiber_yield(corpc__fiber *f)
+{
+	f->running = false;
+	START_SWITCH(&f->fake_stack, f->caller_bottom, f->caller_size);
+	transfer_t t = jump_fcontext(f->caller, f);
+	FINISH_SWITCH(f->fake_stack, &f->caller_bottom, &f->caller_size);
+	f->caller = t.fctx;
+}

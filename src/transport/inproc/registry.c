@@ -1,0 +1,129 @@
+// The in-process registry: inproc://NAME → server. Listening adds a name,
+// shutdown removes it; lookups run under one mutex, held only briefly.
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/server_impl.h"
+#include "transport/inproc/registry.h"
+#include "transport/transport.h"
+
+typedef struct entry {
+	struct entry *next;
+	corpc_server *srv;
+	bool          started;
+	char          name[CORPC__ADDR_MAX];
+} entry;
+
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static entry          *registry_head;
+
+static entry *
+find_locked(const char *name)
+{
+	for (entry *e = registry_head; e != NULL; e = e->next) {
+		if (strcmp(e->name, name) == 0) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static corpc_err
+inproc_listen(corpc_server *srv, const corpc__address *addr, void **state,
+    char *bound, size_t bound_size)
+{
+	entry *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		return CORPC_ENOMEM;
+	}
+	e->srv = srv;
+	snprintf(e->name, sizeof(e->name), "%s", addr->host);
+	pthread_mutex_lock(&registry_mu);
+	if (find_locked(e->name) != NULL) {
+		pthread_mutex_unlock(&registry_mu);
+		free(e);
+		return CORPC_EADDRINUSE;
+	}
+	e->next       = registry_head;
+	registry_head = e;
+	pthread_mutex_unlock(&registry_mu);
+	snprintf(bound, bound_size, "inproc://%s", e->name);
+	*state = e;
+	return CORPC_OK;
+}
+
+static corpc_err
+inproc_start(void *state)
+{
+	entry *e = state;
+	pthread_mutex_lock(&registry_mu);
+	e->started = true;
+	pthread_mutex_unlock(&registry_mu);
+	return CORPC_OK;
+}
+
+static void
+unlink_entry(entry *e)
+{
+	pthread_mutex_lock(&registry_mu);
+	for (entry **p = &registry_head; *p != NULL; p = &(*p)->next) {
+		if (*p == e) {
+			*p = e->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_mu);
+}
+
+static void
+inproc_shutdown(void *state, int64_t grace_ms)
+{
+	(void) grace_ms; // in-process calls are waited on by core
+	unlink_entry(state);
+}
+
+static void
+inproc_destroy(void *state)
+{
+	unlink_entry(state); // harmless if already gone
+	free(state);
+}
+
+corpc_status_code
+corpc__inproc_resolve(const char *name, const corpc_method *method,
+    corpc_ctx *ctx, corpc_server **srv, const corpc__handler **handler,
+    char *why, size_t why_size)
+{
+	corpc_status_code rc = CORPC_STATUS_OK;
+	pthread_mutex_lock(&registry_mu);
+	entry *e = find_locked(name);
+	if (e == NULL || !e->started) {
+		snprintf(why, why_size, "no in-process server at inproc://%s", name);
+		rc = CORPC_STATUS_UNAVAILABLE;
+	} else if ((*handler = corpc__server_find(e->srv, method, NULL)) == NULL) {
+		snprintf(why, why_size, "unknown method %s", method->path);
+		rc = CORPC_STATUS_UNIMPLEMENTED;
+	} else if (!corpc__server_call_begin(e->srv, ctx)) {
+		snprintf(why, why_size, "inproc://%s is shutting down", name);
+		rc = CORPC_STATUS_UNAVAILABLE;
+	} else {
+		*srv = e->srv;
+	}
+	pthread_mutex_unlock(&registry_mu);
+	return rc;
+}
+
+static const corpc__listener_ops inproc_listener_ops = {
+    .l_listen   = inproc_listen,
+    .l_start    = inproc_start,
+    .l_shutdown = inproc_shutdown,
+    .l_destroy  = inproc_destroy,
+};
+
+const corpc__transport corpc__inproc_listener_transport = {
+    .name     = "inproc",
+    .channel  = NULL,
+    .listener = &inproc_listener_ops,
+};

@@ -1,0 +1,76 @@
+// Internal: the contract a transport implements. Core (src/core) owns the
+// public API, argument checks and the state every transport shares; a
+// transport fills one corpc__transport with its ops tables and is listed in
+// transport.c. Transports never call back into core while core holds a lock.
+#ifndef CORPC_TRANSPORT_H
+#define CORPC_TRANSPORT_H
+
+#include "core/address.h"
+#include "core/ctx.h"
+#include "core/stream.h"
+
+typedef struct corpc__channel_ops {
+	// Prepares channel state in *state (no connection needed yet).
+	corpc_err (*c_open)(corpc_channel *ch, const corpc__address *addr,
+	    const corpc_channel_opts *opts, void **state);
+	// Frees channel state; every stream is already destroyed.
+	void (*c_close)(void *state);
+
+	// Allocates a stream for `method`, calls corpc__stream_init on it, and
+	// starts the call. `request` is the one request of unary and
+	// server-streaming methods (not retained after return), else NULL.
+	// `md` is the request metadata (NULL for none; not retained). A call
+	// that fails for a gRPC reason still returns a stream, with
+	// corpc__stream_end set. Errors: CORPC_ENOMEM.
+	corpc_err (*s_open)(void *state, corpc_channel *ch,
+	    const corpc_method *method, int64_t deadline,
+	    const corpc_metadata *md, const ProtobufCMessage *request,
+	    corpc_stream **out);
+	// Send one message; core has checked kind and half-close state.
+	corpc_status_code (*s_send)(
+	    corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);
+	// Half-close; core calls it once.
+	corpc_status_code (*s_close_send)(corpc_stream *st);
+	// Next message, or NULL and corpc__stream_end at the end. Core never
+	// calls it after the end. A transport calls corpc__stream_end only once
+	// every message before the status has been handed out (or on cancel,
+	// deadline, failure), since core stops calling s_recv after it.
+	corpc_status_code (*s_recv)(corpc_stream *st, const ProtobufCMessage **msg);
+	// Wait until headers arrived (st->headers filled) or the call ended.
+	void (*s_headers)(corpc_stream *st);
+	// Reach the end and corpc__stream_end. With `cancel`, an unfinished
+	// call is cancelled (early stop) and the server unwound; without it (a
+	// unary or client-streaming call whose response arrived) wait for the
+	// server's status. Core calls it once, never after the end.
+	void (*s_finish)(corpc_stream *st, bool cancel);
+	// Request cancellation; any thread, may race with the driving thread.
+	void (*s_cancel)(corpc_stream *st);
+	// Free the stream (finished already) and whatever it lent out.
+	void (*s_destroy)(corpc_stream *st);
+} corpc__channel_ops;
+
+typedef struct corpc__listener_ops {
+	// Binds `addr` for `srv`; state in *state; bound address written into
+	// `bound` (NUL-terminated). Errors: CORPC_EADDRINUSE, CORPC_ESYS, ...
+	corpc_err (*l_listen)(corpc_server *srv, const corpc__address *addr,
+	    void **state, char *bound, size_t bound_size);
+	// Starts accepting.
+	corpc_err (*l_start)(void *state);
+	// Stops accepting, grace, cancel, wait for this listener's handlers.
+	void (*l_shutdown)(void *state, int64_t grace_ms);
+	// Frees the listener (after l_shutdown).
+	void (*l_destroy)(void *state);
+} corpc__listener_ops;
+
+typedef struct corpc__transport {
+	const char                *name;     // "coro", "tcp", ...
+	const corpc__channel_ops  *channel;  // NULL: cannot dial
+	const corpc__listener_ops *listener; // NULL: cannot listen
+} corpc__transport;
+
+// Looks up the transport for a parsed address (scheme and inproc mode).
+// Errors: CORPC_ENOTSUP when that transport is not built.
+corpc_err corpc__transport_for(
+    const corpc__address *addr, bool listen, const corpc__transport **out);
+
+#endif // CORPC_TRANSPORT_H
