@@ -51,6 +51,10 @@ typedef struct corpc_channel_opts {
 	// Largest message this client sends or accepts, in bytes; 0 means
 	// 4 MiB. Over it: RESOURCE_EXHAUSTED. (Network transports.)
 	size_t max_message_size;
+	// Thread handoff (inproc://NAME?mode=thread[-copy]): messages in flight
+	// each way before the sender waits; 0 means 256. Back-pressure: a slow
+	// reader never makes the other side buffer more than this.
+	size_t queue_depth;
 } corpc_channel_opts;
 
 typedef struct corpc_channel corpc_channel;

@@ -1,0 +1,268 @@
+// SPSC message ring with spin-then-sleep waits; see ring.h.
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "corpc/client.h"
+#include "transport/thread/ring.h"
+
+// How long a waiter spins before it sleeps. Long enough to cover the
+// other thread producing the next message, short enough not to burn a
+// core when the other side really is idle.
+#define SPIN_NS 20000
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+int
+corpc__ring_init(corpc__ring *r, size_t depth)
+{
+	size_t cap = 1;
+	while (cap < depth + 1) { // +1: the slot the consumer still reads
+		cap <<= 1;
+	}
+	r->slots = calloc(cap, sizeof(*r->slots));
+	if (r->slots == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < cap; i++) {
+		corpc__arena_init(&r->slots[i].arena);
+	}
+	r->cap = cap;
+	corpc__ring_reset(r);
+	return 0;
+}
+
+void
+corpc__ring_reset(corpc__ring *r)
+{
+	atomic_store(&r->tail, 0);
+	atomic_store(&r->released, 0);
+	atomic_store(&r->closed, false);
+	r->head = 0;
+	for (size_t i = 0; i < r->cap; i++) {
+		r->slots[i].msg = NULL;
+		corpc__arena_reset(&r->slots[i].arena);
+	}
+}
+
+void
+corpc__ring_fini(corpc__ring *r)
+{
+	for (size_t i = 0; r->slots != NULL && i < r->cap; i++) {
+		corpc__arena_fini(&r->slots[i].arena);
+	}
+	free(r->slots);
+	r->slots = NULL;
+}
+
+void
+corpc__waiter_init(corpc__ring_waiter *w)
+{
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&w->sleepers, 0);
+	atomic_init(&w->cancel, 0);
+	w->deadline = CORPC_DEADLINE_NONE;
+}
+
+void
+corpc__waiter_fini(corpc__ring_waiter *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
+static void
+wake_all(corpc__ring_waiter *w)
+{
+	pthread_mutex_lock(&w->mu);
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+corpc__waiter_wake(corpc__ring_waiter *w)
+{
+	if (atomic_load(&w->sleepers) > 0) {
+		wake_all(w);
+	}
+}
+
+void
+corpc__waiter_cancel(corpc__ring_waiter *w, int code)
+{
+	int expected = 0;
+	atomic_compare_exchange_strong(&w->cancel, &expected, code);
+	wake_all(w);
+}
+
+// Returns the cancel code, setting DEADLINE_EXCEEDED once the deadline has
+// passed and waking the other side. `locked`: the caller holds w->mu.
+static int
+cancel_code(corpc__ring_waiter *w, int64_t now, bool locked)
+{
+	int c = atomic_load(&w->cancel);
+	if (c == 0 && w->deadline != CORPC_DEADLINE_NONE && now >= w->deadline) {
+		if (locked) {
+			int expected = 0;
+			atomic_compare_exchange_strong(
+			    &w->cancel, &expected, CORPC_STATUS_DEADLINE_EXCEEDED);
+			pthread_cond_broadcast(&w->cv);
+		} else {
+			corpc__waiter_cancel(w, CORPC_STATUS_DEADLINE_EXCEEDED);
+		}
+		c = atomic_load(&w->cancel);
+	}
+	return c;
+}
+
+int
+corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
+    bool cancellable)
+{
+	int     c;
+	int64_t start = 0;
+	for (unsigned i = 0;; i++) {
+		if (cancellable && (c = atomic_load(&w->cancel)) != 0) {
+			return c;
+		}
+		if (ready(arg)) {
+			return 0;
+		}
+		if ((i & 63) == 0) {
+			int64_t now = corpc_now();
+			if (cancellable && (c = cancel_code(w, now, false)) != 0) {
+				return c;
+			}
+			if (start == 0) {
+				start = now;
+			} else if (now - start > SPIN_NS) {
+				break;
+			}
+		}
+		cpu_relax();
+	}
+	pthread_mutex_lock(&w->mu);
+	atomic_fetch_add(&w->sleepers, 1);
+	for (;;) {
+		c = cancellable ? cancel_code(w, corpc_now(), true) : 0;
+		if (c != 0 || ready(arg)) {
+			break;
+		}
+		if (w->deadline == CORPC_DEADLINE_NONE || !cancellable) {
+			pthread_cond_wait(&w->cv, &w->mu);
+		} else {
+			struct timespec ts = {
+			    .tv_sec  = w->deadline / 1000000000,
+			    .tv_nsec = w->deadline % 1000000000,
+			};
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+		}
+	}
+	atomic_fetch_sub(&w->sleepers, 1);
+	pthread_mutex_unlock(&w->mu);
+	return c;
+}
+
+typedef struct space_arg {
+	corpc__ring *r;
+	size_t       limit;
+} space_arg;
+
+static bool
+has_space(void *p)
+{
+	space_arg *a = p;
+	return atomic_load(&a->r->tail) - atomic_load(&a->r->released) < a->limit;
+}
+
+int
+corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
+{
+	space_arg a = {r, limit < r->cap - 1 ? limit : r->cap - 1};
+	return corpc__waiter_wait(w, has_space, &a, true);
+}
+
+corpc__ring_slot *
+corpc__ring_next_slot(corpc__ring *r)
+{
+	return &r->slots[atomic_load_explicit(&r->tail, memory_order_relaxed) &
+	                 (r->cap - 1)];
+}
+
+void
+corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w)
+{
+	atomic_fetch_add(&r->tail, 1);
+	corpc__waiter_wake(w);
+}
+
+typedef struct drained_arg {
+	corpc__ring *r;
+	atomic_bool *gone;
+} drained_arg;
+
+static bool
+drained(void *p)
+{
+	drained_arg *a = p;
+	return atomic_load(&a->r->released) == atomic_load(&a->r->tail) ||
+	       atomic_load(a->gone);
+}
+
+void
+corpc__ring_wait_drained(
+    corpc__ring *r, corpc__ring_waiter *w, atomic_bool *consumer_gone)
+{
+	drained_arg a = {r, consumer_gone};
+	corpc__waiter_wait(w, drained, &a, false);
+}
+
+void
+corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w)
+{
+	atomic_store(&r->closed, true);
+	corpc__waiter_wake(w);
+}
+
+void
+corpc__ring_release(corpc__ring *r, corpc__ring_waiter *w)
+{
+	if (atomic_load_explicit(&r->released, memory_order_relaxed) != r->head) {
+		atomic_store(&r->released, r->head);
+		corpc__waiter_wake(w);
+	}
+}
+
+static bool
+can_take(void *p)
+{
+	corpc__ring *r = p;
+	return atomic_load(&r->tail) > r->head || atomic_load(&r->closed);
+}
+
+int
+corpc__ring_take(corpc__ring *r, corpc__ring_waiter *w, corpc__ring_slot **slot)
+{
+	*slot = NULL;
+	corpc__ring_release(r, w);
+	int c = corpc__waiter_wait(w, can_take, r, true);
+	if (c != 0) {
+		return c;
+	}
+	if (atomic_load(&r->tail) > r->head) {
+		*slot = &r->slots[r->head & (r->cap - 1)];
+		r->head++;
+	}
+	return 0;
+}

@@ -1,0 +1,659 @@
+// The thread-handoff in-process transport:
+//   inproc://NAME?mode=thread       server messages shared (zero copy)
+//   inproc://NAME?mode=thread-copy  server messages deep-copied
+//
+// The handler runs on a worker thread from the server's pool; messages cross
+// through two bounded SPSC rings (ring.h), one each way, so back-pressure
+// holds: a slow client never makes the server buffer more than the ring's
+// depth.
+//
+// Message policies, server to client:
+// - copy: each message is cloned into its ring slot's arena; the handler
+//   may reuse its message as soon as send returns, and up to `depth`
+//   messages are in flight. No malloc in steady state.
+// - share: the pointer crosses, and send returns once the client has moved
+//   past the message (its next recv, finish or destroy). So the message
+//   contract holds without a copy, at the price of one round trip between
+//   the threads per message (spinning keeps it short).
+// A single response (unary, client streaming) is always copied, since the
+// handler returns before the client is done with it. Client-to-server
+// messages are always copied: the client may reuse its message at once.
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/channel.h"
+#include "core/clone.h"
+#include "core/metadata_impl.h"
+#include "core/server_impl.h"
+#include "transport/inproc/registry.h"
+#include "transport/thread/ring.h"
+#include "transport/thread/workers.h"
+#include "transport/transport.h"
+
+// How long finish waits for a cancelled handler to return before it gives
+// up on it (the handler is then the caller's bug; see README).
+#define FINISH_WAIT_NS (5LL * 1000000000)
+#define DEFAULT_DEPTH 256
+
+typedef struct thread_chan {
+	const char *name;
+	bool        copy;
+	size_t      depth;
+} thread_chan;
+
+typedef struct thread_call {
+	corpc_stream        st; // first member
+	corpc_ctx           ctx;
+	struct thread_call *next_free;
+
+	bool               copy;
+	size_t             depth; // rings are sized for it
+	corpc_server      *srv;
+	corpc__ring_waiter w;
+	corpc__ring        s2c; // server to client
+	corpc__ring        c2s; // client to server
+	bool               rings_ready;
+
+	corpc_metadata         *request_md;
+	corpc__arena            req_arena;
+	const ProtobufCMessage *request;
+	bool                    request_taken;
+	corpc_status_code       handler_code;
+
+	atomic_bool headers_published; // worker → client
+	atomic_bool handler_done;      // set before s2c closes
+	atomic_bool consumer_gone;     // the client reads no more
+	bool        worker_running;    // guarded by w.mu
+	bool        orphaned;          // guarded by w.mu: finish gave up waiting
+	bool        destroyed;         // guarded by w.mu: the client let go
+} thread_call;
+
+// ---- pools ----------------------------------------------------------------
+
+static pthread_mutex_t call_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static thread_call    *call_pool;
+static unsigned        call_pool_len;
+#define CALL_POOL_KEEP 256
+
+static void
+call_free(thread_call *c)
+{
+	corpc__stream_fini(&c->st);
+	corpc__ctx_fini(&c->ctx);
+	corpc_metadata_destroy(c->request_md);
+	corpc__arena_fini(&c->req_arena);
+	if (c->rings_ready) {
+		corpc__ring_fini(&c->s2c);
+		corpc__ring_fini(&c->c2s);
+	}
+	corpc__waiter_fini(&c->w);
+	free(c);
+}
+
+static thread_call *
+call_get(size_t depth)
+{
+	pthread_mutex_lock(&call_pool_mu);
+	thread_call **p = &call_pool;
+	while (*p != NULL && (*p)->depth != depth) {
+		p = &(*p)->next_free;
+	}
+	thread_call *c = *p;
+	if (c != NULL) {
+		*p = c->next_free;
+		call_pool_len--;
+	}
+	pthread_mutex_unlock(&call_pool_mu);
+	if (c != NULL) {
+		return c;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		return NULL;
+	}
+	corpc__waiter_init(&c->w);
+	corpc__arena_init(&c->req_arena);
+	c->depth = depth;
+	if (corpc__ring_init(&c->s2c, depth) != 0) {
+		call_free(c);
+		return NULL;
+	}
+	if (corpc__ring_init(&c->c2s, depth) != 0) {
+		corpc__ring_fini(&c->s2c);
+		call_free(c);
+		return NULL;
+	}
+	c->rings_ready = true;
+	return c;
+}
+
+static void
+call_put(thread_call *c)
+{
+	pthread_mutex_lock(&call_pool_mu);
+	if (call_pool_len < CALL_POOL_KEEP) {
+		c->next_free = call_pool;
+		call_pool    = c;
+		call_pool_len++;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&call_pool_mu);
+	if (c != NULL) {
+		call_free(c);
+	}
+}
+
+static int workers_key; // its address names the server attachment
+
+static void *
+workers_create(corpc_server *srv)
+{
+	return corpc__workers_create(corpc__server_opts(srv)->stack_size);
+}
+
+static void
+workers_destroy(void *w)
+{
+	corpc__workers_destroy(w);
+}
+
+// ---- the handler's side (worker thread) ----------------------------------------
+
+static thread_call *
+from_ctx(corpc_ctx *ctx)
+{
+	return (thread_call *) ((char *) ctx - offsetof(thread_call, ctx));
+}
+
+static int
+cancel_now(thread_call *c)
+{
+	int code = atomic_load(&c->w.cancel);
+	if (code == 0 && c->w.deadline != CORPC_DEADLINE_NONE &&
+	    corpc_now() >= c->w.deadline) {
+		corpc__waiter_cancel(&c->w, CORPC_STATUS_DEADLINE_EXCEEDED);
+		code = atomic_load(&c->w.cancel);
+	}
+	return code;
+}
+
+static void
+publish_headers(thread_call *c)
+{
+	if (!atomic_load_explicit(&c->headers_published, memory_order_relaxed)) {
+		c->ctx.headers_sent = true;
+		atomic_store(&c->headers_published, true);
+	}
+}
+
+static bool
+single_response(const thread_call *c)
+{
+	corpc_rpc_kind k = c->st.method->kind;
+	return k == CORPC_RPC_UNARY || k == CORPC_RPC_CLIENT_STREAMING;
+}
+
+static corpc_status_code
+thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
+{
+	(void) flags; // each message is published at once; spinning batches
+	thread_call *c    = from_ctx(ctx);
+	int          code = cancel_now(c);
+	if (code != 0) {
+		return (corpc_status_code) code;
+	}
+	publish_headers(c);
+	bool copy = c->copy || single_response(c);
+	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, copy ? c->depth : 1)) !=
+	    0) {
+		return (corpc_status_code) code;
+	}
+	corpc__ring_slot *slot = corpc__ring_next_slot(&c->s2c);
+	if (copy) {
+		corpc__arena_reset(&slot->arena);
+		slot->msg = corpc__msg_clone(msg, &slot->arena.alloc);
+		if (slot->msg == NULL) {
+			return corpc_ctx_error(ctx, CORPC_STATUS_RESOURCE_EXHAUSTED,
+			    "out of memory copying a response");
+		}
+	} else {
+		slot->msg = msg;
+	}
+	corpc__ring_publish(&c->s2c, &c->w);
+	if (!copy) {
+		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone);
+	}
+	return (corpc_status_code) cancel_now(c);
+}
+
+static corpc_status_code
+thread_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
+{
+	thread_call *c    = from_ctx(ctx);
+	int          code = cancel_now(c);
+	if (code != 0) {
+		return (corpc_status_code) code;
+	}
+	if (c->request != NULL) {
+		*msg             = c->request_taken ? NULL : c->request;
+		c->request_taken = true;
+		return CORPC_STATUS_OK;
+	}
+	corpc__ring_slot *slot;
+	if ((code = corpc__ring_take(&c->c2s, &c->w, &slot)) != 0) {
+		return (corpc_status_code) code;
+	}
+	*msg = slot != NULL ? slot->msg : NULL;
+	return CORPC_STATUS_OK;
+}
+
+static corpc_status_code
+thread_x_send_headers(corpc_ctx *ctx)
+{
+	thread_call *c = from_ctx(ctx);
+	publish_headers(c);
+	corpc__waiter_wake(&c->w);
+	return (corpc_status_code) cancel_now(c);
+}
+
+static bool
+thread_x_is_cancelled(corpc_ctx *ctx)
+{
+	return cancel_now(from_ctx(ctx)) != 0;
+}
+
+static void
+thread_x_cancel(corpc_ctx *ctx)
+{
+	corpc__waiter_cancel(&from_ctx(ctx)->w, CORPC_STATUS_CANCELLED);
+}
+
+static const corpc__ctx_ops thread_ctx_ops = {
+    .x_send         = thread_x_send,
+    .x_recv         = thread_x_recv,
+    .x_send_headers = thread_x_send_headers,
+    .x_is_cancelled = thread_x_is_cancelled,
+    .x_cancel       = thread_x_cancel,
+};
+
+static void client_release(thread_call *c);
+
+static void
+worker_run(void *arg)
+{
+	thread_call *c  = arg;
+	c->handler_code = corpc__ctx_run(&c->ctx);
+	publish_headers(c);
+	atomic_store(&c->handler_done, true);
+	corpc__ring_close(&c->s2c, &c->w);
+	pthread_mutex_lock(&c->w.mu);
+	c->worker_running = false;
+	bool last         = c->destroyed; // the client gave up and left it to us
+	pthread_cond_broadcast(&c->w.cv);
+	pthread_mutex_unlock(&c->w.mu);
+	if (last) {
+		client_release(c);
+	}
+}
+
+// ---- the client's side ------------------------------------------------------------
+
+static void
+take_headers(thread_call *c)
+{
+	if (!c->st.headers_ready && atomic_load(&c->headers_published)) {
+		corpc_metadata *t = c->st.headers;
+		c->st.headers     = c->ctx.headers;
+		c->ctx.headers    = t;
+		c->st.headers_ready = true;
+	}
+}
+
+// Ends the stream once the handler has returned.
+static void
+end_from_handler(thread_call *c)
+{
+	take_headers(c);
+	corpc_metadata *t = c->st.trailers;
+	c->st.trailers    = c->ctx.trailers;
+	c->ctx.trailers   = t;
+	corpc__stream_end(&c->st, c->handler_code, "%s",
+	    corpc__strbuf_get(&c->ctx.message));
+}
+
+// The call is over for the client: a handler waiting for a shared message
+// to be released must not wait for reads that will never come.
+static void
+end_cancelled(thread_call *c, int code)
+{
+	atomic_store(&c->consumer_gone, true);
+	corpc__waiter_wake(&c->w);
+	corpc__stream_end(&c->st, (corpc_status_code) code, "%s",
+	    code == CORPC_STATUS_DEADLINE_EXCEEDED ? "deadline exceeded"
+	                                           : "call cancelled");
+}
+
+static corpc_err
+thread_c_open(corpc_channel *ch, const corpc__address *addr,
+    const corpc_channel_opts *opts, void **state, bool copy)
+{
+	(void) ch;
+	thread_chan *tc = calloc(1, sizeof(*tc));
+	if (tc == NULL) {
+		return CORPC_ENOMEM;
+	}
+	tc->name  = addr->host; // lives as long as the channel
+	tc->copy  = copy;
+	tc->depth = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
+	*state    = tc;
+	return CORPC_OK;
+}
+
+static corpc_err
+share_c_open(corpc_channel *ch, const corpc__address *addr,
+    const corpc_channel_opts *opts, void **state)
+{
+	return thread_c_open(ch, addr, opts, state, false);
+}
+
+static corpc_err
+copy_c_open(corpc_channel *ch, const corpc__address *addr,
+    const corpc_channel_opts *opts, void **state)
+{
+	return thread_c_open(ch, addr, opts, state, true);
+}
+
+static void
+thread_c_close(void *state)
+{
+	free(state);
+}
+
+static corpc_status_code
+start_handler(thread_call *c, const corpc__handler *h,
+    const corpc_metadata *md, const ProtobufCMessage *request)
+{
+	if (corpc__metadata_reset(&c->request_md) != CORPC_OK ||
+	    corpc__metadata_copy(c->request_md, md) != CORPC_OK ||
+	    corpc__ctx_init(&c->ctx, &thread_ctx_ops, h, c->request_md,
+	        c->st.deadline) != CORPC_OK) {
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	if (request != NULL &&
+	    (c->request = corpc__msg_clone(request, &c->req_arena.alloc)) == NULL) {
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	if (cancel_now(c) != 0) {
+		return CORPC_STATUS_DEADLINE_EXCEEDED;
+	}
+	corpc__workers *pool = corpc__server_attachment(
+	    c->srv, &workers_key, workers_create, workers_destroy);
+	c->worker_running = true;
+	if (pool == NULL || corpc__workers_run(pool, worker_run, c) != 0) {
+		c->worker_running = false;
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	return CORPC_STATUS_OK;
+}
+
+static corpc_err
+thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
+    int64_t deadline, const corpc_metadata *md,
+    const ProtobufCMessage *request, corpc_stream **out)
+{
+	thread_chan *tc = state;
+	thread_call *c  = call_get(tc->depth);
+	if (c == NULL) {
+		return CORPC_ENOMEM;
+	}
+	if (corpc__stream_init(&c->st, ch->tp->channel, ch, method, deadline) !=
+	    CORPC_OK) {
+		call_put(c);
+		return CORPC_ENOMEM;
+	}
+	c->copy          = tc->copy;
+	c->srv           = NULL;
+	c->request       = NULL;
+	c->request_taken = false;
+	c->handler_code  = CORPC_STATUS_OK;
+	c->orphaned      = false;
+	c->destroyed     = false;
+	c->worker_running = false;
+	corpc__ring_reset(&c->s2c);
+	corpc__ring_reset(&c->c2s);
+	corpc__arena_reset(&c->req_arena);
+	atomic_store(&c->w.cancel, 0);
+	c->w.deadline = deadline;
+	atomic_store(&c->headers_published, false);
+	atomic_store(&c->handler_done, false);
+	atomic_store(&c->consumer_gone, false);
+	if (request != NULL) {
+		corpc__ring_close(&c->c2s, &c->w); // one request, given at open
+	}
+	*out = &c->st;
+
+	const corpc__handler *h;
+	char                  why[CORPC__ADDR_MAX + 64];
+	corpc_status_code     rc = corpc__inproc_resolve(
+        tc->name, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	if (rc != CORPC_STATUS_OK) {
+		c->srv = NULL;
+		corpc__stream_end(&c->st, rc, "%s", why);
+		return CORPC_OK;
+	}
+	rc = start_handler(c, h, md, request);
+	if (rc == CORPC_STATUS_DEADLINE_EXCEEDED) {
+		corpc__stream_end(&c->st, rc, "deadline exceeded before the call started");
+	} else if (rc != CORPC_STATUS_OK) {
+		corpc__stream_end(&c->st, rc, "out of resources starting the call");
+	}
+	return CORPC_OK;
+}
+
+static corpc_status_code
+thread_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
+{
+	thread_call      *c = (thread_call *) st;
+	corpc__ring_slot *slot;
+	int               code = corpc__ring_take(&c->s2c, &c->w, &slot);
+	if (code != 0) {
+		end_cancelled(c, code);
+		return st->code;
+	}
+	take_headers(c);
+	if (slot != NULL) {
+		*msg = slot->msg;
+		return CORPC_STATUS_OK;
+	}
+	end_from_handler(c); // closed and empty: the handler returned
+	return st->code;
+}
+
+static corpc_status_code
+thread_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
+{
+	(void) flags;
+	thread_call *c = (thread_call *) st;
+	if (atomic_load(&c->handler_done)) {
+		return CORPC_STATUS_FAILED_PRECONDITION; // it reads no more
+	}
+	int code = corpc__ring_wait_space(&c->c2s, &c->w, c->depth);
+	if (code != 0) {
+		end_cancelled(c, code);
+		return st->code;
+	}
+	corpc__ring_slot *slot = corpc__ring_next_slot(&c->c2s);
+	corpc__arena_reset(&slot->arena);
+	slot->msg = corpc__msg_clone(msg, &slot->arena.alloc);
+	if (slot->msg == NULL) {
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	corpc__ring_publish(&c->c2s, &c->w);
+	return CORPC_STATUS_OK;
+}
+
+static corpc_status_code
+thread_s_close_send(corpc_stream *st)
+{
+	thread_call *c = (thread_call *) st;
+	corpc__ring_close(&c->c2s, &c->w);
+	return CORPC_STATUS_OK;
+}
+
+static bool
+headers_or_end(void *p)
+{
+	thread_call *c = p;
+	return atomic_load(&c->headers_published) || atomic_load(&c->handler_done);
+}
+
+static void
+thread_s_headers(corpc_stream *st)
+{
+	thread_call *c = (thread_call *) st;
+	if (c->srv == NULL) {
+		return;
+	}
+	int code = corpc__waiter_wait(&c->w, headers_or_end, c, true);
+	if (code != 0) {
+		end_cancelled(c, code);
+		return;
+	}
+	take_headers(c);
+}
+
+static bool
+handler_done(void *p)
+{
+	return atomic_load(&((thread_call *) p)->handler_done);
+}
+
+// Waits until the worker has left the call, at most FINISH_WAIT_NS.
+// Returns false (and leaves the call to the worker) on timeout.
+static bool
+wait_worker(thread_call *c)
+{
+	int64_t until = corpc_now() + FINISH_WAIT_NS;
+	struct timespec ts = {until / 1000000000, until % 1000000000};
+	pthread_mutex_lock(&c->w.mu);
+	while (c->worker_running) {
+		if (pthread_cond_timedwait(&c->w.cv, &c->w.mu, &ts) == ETIMEDOUT &&
+		    c->worker_running) {
+			c->orphaned = true;
+			break;
+		}
+	}
+	bool ok = !c->orphaned;
+	pthread_mutex_unlock(&c->w.mu);
+	return ok;
+}
+
+static void
+thread_s_finish(corpc_stream *st, bool cancel)
+{
+	thread_call *c = (thread_call *) st;
+	if (c->srv == NULL || st->ended) {
+		return;
+	}
+	if (!cancel) {
+		// The single response arrived: wait for the status, not cancel.
+		int code = corpc__waiter_wait(&c->w, handler_done, c, true);
+		if (code == 0) {
+			wait_worker(c);
+			end_from_handler(c);
+			return;
+		}
+	}
+	bool done_before = atomic_load(&c->handler_done);
+	corpc__waiter_cancel(&c->w, CORPC_STATUS_CANCELLED);
+	atomic_store(&c->consumer_gone, true);
+	corpc__ring_release(&c->s2c, &c->w);
+	corpc__waiter_wake(&c->w);
+	if (!wait_worker(c)) {
+		corpc__stream_end(st, CORPC_STATUS_CANCELLED,
+		    "call cancelled; its handler has not returned after %lld s",
+		    FINISH_WAIT_NS / 1000000000);
+		return;
+	}
+	if (done_before && atomic_load(&c->s2c.tail) == c->s2c.head) {
+		end_from_handler(c); // it had finished and everything was read
+	} else {
+		end_cancelled(c, atomic_load(&c->w.cancel));
+	}
+}
+
+static void
+thread_s_cancel(corpc_stream *st)
+{
+	corpc__waiter_cancel(&((thread_call *) st)->w, CORPC_STATUS_CANCELLED);
+}
+
+// Frees the call's server slot and recycles it. Runs on the client's
+// thread, or on the worker's for a call the client gave up on.
+static void
+client_release(thread_call *c)
+{
+	if (c->srv != NULL) {
+		corpc__server_call_end(c->srv, &c->ctx);
+		c->srv = NULL;
+	}
+	call_put(c);
+}
+
+static void
+thread_s_destroy(corpc_stream *st)
+{
+	thread_call *c = (thread_call *) st;
+	// Only a call whose handler ignored cancellation past the bounded wait
+	// still has its worker: then the worker recycles it when it returns.
+	pthread_mutex_lock(&c->w.mu);
+	c->destroyed      = true;
+	bool worker_left  = !c->worker_running;
+	pthread_mutex_unlock(&c->w.mu);
+	if (worker_left) {
+		client_release(c);
+	}
+}
+
+static const corpc__channel_ops share_channel_ops = {
+    .c_open       = share_c_open,
+    .c_close      = thread_c_close,
+    .s_open       = thread_s_open,
+    .s_send       = thread_s_send,
+    .s_close_send = thread_s_close_send,
+    .s_recv       = thread_s_recv,
+    .s_headers    = thread_s_headers,
+    .s_finish     = thread_s_finish,
+    .s_cancel     = thread_s_cancel,
+    .s_destroy    = thread_s_destroy,
+};
+
+static const corpc__channel_ops copy_channel_ops = {
+    .c_open       = copy_c_open,
+    .c_close      = thread_c_close,
+    .s_open       = thread_s_open,
+    .s_send       = thread_s_send,
+    .s_close_send = thread_s_close_send,
+    .s_recv       = thread_s_recv,
+    .s_headers    = thread_s_headers,
+    .s_finish     = thread_s_finish,
+    .s_cancel     = thread_s_cancel,
+    .s_destroy    = thread_s_destroy,
+};
+
+const corpc__transport corpc__thread_transport = {
+    .name     = "thread",
+    .channel  = &share_channel_ops,
+    .listener = NULL,
+};
+
+const corpc__transport corpc__thread_copy_transport = {
+    .name     = "thread-copy",
+    .channel  = &copy_channel_ops,
+    .listener = NULL,
+};
