@@ -9,10 +9,21 @@
 #include "cases.h"
 #include "list_service.h"
 
-enum { C_DIRECT, C_BUFFER, C_CORO, C_THREAD, C_THREAD_COPY, C_UNIX, C_TCP };
+enum {
+	C_DIRECT,
+	C_BUFFER,
+	C_CORO,
+	C_THREAD,
+	C_THREAD_COPY,
+	C_CORO_PLAIN,
+	C_THREAD_PLAIN,
+	C_UNIX,
+	C_TCP
+};
 
 const char *const bench_case_names[BENCH_NCASES] = { "direct", "buffer",
-	"coro", "thread", "thread-copy", "unix", "tcp" };
+	"coro", "thread", "thread-copy", "coro-plain", "thread-plain", "unix",
+	"tcp" };
 
 // Client addresses of the inproc cases; unix and tcp dial what their
 // listener bound.
@@ -20,10 +31,14 @@ static const char *const inproc_dial[BENCH_NCASES] = {
 	[C_CORO]        = "inproc://bench",
 	[C_THREAD]      = "inproc://bench?mode=thread",
 	[C_THREAD_COPY] = "inproc://bench?mode=thread-copy",
+	// The same service without CORPC_WRITE_STABLE, on its own server.
+	[C_CORO_PLAIN]   = "inproc://bench-plain",
+	[C_THREAD_PLAIN] = "inproc://bench-plain?mode=thread",
 };
 
 static list_service  *svc;
 static corpc_server  *srv;
+static corpc_server  *srv_plain;
 static corpc_channel *chans[BENCH_NCASES];
 static char           unix_path[64];
 
@@ -97,6 +112,16 @@ bench_cases_setup(
 			dial[i] = inproc_dial[i];
 		}
 	}
+	if (!fatal && (selected[C_CORO_PLAIN] || selected[C_THREAD_PLAIN])) {
+		const char *addr = "inproc://bench-plain";
+		fatal = corpc_server_create(NULL, &srv_plain) != CORPC_OK ||
+		        list__v0__list_strings__register_server(
+		            srv_plain, &list_service_impl_plain, svc) != CORPC_OK ||
+		        corpc_server_listen(srv_plain, addr) != CORPC_OK ||
+		        corpc_server_start(srv_plain) != CORPC_OK;
+		dial[C_CORO_PLAIN]   = inproc_dial[C_CORO_PLAIN];
+		dial[C_THREAD_PLAIN] = inproc_dial[C_THREAD_PLAIN];
+	}
 	if (!fatal && selected[C_UNIX]) {
 		char addr[80];
 		snprintf(unix_path, sizeof(unix_path),
@@ -145,6 +170,8 @@ bench_cases_teardown(void)
 	}
 	corpc_server_destroy(srv);
 	srv = NULL;
+	corpc_server_destroy(srv_plain);
+	srv_plain = NULL;
 	list_service_destroy(svc);
 	svc = NULL;
 	if (unix_path[0] != '\0') {

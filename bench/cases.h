@@ -12,9 +12,12 @@
 //   coro         inproc://bench, coroutine handoff, through the real API
 //   thread       inproc://bench?mode=thread
 //   thread-copy  inproc://bench?mode=thread-copy
+//   coro-plain   as coro, the server sending without CORPC_WRITE_STABLE
+//                (one coroutine switch per message)
+//   thread-plain as thread, without CORPC_WRITE_STABLE (one wait per message)
 //   unix         unix socket, server in this process
 //   tcp          tcp://127.0.0.1, server in this process
-#define BENCH_NCASES 7
+#define BENCH_NCASES 9
 extern const char *const bench_case_names[BENCH_NCASES];
 
 // Returns the index of the case called `name`, or -1.

@@ -103,25 +103,51 @@ list_service_produce(
 }
 
 // Sends one response; WRITE_MORE lets network transports batch all but the
-// last.
+// last. The responses belong to the service and outlive every call, so
+// they are STABLE: in-process transports may pass several per handoff.
 static corpc_status_code
 emit_send(void *ctx, const List__V0__ListResponse *resp, bool last)
+{
+	return corpc_ctx_send(ctx, &resp->base,
+	    CORPC_WRITE_STABLE | (last ? 0 : CORPC_WRITE_MORE));
+}
+
+// The same without the promise: one handoff per message.
+static corpc_status_code
+emit_send_plain(void *ctx, const List__V0__ListResponse *resp, bool last)
 {
 	return corpc_ctx_send(ctx, &resp->base, last ? 0 : CORPC_WRITE_MORE);
 }
 
 static corpc_status_code
-list_handler(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
+list(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req,
+    list_emit_fn emit)
 {
 	if (list_service_count(self, req->resp_size) == 0) {
 		return corpc_ctx_error(ctx, CORPC_STATUS_INVALID_ARGUMENT,
 		    "resp_size %d: want 1, 10 or 100", (int) req->resp_size);
 	}
-	return list_service_produce(self, req->resp_size, emit_send, ctx);
+	return list_service_produce(self, req->resp_size, emit, ctx);
+}
+
+static corpc_status_code
+list_handler(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
+{
+	return list(self, ctx, req, emit_send);
+}
+
+static corpc_status_code
+list_handler_plain(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
+{
+	return list(self, ctx, req, emit_send_plain);
 }
 
 const List__V0__ListStrings_Server list_service_impl = {
 	.list = list_handler,
+};
+
+const List__V0__ListStrings_Server list_service_impl_plain = {
+	.list = list_handler_plain,
 };
 
 corpc_err

@@ -42,8 +42,12 @@ size_t list_service_count(const list_service *svc, int resp_size);
 corpc_status_code list_service_produce(
     const list_service *svc, int resp_size, list_emit_fn emit, void *arg);
 
-// The generated vtable for this service; `self` is the list_service.
+// The generated vtable for this service; `self` is the list_service. It
+// sends with CORPC_WRITE_STABLE (the responses outlive every call).
 extern const List__V0__ListStrings_Server list_service_impl;
+// The same service sending without CORPC_WRITE_STABLE: one in-process
+// handoff per message (the benchmark's *-plain cases).
+extern const List__V0__ListStrings_Server list_service_impl_plain;
 
 // Creates a server in *out with `svc` registered, listening on the `n`
 // addresses, started. `svc` must outlive the server. On failure, prints

@@ -97,6 +97,14 @@ CORPC_DECL corpc_err corpc_stream_open(corpc_channel *ch,
 // FAILED_PRECONDITION if the method does not take a request stream or the
 // send side is closed.
 #define CORPC_WRITE_MORE 0x1u // more messages follow at once: may batch
+// CORPC_WRITE_STABLE (server send only): the handler promises that `msg`
+// stays valid and unchanged until the client has finished or destroyed the
+// stream (e.g. responses built before the call, owned by the service).
+// In-process transports may then pass the pointer on later, without a copy
+// and without a handoff per message: the coroutine transport queues up to
+// 64 such messages per switch, thread share mode does not wait for each to
+// be read. Other transports ignore it.
+#define CORPC_WRITE_STABLE 0x2u
 CORPC_DECL corpc_status_code corpc_stream_send(
     corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);
 

@@ -4,6 +4,7 @@
 #define CORPC_CORPC_H
 
 #include "corpc/client.h"
+#include "corpc/fanout.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
 #include "corpc/server.h"

@@ -112,8 +112,8 @@ CORPC_DECL corpc_err corpc_ctx_set_trailer(
 CORPC_DECL corpc_status_code corpc_ctx_send_headers(corpc_ctx *ctx);
 
 // Sends one response message of the method's response type. `msg` is not
-// retained after return (see the message contract). `flags` is 0 or
-// CORPC_WRITE_MORE. Returns OK; CANCELLED when the client cancelled, stopped
+// retained after return (see the message contract). `flags`: 0, or
+// CORPC_WRITE_MORE and/or CORPC_WRITE_STABLE (client.h). Returns OK; CANCELLED when the client cancelled, stopped
 // early or went away; DEADLINE_EXCEEDED after the deadline; INTERNAL when a
 // unary or client-streaming method sends a second response. After a non-OK
 // return the handler should return promptly.

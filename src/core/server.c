@@ -27,7 +27,7 @@ struct corpc_server {
 	pthread_cond_t    cv; // signalled when a live call ends
 	corpc__handler   *handlers;
 	size_t            handler_count;
-	listener         *listeners;
+	listener        **listeners; // each its own allocation: addresses stay put
 	size_t            listener_count;
 	attachment       *attachments;
 	size_t            attachment_count;
@@ -148,21 +148,24 @@ corpc_server_listen(corpc_server *srv, const char *address)
 	    (rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
 		return rv;
 	}
-	listener *l = realloc(
+	listener **ls = realloc(
 	    srv->listeners, (srv->listener_count + 1) * sizeof(*srv->listeners));
+	if (ls == NULL) {
+		return CORPC_ENOMEM;
+	}
+	srv->listeners = ls;
+	listener *l    = calloc(1, sizeof(*l));
 	if (l == NULL) {
 		return CORPC_ENOMEM;
 	}
-	srv->listeners = l;
-	l              = &srv->listeners[srv->listener_count];
-	memset(l, 0, sizeof(*l));
 	l->tp = tp;
 	rv    = tp->listener->l_listen(
         srv, &addr, &l->state, l->bound, sizeof(l->bound));
 	if (rv != CORPC_OK) {
+		free(l);
 		return rv;
 	}
-	srv->listener_count++;
+	srv->listeners[srv->listener_count++] = l;
 	return CORPC_OK;
 }
 
@@ -172,7 +175,7 @@ corpc_server_address(const corpc_server *srv, size_t i)
 	if (srv == NULL || i >= srv->listener_count) {
 		return NULL;
 	}
-	return srv->listeners[i].bound;
+	return srv->listeners[i]->bound;
 }
 
 corpc_err
@@ -186,7 +189,7 @@ corpc_server_start(corpc_server *srv)
 	}
 	srv->started = true;
 	for (size_t i = 0; i < srv->listener_count; i++) {
-		listener *l  = &srv->listeners[i];
+		listener *l  = srv->listeners[i];
 		corpc_err rv = l->tp->listener->l_start(l->state);
 		if (rv != CORPC_OK) {
 			return rv;
@@ -250,7 +253,7 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	}
 	// Listeners stop accepting and drain their own calls within the grace.
 	for (size_t i = 0; i < srv->listener_count; i++) {
-		listener *l = &srv->listeners[i];
+		listener *l = srv->listeners[i];
 		l->tp->listener->l_shutdown(l->state, grace_ms);
 	}
 	// In-process calls left: wait out the grace, then cancel them; their
@@ -316,8 +319,9 @@ corpc_server_destroy(corpc_server *srv)
 	}
 	pthread_mutex_unlock(&srv->mu);
 	for (size_t i = 0; i < srv->listener_count; i++) {
-		listener *l = &srv->listeners[i];
+		listener *l = srv->listeners[i];
 		l->tp->listener->l_destroy(l->state);
+		free(l);
 	}
 	for (size_t i = 0; i < srv->attachment_count; i++) {
 		srv->attachments[i].destroy(srv->attachments[i].value);

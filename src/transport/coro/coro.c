@@ -5,7 +5,9 @@
 // whenever it wants the next message (pull-based, like Go's iter.Pull).
 // Server messages reach the client as the very pointer the handler sent:
 // the handler stays suspended inside send until the client asks for more, so
-// the message contract holds without copying. Client-to-server messages are
+// the message contract holds without copying. Messages sent with
+// CORPC_WRITE_STABLE (valid until the call ends) queue up to OUTBOX_CAP per
+// switch instead. Client-to-server messages are
 // cloned (the client may reuse its message as soon as send returns, while
 // the handler may still be reading it).
 //
@@ -31,7 +33,7 @@
 typedef enum server_state {
 	SRV_NONE,        // no handler (the call failed to start)
 	SRV_NOT_STARTED, // coroutine ready, handler not yet entered
-	SRV_SENDING,     // suspended in send; its message is out_msg
+	SRV_SENDING,     // suspended in send; its messages are in the outbox
 	SRV_RECEIVING,   // suspended in recv, waiting for client input
 	SRV_DONE,        // handler returned; final code known
 } server_state;
@@ -39,6 +41,8 @@ typedef enum server_state {
 // Client-to-server messages waiting for the handler's recv. Bounded, so a
 // client that never receives cannot make the transport buffer without end.
 #define INBOX_CAP 64
+// Stable server messages queued per switch.
+#define OUTBOX_CAP 64
 
 typedef struct coro_call {
 	corpc_stream      st;  // the client's view; first member
@@ -58,9 +62,11 @@ typedef struct coro_call {
 	const ProtobufCMessage *request; // unary / server-streaming request
 	bool                    request_taken;
 
-	// Server to client: the message the handler is suspended on.
-	const ProtobufCMessage *out_msg;
-	bool                    out_pending; // offered, not yet handed out
+	// Server to client: messages offered, not yet handed out. A plain send
+	// suspends the handler until its message is taken and the client asks
+	// for more; CORPC_WRITE_STABLE messages queue up without a switch.
+	const ProtobufCMessage *outbox[OUTBOX_CAP];
+	unsigned                outbox_head, outbox_len;
 
 	// Client to server.
 	ProtobufCMessage *inbox[INBOX_CAP]; // malloc'd clones, FIFO
@@ -213,10 +219,16 @@ handler_main(void *arg)
 	c->state          = SRV_DONE;
 }
 
+static void
+outbox_push(coro_call *c, const ProtobufCMessage *msg)
+{
+	c->outbox[(c->outbox_head + c->outbox_len) & (OUTBOX_CAP - 1)] = msg;
+	c->outbox_len++;
+}
+
 static corpc_status_code
 coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
-	(void) flags; // nothing to batch: the client pulls each message
 	coro_call        *c  = from_ctx(ctx);
 	corpc_status_code rc = check_cancel(c);
 	if (rc != CORPC_STATUS_OK) {
@@ -225,19 +237,21 @@ coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	deliver_headers(c);
 	if (c->direct) {
 		// The unary handler returns before the client reads: keep a copy.
-		c->out_msg = corpc__msg_clone(msg, &c->arena.alloc);
-		if (c->out_msg == NULL) {
+		const ProtobufCMessage *copy = corpc__msg_clone(msg, &c->arena.alloc);
+		if (copy == NULL) {
 			return corpc_ctx_error(ctx, CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying the response");
 		}
-		c->out_pending = true;
+		outbox_push(c, copy);
 		return CORPC_STATUS_OK;
 	}
-	c->out_msg     = msg;
-	c->out_pending = true;
-	c->state       = SRV_SENDING;
+	outbox_push(c, msg);
+	if ((flags & CORPC_WRITE_STABLE) && c->outbox_len < OUTBOX_CAP) {
+		return CORPC_STATUS_OK; // it stays valid: hand it over later
+	}
+	c->state = SRV_SENDING;
 	corpc__fiber_yield(&c->fiber);
-	// The client asked for more, finished or cancelled.
+	// The client took everything and asked for more, finished or cancelled.
 	return check_cancel(c);
 }
 
@@ -389,7 +403,7 @@ start_handler(coro_call *c, const corpc__handler *h,
 		c->state   = SRV_SENDING; // for handler_main's bookkeeping only
 		handler_main(c);
 		if (check_cancel(c) == CORPC_STATUS_DEADLINE_EXCEEDED) {
-			c->out_pending = false; // a late reply is not a reply
+			c->outbox_len = 0; // a late reply is not a reply
 		}
 		return;
 	}
@@ -436,8 +450,8 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	c->handler_code  = CORPC_STATUS_OK;
 	c->request       = NULL;
 	c->request_taken = false;
-	c->out_msg       = NULL;
-	c->out_pending   = false;
+	c->outbox_head   = 0;
+	c->outbox_len    = 0;
 	c->client_closed = request != NULL;
 	atomic_store(&c->cancel, 0);
 	*out = &c->st;
@@ -468,9 +482,10 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 		return st->code;
 	}
 	for (;;) {
-		if (c->out_pending) {
-			c->out_pending = false;
-			*msg           = c->out_msg;
+		if (c->outbox_len > 0) {
+			*msg           = c->outbox[c->outbox_head];
+			c->outbox_head = (c->outbox_head + 1) & (OUTBOX_CAP - 1);
+			c->outbox_len--;
 			return CORPC_STATUS_OK;
 		}
 		switch (c->state) {
@@ -557,7 +572,7 @@ coro_s_headers(corpc_stream *st)
 		if (c->state == SRV_NONE) {
 			return;
 		}
-		if (c->state == SRV_DONE || c->out_pending ||
+		if (c->state == SRV_DONE || c->outbox_len > 0 ||
 		    (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
 		        !c->client_closed)) {
 			return; // headers come with the status, or not before input

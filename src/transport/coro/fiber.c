@@ -14,43 +14,6 @@
 #endif
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CORPC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CORPC_ASAN 1
-#endif
-#endif
-
-#ifdef CORPC_ASAN
-#include <sanitizer/common_interface_defs.h>
-#define START_SWITCH(save, bottom, size)                                       \
-	__sanitizer_start_switch_fiber(save, bottom, size)
-#define FINISH_SWITCH(save, bottom, size)                                      \
-	__sanitizer_finish_switch_fiber(save, bottom, size)
-#else
-#define START_SWITCH(save, bottom, size) ((void) (save), (void) (bottom), (void) (size))
-#define FINISH_SWITCH(save, bottom, size) ((void) (save), (void) (bottom), (void) (size))
-#endif
-
-// Boost.Context's assembly entry points (extern "C" in fcontext.hpp).
-typedef void *fcontext_t;
-typedef struct {
-	fcontext_t fctx;
-	void      *data;
-} transfer_t;
-extern transfer_t jump_fcontext(fcontext_t const to, void *vp);
-extern fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
-
-struct corpc__stack {
-	corpc__stack *next;
-	void         *map;       // mapping start (guard page)
-	size_t        map_size;  // guard + usable
-	void         *bottom;    // lowest usable address
-	size_t        size;      // usable bytes
-	unsigned      valgrind_id;
-};
-
 struct corpc__stack_pool {
 	pthread_mutex_t mu;
 	size_t          size;
@@ -151,16 +114,16 @@ corpc__stack_put(corpc__stack_pool *pool, corpc__stack *s)
 }
 
 static void
-fiber_entry(transfer_t t)
+fiber_entry(corpc__transfer t)
 {
 	corpc__fiber *f = t.data;
 	f->caller       = t.fctx;
-	FINISH_SWITCH(NULL, &f->caller_bottom, &f->caller_size);
+	CORPC_FINISH_SWITCH(NULL, &f->caller_bottom, &f->caller_size);
 	f->fn(f->arg);
 	f->done    = true;
 	f->running = false;
 	// Leaving for good: NULL tells ASan to drop this fiber's fake stack.
-	START_SWITCH(NULL, f->caller_bottom, f->caller_size);
+	CORPC_START_SWITCH(NULL, f->caller_bottom, f->caller_size);
 	jump_fcontext(f->caller, NULL);
 	abort(); // a finished fiber is never resumed
 }
@@ -177,25 +140,4 @@ corpc__fiber_init(
 	f->caller  = NULL;
 	f->ctx = make_fcontext((char *) stack->bottom + stack->size, stack->size,
 	    fiber_entry);
-}
-
-void
-corpc__fiber_resume(corpc__fiber *f)
-{
-	void *fake = NULL;
-	f->running = true;
-	START_SWITCH(&fake, f->stack->bottom, f->stack->size);
-	transfer_t t = jump_fcontext(f->ctx, f);
-	FINISH_SWITCH(fake, NULL, NULL);
-	f->ctx = t.fctx; // where it yielded (meaningless once done)
-}
-
-void
-corpc__fiber_yield(corpc__fiber *f)
-{
-	f->running = false;
-	START_SWITCH(&f->fake_stack, f->caller_bottom, f->caller_size);
-	transfer_t t = jump_fcontext(f->caller, f);
-	FINISH_SWITCH(f->fake_stack, &f->caller_bottom, &f->caller_size);
-	f->caller = t.fctx;
 }

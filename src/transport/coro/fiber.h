@@ -21,6 +21,46 @@ corpc__stack *corpc__stack_get(corpc__stack_pool *pool);
 // Returns a stack; the pool keeps a bounded number and unmaps the rest.
 void corpc__stack_put(corpc__stack_pool *pool, corpc__stack *stack);
 
+// Boost.Context's assembly entry points (extern "C" in fcontext.hpp).
+typedef void *corpc__fcontext;
+typedef struct {
+	corpc__fcontext fctx;
+	void           *data;
+} corpc__transfer;
+extern corpc__transfer jump_fcontext(corpc__fcontext const to, void *vp);
+extern corpc__fcontext make_fcontext(
+    void *sp, size_t size, void (*fn)(corpc__transfer));
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORPC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORPC_ASAN 1
+#endif
+#endif
+
+#ifdef CORPC_ASAN
+#include <sanitizer/common_interface_defs.h>
+#define CORPC_START_SWITCH(save, bottom, size)                                 \
+	__sanitizer_start_switch_fiber(save, bottom, size)
+#define CORPC_FINISH_SWITCH(save, bottom, size)                                \
+	__sanitizer_finish_switch_fiber(save, bottom, size)
+#else
+#define CORPC_START_SWITCH(save, bottom, size)                                 \
+	((void) (save), (void) (bottom), (void) (size))
+#define CORPC_FINISH_SWITCH(save, bottom, size)                                \
+	((void) (save), (void) (bottom), (void) (size))
+#endif
+
+struct corpc__stack {
+	corpc__stack *next;
+	void         *map;      // mapping start (guard page)
+	size_t        map_size; // guard + usable
+	void         *bottom;   // lowest usable address
+	size_t        size;     // usable bytes
+	unsigned      valgrind_id;
+};
+
 typedef struct corpc__fiber {
 	void         *ctx;    // the fiber's saved context while suspended
 	void         *caller; // the resumer's saved context while running
@@ -40,10 +80,28 @@ void corpc__fiber_init(
     corpc__fiber *f, corpc__stack *stack, void (*fn)(void *), void *arg);
 
 // Runs the fiber until it yields or fn returns. Any thread, but one at a
-// time; a fiber may resume another (nesting).
-void corpc__fiber_resume(corpc__fiber *f);
+// time; a fiber may resume another (nesting). Inline: every call frame
+// between the caller and the switch costs a mispredicted return.
+static inline void
+corpc__fiber_resume(corpc__fiber *f)
+{
+	void *fake = NULL;
+	f->running = true;
+	CORPC_START_SWITCH(&fake, f->stack->bottom, f->stack->size);
+	corpc__transfer t = jump_fcontext(f->ctx, f);
+	CORPC_FINISH_SWITCH(fake, NULL, NULL);
+	f->ctx = t.fctx; // where it yielded (meaningless once done)
+}
 
 // From inside the fiber: suspends it and returns to its resumer.
-void corpc__fiber_yield(corpc__fiber *f);
+static inline void
+corpc__fiber_yield(corpc__fiber *f)
+{
+	f->running = false;
+	CORPC_START_SWITCH(&f->fake_stack, f->caller_bottom, f->caller_size);
+	corpc__transfer t = jump_fcontext(f->caller, f);
+	CORPC_FINISH_SWITCH(f->fake_stack, &f->caller_bottom, &f->caller_size);
+	f->caller = t.fctx;
+}
 
 #endif // CORPC_CORO_FIBER_H

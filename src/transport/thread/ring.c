@@ -44,7 +44,9 @@ corpc__ring_reset(corpc__ring *r)
 	atomic_store(&r->tail, 0);
 	atomic_store(&r->released, 0);
 	atomic_store(&r->closed, false);
-	r->head = 0;
+	r->head          = 0;
+	r->tail_seen     = 0;
+	r->released_seen = 0;
 	for (size_t i = 0; i < r->cap; i++) {
 		r->slots[i].msg = NULL;
 		corpc__arena_reset(&r->slots[i].arena);
@@ -182,14 +184,24 @@ typedef struct space_arg {
 static bool
 has_space(void *p)
 {
-	space_arg *a = p;
-	return atomic_load(&a->r->tail) - atomic_load(&a->r->released) < a->limit;
+	space_arg *a    = p;
+	corpc__ring *r  = a->r;
+	size_t       t  = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	r->released_seen = atomic_load(&r->released);
+	return t - r->released_seen < a->limit;
 }
 
 int
 corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
 {
-	space_arg a = {r, limit < r->cap - 1 ? limit : r->cap - 1};
+	if (limit > r->cap - 1) {
+		limit = r->cap - 1;
+	}
+	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (t - r->released_seen < limit && atomic_load(&w->cancel) == 0) {
+		return 0; // room by what we saw last: no need to look again
+	}
+	space_arg a = {r, limit};
 	return corpc__waiter_wait(w, has_space, &a, true);
 }
 
@@ -248,19 +260,32 @@ static bool
 can_take(void *p)
 {
 	corpc__ring *r = p;
-	return atomic_load(&r->tail) > r->head || atomic_load(&r->closed);
+	r->tail_seen   = atomic_load(&r->tail);
+	return r->tail_seen > r->head || atomic_load(&r->closed);
 }
 
 int
 corpc__ring_take(corpc__ring *r, corpc__ring_waiter *w, corpc__ring_slot **slot)
 {
 	*slot = NULL;
-	corpc__ring_release(r, w);
-	int c = corpc__waiter_wait(w, can_take, r, true);
-	if (c != 0) {
-		return c;
+	if (r->tail_seen > r->head && atomic_load(&w->cancel) == 0) {
+		// Messages we already know of: releases go out in batches, a
+		// quarter ring at a time, so the producer's line is left alone.
+		size_t rel = atomic_load_explicit(&r->released, memory_order_relaxed);
+		if (r->head - rel >= r->cap / 4) {
+			corpc__ring_release(r, w);
+		}
+	} else {
+		// About to wait: whatever the producer waits for must be out.
+		corpc__ring_release(r, w);
+		int c = corpc__waiter_wait(w, can_take, r, true);
+		if (c != 0) {
+			return c;
+		}
+		// `closed` may have been seen after a last publish: look again.
+		r->tail_seen = atomic_load(&r->tail);
 	}
-	if (atomic_load(&r->tail) > r->head) {
+	if (r->tail_seen > r->head) {
 		*slot = &r->slots[r->head & (r->cap - 1)];
 		r->head++;
 	}

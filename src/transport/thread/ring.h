@@ -26,10 +26,16 @@ typedef struct corpc__ring_slot {
 typedef struct corpc__ring {
 	corpc__ring_slot *slots;
 	size_t            cap; // a power of two
-	_Alignas(64) atomic_size_t tail;     // messages published
+	// Producer side. Each side caches what it last read of the other's
+	// counter, so a message costs no cache-line transfer while there is
+	// room (producer) or there are messages (consumer).
+	_Alignas(64) atomic_size_t tail; // messages published
+	size_t released_seen;            // producer's copy of `released`
+	atomic_bool closed;              // producer: no more messages
+	// Consumer side.
 	_Alignas(64) atomic_size_t released; // messages the consumer let go
-	size_t        head;                  // consumer: messages taken
-	atomic_bool   closed;                // producer: no more messages
+	size_t head;                         // messages taken
+	size_t tail_seen;                    // consumer's copy of `tail`
 } corpc__ring;
 
 // Shared by both rings of one call: where waiters sleep, and the reason

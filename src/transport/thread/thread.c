@@ -14,7 +14,9 @@
 // - share: the pointer crosses, and send returns once the client has moved
 //   past the message (its next recv, finish or destroy). So the message
 //   contract holds without a copy, at the price of one round trip between
-//   the threads per message (spinning keeps it short).
+//   the threads per message (spinning keeps it short). A message sent with
+//   CORPC_WRITE_STABLE (valid until the call ends) does not wait: up to
+//   `depth` pointers are in flight, like Go's goroutine and channel.
 // A single response (unary, client streaming) is always copied, since the
 // handler returns before the client is done with it. Client-to-server
 // messages are always copied: the client may reuse its message at once.
@@ -201,7 +203,6 @@ single_response(const thread_call *c)
 static corpc_status_code
 thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
-	(void) flags; // each message is published at once; spinning batches
 	thread_call *c    = from_ctx(ctx);
 	int          code = cancel_now(c);
 	if (code != 0) {
@@ -209,8 +210,9 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	}
 	publish_headers(c);
 	bool copy = c->copy || single_response(c);
-	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, copy ? c->depth : 1)) !=
-	    0) {
+	bool   stable = (flags & CORPC_WRITE_STABLE) != 0;
+	size_t limit  = copy || stable ? c->depth : 1;
+	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, limit)) != 0) {
 		return (corpc_status_code) code;
 	}
 	corpc__ring_slot *slot = corpc__ring_next_slot(&c->s2c);
@@ -225,7 +227,7 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		slot->msg = msg;
 	}
 	corpc__ring_publish(&c->s2c, &c->w);
-	if (!copy) {
+	if (!copy && !(flags & CORPC_WRITE_STABLE)) {
 		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone);
 	}
 	return (corpc_status_code) cancel_now(c);
