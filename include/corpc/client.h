@@ -19,6 +19,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "corpc/decl.h"
+#include "corpc/interceptor.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
 #include "corpc/status.h"
@@ -55,6 +56,11 @@ typedef struct corpc_channel_opts {
 	// each way before the sender waits; 0 means 256. Back-pressure: a slow
 	// reader never makes the other side buffer more than this.
 	size_t queue_depth;
+	// Client interceptors, `interceptor_count` (at most
+	// CORPC_MAX_INTERCEPTORS) of them, run in core for every call on the
+	// channel (interceptor.h). Borrowed: must outlive the channel.
+	const corpc_interceptor *interceptors;
+	size_t                   interceptor_count;
 } corpc_channel_opts;
 
 typedef struct corpc_channel corpc_channel;

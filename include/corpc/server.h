@@ -17,6 +17,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "corpc/decl.h"
+#include "corpc/interceptor.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
 #include "corpc/status.h"
@@ -36,6 +37,11 @@ typedef struct corpc_server_opts {
 	size_t max_message_size;
 	// Worker threads for network calls; 0 means 4.
 	unsigned worker_threads;
+	// Server interceptors, `interceptor_count` (at most
+	// CORPC_MAX_INTERCEPTORS) of them, run around every handler on every
+	// transport (interceptor.h). Borrowed: must outlive the server.
+	const corpc_interceptor *interceptors;
+	size_t                   interceptor_count;
 } corpc_server_opts;
 
 // Creates a server in *out. The caller owns it (corpc_server_destroy).

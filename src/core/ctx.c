@@ -4,6 +4,7 @@
 
 #include "core/ctx.h"
 #include "core/metadata_impl.h"
+#include "core/server_impl.h"
 
 corpc_err
 corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
@@ -23,6 +24,7 @@ corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
 	ctx->headers_sent = false;
 	ctx->returned     = false;
 	ctx->broke_rule   = false;
+	ctx->call.n       = 0;
 	corpc__strbuf_clear(&ctx->message);
 	return CORPC_OK;
 }
@@ -44,8 +46,34 @@ single_response(const corpc_ctx *ctx)
 	return k == CORPC_RPC_UNARY || k == CORPC_RPC_CLIENT_STREAMING;
 }
 
+// The handler's final code and message, with the rules applied.
+static corpc_status_code run_handler(corpc_ctx *ctx);
+
 corpc_status_code
 corpc__ctx_run(corpc_ctx *ctx)
+{
+	const corpc_server_opts *opts =
+	    ctx->server != NULL ? corpc__server_opts(ctx->server) : NULL;
+	if (opts == NULL || opts->interceptor_count == 0) {
+		return run_handler(ctx);
+	}
+	corpc_call *c = &ctx->call;
+	corpc__call_init(c, opts->interceptors, opts->interceptor_count, true,
+	    ctx->handler->method, (corpc_metadata *) ctx->request_md,
+	    ctx->deadline, ctx);
+	corpc_status_code code = corpc__call_start(c);
+	if (code != CORPC_STATUS_OK) {
+		ctx->returned = true; // the handler never runs
+		corpc__strbuf_set(&ctx->message, "%s", c->refusal);
+	} else {
+		code = run_handler(ctx);
+	}
+	corpc__call_finish(c, code, corpc__strbuf_get(&ctx->message));
+	return code;
+}
+
+static corpc_status_code
+run_handler(corpc_ctx *ctx)
 {
 	const corpc__handler *h = ctx->handler;
 	corpc_status_code code  = h->fn(ctx, h->impl, h->self);
@@ -139,6 +167,9 @@ corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		    corpc_rpc_kind_name(m->kind));
 	}
 	ctx->headers_sent = true;
+	if (ctx->call.n > 0) {
+		corpc__call_message(&ctx->call, true, msg);
+	}
 	corpc_status_code rc = ctx->ops->x_send(ctx, msg, flags);
 	if (rc == CORPC_STATUS_OK) {
 		ctx->sends++;
@@ -149,8 +180,12 @@ corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 corpc_status_code
 corpc_ctx_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 {
-	*msg = NULL;
-	return ctx->ops->x_recv(ctx, msg);
+	*msg                 = NULL;
+	corpc_status_code rc = ctx->ops->x_recv(ctx, msg);
+	if (*msg != NULL && ctx->call.n > 0) {
+		corpc__call_message(&ctx->call, false, *msg);
+	}
+	return rc;
 }
 
 corpc_status_code

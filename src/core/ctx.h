@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "corpc/server.h"
+#include "core/intercept.h"
 #include "core/strbuf.h"
 
 typedef struct corpc__ctx_ops {
@@ -49,6 +50,7 @@ struct corpc_ctx {
 	corpc_server          *server;
 	corpc_ctx             *live_next;  // server's list of live calls
 	corpc_ctx             *live_prev;
+	corpc_call             call; // interceptors; call.n == 0: none
 };
 
 // Prepares a ctx for a new call (first use or reuse).

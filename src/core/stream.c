@@ -34,6 +34,7 @@ corpc__stream_init(corpc_stream *st, const corpc__channel_ops *ops,
 	st->send_closed   = false;
 	st->headers_ready = false;
 	st->got_response  = false;
+	st->call.n        = 0;
 	corpc__strbuf_clear(&st->message);
 	return CORPC_OK;
 }
@@ -93,6 +94,50 @@ deadline_of(const corpc_call_opts *opts)
 	return dl;
 }
 
+// Opening through the channel's interceptors: they may add metadata (to a
+// copy), shorten the deadline, see the request, or refuse the call, which
+// then never reaches the transport.
+static corpc_err
+open_intercepted(corpc_channel *ch, const corpc_method *method,
+    int64_t deadline, const corpc_metadata *md,
+    const ProtobufCMessage *request, corpc_stream **out)
+{
+	corpc_metadata *copy;
+	corpc_err       rv;
+	if ((rv = corpc_metadata_create(&copy)) != CORPC_OK) {
+		return rv;
+	}
+	if ((rv = corpc__metadata_copy(copy, md)) != CORPC_OK) {
+		corpc_metadata_destroy(copy);
+		return rv;
+	}
+	corpc_call call;
+	corpc__call_init(&call, ch->opts.interceptors, ch->opts.interceptor_count,
+	    false, method, copy, deadline, NULL);
+	corpc_status_code code = corpc__call_start(&call);
+	if (code == CORPC_STATUS_OK && request != NULL) {
+		corpc__call_message(&call, true, request);
+	}
+	if (code != CORPC_STATUS_OK) {
+		rv = corpc__failed_stream_open(ch, method, code, call.refusal, out);
+	} else {
+		rv = ch->tp->channel->s_open(
+		    ch->state, ch, method, call.deadline, copy, request, out);
+	}
+	corpc_metadata_destroy(copy);
+	call.md = NULL; // the transport kept its own copy
+	if (rv != CORPC_OK) {
+		corpc__call_finish(&call, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		    corpc_strerror(rv));
+		return rv;
+	}
+	(*out)->call = call;
+	if (request != NULL) {
+		(*out)->send_closed = true;
+	}
+	return CORPC_OK;
+}
+
 corpc_err
 corpc_stream_open(corpc_channel *ch, const corpc_method *method,
     const corpc_call_opts *opts, const ProtobufCMessage *request,
@@ -110,9 +155,13 @@ corpc_stream_open(corpc_channel *ch, const corpc_method *method,
 	if (request != NULL && request->descriptor != method->request) {
 		return CORPC_EINVAL;
 	}
-	const corpc_metadata *md = opts != NULL ? opts->metadata : NULL;
+	const corpc_metadata *md       = opts != NULL ? opts->metadata : NULL;
+	int64_t               deadline = deadline_of(opts);
+	if (ch->opts.interceptor_count > 0) {
+		return open_intercepted(ch, method, deadline, md, request, out);
+	}
 	corpc_err rv = ch->tp->channel->s_open(
-	    ch->state, ch, method, deadline_of(opts), md, request, out);
+	    ch->state, ch, method, deadline, md, request, out);
 	if (rv == CORPC_OK && request != NULL) {
 		(*out)->send_closed = true;
 	}
@@ -139,6 +188,9 @@ corpc_stream_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	}
 	if (st->ended) {
 		return after_end(st);
+	}
+	if (st->call.n > 0) {
+		corpc__call_message(&st->call, true, msg);
 	}
 	corpc_status_code rc = st->ops->s_send(st, msg, flags);
 	if (rc != CORPC_STATUS_OK && st->ended) {
@@ -175,6 +227,9 @@ corpc_stream_recv(corpc_stream *st, const ProtobufCMessage **msg)
 	corpc_status_code rc = st->ops->s_recv(st, msg);
 	if (*msg != NULL) {
 		st->got_response = true;
+		if (st->call.n > 0) {
+			corpc__call_message(&st->call, false, *msg);
+		}
 		return CORPC_STATUS_OK;
 	}
 	if (!st->ended) {
@@ -212,6 +267,10 @@ corpc_stream_finish(corpc_stream *st, corpc_status *status)
 			bool cancel = !(gives_one_response(st->method->kind) &&
 			                st->got_response);
 			st->ops->s_finish(st, cancel);
+		}
+		if (st->call.n > 0) {
+			corpc__call_finish(
+			    &st->call, st->code, corpc__strbuf_get(&st->message));
 		}
 	}
 	if (status != NULL) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "corpc/client.h"
+#include "core/intercept.h"
 #include "core/strbuf.h"
 
 struct corpc__channel_ops;
@@ -25,6 +26,7 @@ struct corpc_stream {
 	bool                             send_closed;
 	bool                             headers_ready; // transport sets it
 	bool                             got_response;  // recv gave a message
+	corpc_call                       call; // interceptors; call.n == 0: none
 };
 
 // Prepares a stream for a new call (first use or reuse from a pool):
@@ -36,6 +38,12 @@ corpc_err corpc__stream_init(corpc_stream *st,
 // Records the final status once; later calls are ignored (first end wins).
 void corpc__stream_end(corpc_stream *st, corpc_status_code code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// Opens a stream that has already ended with `code` and `message`, served
+// by core alone (a call refused before any transport). Errors: ENOMEM.
+corpc_err corpc__failed_stream_open(corpc_channel *ch,
+    const corpc_method *method, corpc_status_code code, const char *message,
+    corpc_stream **out);
 
 // Frees what corpc__stream_init allocated (for a transport's pool teardown).
 void corpc__stream_fini(corpc_stream *st);

@@ -1,0 +1,62 @@
+// Bearer-token credentials as interceptors.
+#include <stdio.h>
+#include <string.h>
+
+#include "corpc/bearer.h"
+
+#define AUTH_KEY "authorization"
+#define PREFIX "Bearer "
+
+static corpc_status_code
+client_start(void *self, corpc_call *call)
+{
+	const char *token = self;
+	char        value[512];
+	int         n = snprintf(value, sizeof(value), PREFIX "%s", token);
+	if (n < 0 || (size_t) n >= sizeof(value) ||
+	    corpc_metadata_add(corpc_call_metadata(call), AUTH_KEY, value,
+	        (size_t) n) != CORPC_OK) {
+		return corpc_call_refuse(call, CORPC_STATUS_INVALID_ARGUMENT,
+		    "bearer token is not printable ASCII or too long");
+	}
+	return CORPC_STATUS_OK;
+}
+
+corpc_interceptor
+corpc_bearer_client(const char *token)
+{
+	return (corpc_interceptor) {
+	    .name  = "bearer-client",
+	    .self  = (void *) token,
+	    .start = client_start,
+	};
+}
+
+static corpc_status_code
+server_start(void *self, corpc_call *call)
+{
+	const corpc_bearer_check   *check = self;
+	const corpc_metadata_entry *e =
+	    corpc_metadata_get(corpc_call_metadata(call), AUTH_KEY);
+	size_t plen = strlen(PREFIX);
+	if (e == NULL || e->value_len <= plen ||
+	    strncmp(e->value, PREFIX, plen) != 0) {
+		return corpc_call_refuse(call, CORPC_STATUS_UNAUTHENTICATED,
+		    "missing bearer token");
+	}
+	if (!check->check(check->arg, corpc_call_method(call), e->value + plen)) {
+		return corpc_call_refuse(call, CORPC_STATUS_PERMISSION_DENIED,
+		    "token may not call %s", corpc_call_method(call)->path);
+	}
+	return CORPC_STATUS_OK;
+}
+
+corpc_interceptor
+corpc_bearer_server(const corpc_bearer_check *check)
+{
+	return (corpc_interceptor) {
+	    .name  = "bearer-server",
+	    .self  = (void *) check,
+	    .start = server_start,
+	};
+}
