@@ -1,11 +1,12 @@
 # Entry points for a fresh machine:
 #   make bench   install deps, Release build, print the benchmark table
 #   make test    install deps, build and run every test, then again under
-#                ASan+UBSan
+#                ASan+UBSan, then short fuzz runs
+#   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS each (default 10)
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all deps bench test test-plain test-asan clean
+.PHONY: all deps bench test test-plain test-asan fuzz clean
 
 all: deps
 	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
@@ -19,7 +20,7 @@ bench: deps
 	cmake --build $(BUILD)/release -j $(JOBS) --target corpc_bench
 	$(BUILD)/release/bench/corpc_bench $(BENCH_ARGS)
 
-test: deps test-plain test-asan
+test: deps test-plain test-asan fuzz
 
 test-plain:
 	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
@@ -33,6 +34,9 @@ test-asan:
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	BUILD=$(BUILD) JOBS=$(JOBS) sh scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -4,7 +4,9 @@
 set -eu
 PKGS="cmake make gcc g++ pkg-config
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotoc-dev
-libboost-context-dev libgrpc-dev libcmocka-dev valgrind"
+libboost-context-dev libgrpc-dev libcmocka-dev valgrind
+clang libclang-rt-14-dev
+python3-grpcio python3-protobuf"
 # Extra packages named by the caller (e.g. interop peers).
 PKGS="$PKGS ${CORPC_EXTRA_PKGS:-}"
 
@@ -14,6 +16,11 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# Node and npm for the grpc-js interop test, from Debian unless some node is
+# already there (another install's npm would conflict with Debian's).
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 if [ -z "$missing" ]; then
 	exit 0
 fi

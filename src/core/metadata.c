@@ -40,7 +40,8 @@ corpc_metadata_destroy(corpc_metadata *md)
 static bool
 key_is_bin(const char *key, size_t len)
 {
-	return len >= 4 && memcmp(key + len - 4, "-bin", 4) == 0;
+	// As gRPC: "-bin" alone names no binary header.
+	return len > 4 && memcmp(key + len - 4, "-bin", 4) == 0;
 }
 
 corpc_err

@@ -34,6 +34,8 @@ test_values(void **state)
 	assert_int_equal(corpc_metadata_check_value("k-bin", "\0\n\x80", 3), CORPC_OK);
 	assert_int_equal(corpc_metadata_check_value("k", NULL, 1), CORPC_EBADVALUE);
 	assert_int_equal(corpc_metadata_check_value("k", NULL, 0), CORPC_OK);
+	// "-bin" alone is a plain key, as in gRPC (found by fuzz_metadata).
+	assert_int_equal(corpc_metadata_check_value("-bin", "\x80", 1), CORPC_EBADVALUE);
 }
 
 static void

@@ -62,11 +62,11 @@ main(int argc, char **argv)
 	             .seconds = 5};
 	const char *serve_addr = NULL, *listen_only = NULL;
 	int         rounds     = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (v == NULL) {
-			return usage(argv[0]);
-		}
+	if (argc % 2 == 0) {
+		return usage(argv[0]); // options come in pairs
+	}
+	for (int i = 1; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
 		if (strcmp(a, "--serve") == 0) {
 			serve_addr = v;
 		} else if (strcmp(a, "--addr") == 0) {
@@ -88,7 +88,6 @@ main(int argc, char **argv)
 		} else {
 			return usage(argv[0]);
 		}
-		i++;
 	}
 	echo_server es = {0};
 	echo_stats_reset(&es.stats);
