@@ -1,0 +1,681 @@
+// gRPC transport, client side: channels and streams.
+//
+// A stream owns a pluck completion queue, and each operation starts one
+// batch and plucks its tag, as gRPC C++'s synchronous API does. Batches:
+// - open: SEND_INITIAL_METADATA (+ the request and half-close for unary and
+//   server streaming; a unary call also puts every receive op here, so it
+//   costs one batch in all);
+// - recv: RECV_MESSAGE (+ RECV_INITIAL_METADATA the first time);
+// - status: RECV_STATUS_ON_CLIENT, started at the end of the stream. gRPC
+//   completes it only once every response has been read, unless the call
+//   failed.
+// Finished streams go back to a per-channel pool with their queue, arena
+// and metadata arrays, so a steady stream of calls allocates little.
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/metadata_impl.h"
+#include "transport/grpc/grpc_common.h"
+
+#define POOL_MAX 64
+
+enum { TAG_OPEN = 1, TAG_SEND, TAG_CLOSE, TAG_RECV, TAG_HDR, TAG_STATUS };
+#define TAG(t) ((void *) (uintptr_t) (t))
+
+typedef struct gchannel gchannel;
+
+typedef struct gstream {
+	corpc_stream           base; // first: core's view
+	gchannel              *gch;
+	struct gstream        *next_free;
+	grpc_completion_queue *cq;
+	pthread_mutex_t        mu; // guards `call` against s_cancel
+	grpc_call             *call;
+	corpc__arena           arena;  // received messages
+	corpc_metadata        *req_md; // copy of the request metadata
+	corpc__grpc_mdvec      md_out; // borrows from req_md
+	grpc_metadata_array    init_md;
+	grpc_metadata_array    trail_md;
+	grpc_byte_buffer      *open_bb;
+	grpc_byte_buffer      *recv_bb;
+	grpc_byte_buffer      *send_bb; // message of the send in flight
+	grpc_status_code       status;
+	grpc_slice             details;
+	atomic_bool            cancelled;     // s_cancel was called
+	bool                   open_pending;  // open batch not plucked yet
+	bool                   close_pending; // half-close batch not plucked
+	bool                   send_pending;  // a send batch is in flight
+	bool                   hdr_started;   // RECV_INITIAL_METADATA started
+	bool                   hdr_taken;     // headers copied to base.headers
+	bool                   status_started;
+	bool                   status_done;
+	bool                   send_dead; // a send failed: the call is over
+	bool                   unary;     // every op is in the open batch
+	bool                   unary_taken; // its response was handed out
+} gstream;
+
+struct gchannel {
+	grpc_channel   *channel;
+	pthread_mutex_t mu; // guards the pool
+	gstream        *pool;
+	size_t          pooled;
+};
+
+// ---- stream pool --------------------------------------------------------
+
+static void
+stream_free(gstream *st)
+{
+	corpc__grpc_cq_destroy(st->cq);
+	corpc__arena_fini(&st->arena);
+	corpc_metadata_destroy(st->req_md);
+	corpc__grpc_mdvec_fini(&st->md_out);
+	grpc_metadata_array_destroy(&st->init_md);
+	grpc_metadata_array_destroy(&st->trail_md);
+	pthread_mutex_destroy(&st->mu);
+	corpc__stream_fini(&st->base);
+	free(st);
+}
+
+static gstream *
+stream_get(gchannel *g)
+{
+	pthread_mutex_lock(&g->mu);
+	gstream *st = g->pool;
+	if (st != NULL) {
+		g->pool = st->next_free;
+		g->pooled--;
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (st != NULL) {
+		return st;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		return NULL;
+	}
+	st->gch = g;
+	pthread_mutex_init(&st->mu, NULL);
+	corpc__arena_init(&st->arena);
+	grpc_metadata_array_init(&st->init_md);
+	grpc_metadata_array_init(&st->trail_md);
+	st->details = grpc_empty_slice();
+	st->cq      = grpc_completion_queue_create_for_pluck(NULL);
+	if (st->cq == NULL || corpc_metadata_create(&st->req_md) != CORPC_OK) {
+		stream_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void
+stream_put(gchannel *g, gstream *st)
+{
+	pthread_mutex_lock(&g->mu);
+	bool keep = g->pooled < POOL_MAX;
+	if (keep) {
+		st->next_free = g->pool;
+		g->pool       = st;
+		g->pooled++;
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (!keep) {
+		stream_free(st);
+	}
+}
+
+// ---- status and headers -------------------------------------------------
+
+// Starts RECV_STATUS_ON_CLIENT once (a unary call has it in its open batch).
+static void
+start_status(gstream *st)
+{
+	if (st->status_started) {
+		return;
+	}
+	grpc_op op;
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	op.data.recv_status_on_client.trailing_metadata = &st->trail_md;
+	op.data.recv_status_on_client.status            = &st->status;
+	op.data.recv_status_on_client.status_details    = &st->details;
+	if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_STATUS), NULL) ==
+	    GRPC_CALL_OK) {
+		st->status_started = true;
+	} else {
+		// Cannot happen with one status op per call; fail safe.
+		st->status_started = st->status_done = true;
+		st->status = GRPC_STATUS_INTERNAL;
+	}
+}
+
+// Waits until `until` for the call's status; true once it is known.
+static bool
+wait_status(gstream *st, gpr_timespec until)
+{
+	if (st->status_done) {
+		return true;
+	}
+	start_status(st);
+	if (st->status_done) {
+		return true;
+	}
+	void      *tag = st->unary ? TAG(TAG_OPEN) : TAG(TAG_STATUS);
+	grpc_event ev  = grpc_completion_queue_pluck(st->cq, tag, until, NULL);
+	if (ev.type != GRPC_OP_COMPLETE) {
+		return false;
+	}
+	if (st->unary) {
+		st->open_pending = false;
+	}
+	st->status_done = true;
+	return true;
+}
+
+static gpr_timespec
+forever(void)
+{
+	return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+}
+
+static gpr_timespec
+in_ms(int ms)
+{
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+	    gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+// Copies received headers once RECV_INITIAL_METADATA has completed.
+static void
+take_headers(gstream *st)
+{
+	if (!st->hdr_taken) {
+		st->hdr_taken = true;
+		corpc__grpc_md_import(st->base.headers, &st->init_md);
+	}
+}
+
+// True if the status details are exactly `text`.
+static bool
+details_are(const gstream *st, const char *text)
+{
+	size_t n = strlen(text);
+	return GRPC_SLICE_LENGTH(st->details) == n &&
+	       memcmp(GRPC_SLICE_START_PTR(st->details), text, n) == 0;
+}
+
+// Ends the stream with the received status (known) and trailers. The
+// statuses gRPC makes up locally for a deadline or a cancel get the words
+// the in-process transports use, so every transport reads the same.
+static corpc_status_code
+end_status(gstream *st)
+{
+	if (!st->base.ended) {
+		corpc__grpc_md_import(st->base.trailers, &st->trail_md);
+		corpc_status_code code = corpc__grpc_code(st->status);
+		if (code == CORPC_STATUS_DEADLINE_EXCEEDED &&
+		    details_are(st, "Deadline Exceeded")) {
+			corpc__stream_end(&st->base, code, "deadline exceeded");
+		} else if (code == CORPC_STATUS_CANCELLED &&
+		           (details_are(st, "CANCELLED") ||
+		               details_are(st, "Cancelled"))) {
+			corpc__stream_end(&st->base, code, "call cancelled");
+		} else {
+			corpc__stream_end(&st->base, code, "%.*s",
+			    (int) GRPC_SLICE_LENGTH(st->details),
+			    (const char *) GRPC_SLICE_START_PTR(st->details));
+		}
+	}
+	grpc_slice_unref(st->details);
+	st->details = grpc_empty_slice();
+	return st->base.code;
+}
+
+// A call whose headers are in (or will never come): they count as sent
+// unless the call failed without any — a trailers-only error response.
+static void
+settle_headers(gstream *st, bool got_message)
+{
+	take_headers(st);
+	if (got_message || st->init_md.count > 0 ||
+	    (st->status_done && st->status == GRPC_STATUS_OK) ||
+	    !st->status_done) {
+		st->base.headers_ready = true;
+	}
+}
+
+// ---- channel ops --------------------------------------------------------
+
+// The gRPC target for `addr`. IP literals go to gRPC's ipv4:/ipv6:
+// resolvers, so no DNS lookup happens for them; names use its default DNS
+// resolver, which re-resolves on reconnect.
+static void
+grpc_target(const corpc__address *addr, char *buf, size_t size)
+{
+	unsigned char ip[16];
+	if (addr->scheme == CORPC__SCHEME_TCP &&
+	    inet_pton(AF_INET, addr->host, ip) == 1) {
+		snprintf(buf, size, "ipv4:%s:%d", addr->host, addr->port);
+	} else if (addr->scheme == CORPC__SCHEME_TCP &&
+	           inet_pton(AF_INET6, addr->host, ip) == 1) {
+		snprintf(buf, size, "ipv6:[%s]:%d", addr->host, addr->port);
+	} else {
+		snprintf(buf, size, "%s", addr->target);
+	}
+}
+
+static corpc_err
+ch_open(corpc_channel *ch, const corpc__address *addr,
+    const corpc_channel_opts *opts, void **state)
+{
+	(void) ch;
+	gchannel *g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		return CORPC_ENOMEM;
+	}
+	corpc__grpc_ref();
+	grpc_arg          args[8];
+	grpc_channel_args ca = {
+	    .num_args = corpc__grpc_args(args, opts->max_message_size, false),
+	    .args     = args,
+	};
+	char target[sizeof(addr->target) + 8];
+	grpc_target(addr, target, sizeof(target));
+	grpc_channel_credentials *cc = grpc_insecure_credentials_create();
+	g->channel                   = grpc_channel_create(target, cc, &ca);
+	grpc_channel_credentials_release(cc);
+	if (g->channel == NULL) {
+		corpc__grpc_unref();
+		free(g);
+		return CORPC_ENOMEM;
+	}
+	pthread_mutex_init(&g->mu, NULL);
+	*state = g;
+	return CORPC_OK;
+}
+
+static void
+ch_close(void *state)
+{
+	gchannel *g = state;
+	grpc_channel_destroy(g->channel);
+	while (g->pool != NULL) {
+		gstream *st = g->pool;
+		g->pool     = st->next_free;
+		stream_free(st);
+	}
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	corpc__grpc_unref();
+}
+
+// ---- stream ops ---------------------------------------------------------
+
+static corpc_err
+s_open(void *state, corpc_channel *ch, const corpc_method *method,
+    int64_t deadline, const corpc_metadata *md,
+    const ProtobufCMessage *request, corpc_stream **out)
+{
+	gchannel *g = state;
+	corpc_err rv;
+	if (!corpc__grpc_md_valid(md)) {
+		return CORPC_EINVAL; // nothing sent: gRPC would spoil the call
+	}
+	gstream *st = stream_get(g);
+	if (st == NULL) {
+		return CORPC_ENOMEM;
+	}
+	if ((rv = corpc__stream_init(&st->base, &corpc__grpc_channel_ops, ch,
+	         method, deadline)) != CORPC_OK ||
+	    (rv = corpc__metadata_copy(st->req_md, md)) != CORPC_OK ||
+	    (rv = corpc__grpc_mdvec_set(&st->md_out, st->req_md)) != CORPC_OK) {
+		stream_put(g, st);
+		return rv;
+	}
+	st->open_bb = NULL;
+	if (request != NULL && (st->open_bb = corpc__grpc_pack(request)) == NULL) {
+		stream_put(g, st);
+		return CORPC_ENOMEM;
+	}
+	atomic_store(&st->cancelled, false);
+	st->recv_bb        = NULL;
+	st->status         = GRPC_STATUS_OK;
+	st->open_pending   = false;
+	st->close_pending  = false;
+	st->send_pending   = false;
+	st->send_bb        = NULL;
+	st->hdr_taken      = false;
+	st->send_dead      = false;
+	st->unary          = method->kind == CORPC_RPC_UNARY;
+	st->unary_taken    = false;
+	st->hdr_started    = st->unary;
+	st->status_started = st->unary;
+	st->status_done    = false;
+
+	grpc_call *call = grpc_channel_create_call(g->channel, NULL,
+	    GRPC_PROPAGATE_DEFAULTS, st->cq,
+	    grpc_slice_from_static_string(method->path), NULL,
+	    corpc__grpc_deadline_to(deadline), NULL);
+	pthread_mutex_lock(&st->mu);
+	st->call = call;
+	pthread_mutex_unlock(&st->mu);
+
+	grpc_op ops[6];
+	size_t  n = 0;
+	memset(ops, 0, sizeof(ops));
+	ops[n].op                                 = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[n].data.send_initial_metadata.count    = st->md_out.n;
+	ops[n].data.send_initial_metadata.metadata = st->md_out.v;
+	n++;
+	if (request != NULL) {
+		ops[n].op                             = GRPC_OP_SEND_MESSAGE;
+		ops[n].data.send_message.send_message = st->open_bb;
+		n++;
+		ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	}
+	if (st->unary) {
+		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+		ops[n].data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
+		n++;
+		ops[n].op                             = GRPC_OP_RECV_MESSAGE;
+		ops[n].data.recv_message.recv_message = &st->recv_bb;
+		n++;
+		ops[n].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+		ops[n].data.recv_status_on_client.trailing_metadata = &st->trail_md;
+		ops[n].data.recv_status_on_client.status            = &st->status;
+		ops[n].data.recv_status_on_client.status_details    = &st->details;
+		n++;
+	}
+	grpc_call_error e =
+	    grpc_call_start_batch(call, ops, n, TAG(TAG_OPEN), NULL);
+	if (e == GRPC_CALL_OK) {
+		st->open_pending = true;
+	} else {
+		st->status_started = st->status_done = true;
+		corpc__stream_end(&st->base, CORPC_STATUS_INTERNAL,
+		    "%s: cannot start the call: %s", method->path,
+		    grpc_call_error_to_string(e));
+	}
+	*out = &st->base;
+	return CORPC_OK;
+}
+
+// A send or half-close failed: the call is over. Its status is at hand
+// unless unread responses hold it back; then say the send side is closed
+// and let recv deliver the rest and the status.
+static corpc_status_code
+send_failed(gstream *st)
+{
+	if (!st->send_dead) {
+		st->send_dead = true;
+		if (wait_status(st, in_ms(10))) {
+			settle_headers(st, false);
+			return end_status(st);
+		}
+	}
+	if (st->base.ended) {
+		return st->base.code;
+	}
+	if (atomic_load(&st->cancelled)) {
+		return CORPC_STATUS_CANCELLED;
+	}
+	if (st->base.deadline != CORPC_DEADLINE_NONE &&
+	    corpc_now() + 1000000 >= st->base.deadline) {
+		return CORPC_STATUS_DEADLINE_EXCEEDED;
+	}
+	return CORPC_STATUS_FAILED_PRECONDITION;
+}
+
+// Waits for the send in flight, if any; false if it failed.
+static bool
+flush_send(gstream *st)
+{
+	if (!st->send_pending) {
+		return true;
+	}
+	st->send_pending = false;
+	bool ok          = corpc__grpc_pluck(st->cq, TAG(TAG_SEND));
+	grpc_byte_buffer_destroy(st->send_bb);
+	st->send_bb = NULL;
+	return ok;
+}
+
+// A send is not waited for: the next send, the half-close or the end wait
+// for it, so packing the next message overlaps the write of this one (gRPC
+// allows one send in flight). `msg` is packed at once, so not retained.
+static corpc_status_code
+s_send(corpc_stream *base, const ProtobufCMessage *msg, unsigned flags)
+{
+	gstream *st = (gstream *) base;
+	if (st->send_dead || !flush_send(st)) {
+		return send_failed(st);
+	}
+	grpc_byte_buffer *bb = corpc__grpc_pack(msg);
+	if (bb == NULL) {
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	grpc_op op;
+	memset(&op, 0, sizeof(op));
+	op.op                             = GRPC_OP_SEND_MESSAGE;
+	op.flags = (flags & CORPC_WRITE_MORE) ? GRPC_WRITE_BUFFER_HINT : 0;
+	op.data.send_message.send_message = bb;
+	if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_SEND), NULL) !=
+	    GRPC_CALL_OK) {
+		grpc_byte_buffer_destroy(bb);
+		return send_failed(st);
+	}
+	st->send_bb      = bb;
+	st->send_pending = true;
+	return CORPC_STATUS_OK;
+}
+
+static corpc_status_code
+s_close_send(corpc_stream *base)
+{
+	gstream *st = (gstream *) base;
+	if (st->send_dead || !flush_send(st)) {
+		return send_failed(st);
+	}
+	grpc_op op;
+	memset(&op, 0, sizeof(op));
+	op.op   = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	bool ok = grpc_call_start_batch(st->call, &op, 1, TAG(TAG_CLOSE), NULL) ==
+	              GRPC_CALL_OK &&
+	          corpc__grpc_pluck(st->cq, TAG(TAG_CLOSE));
+	return ok ? CORPC_STATUS_OK : send_failed(st);
+}
+
+// Unpacks a received message into the arena; on garbage the call fails
+// with INTERNAL and the end of the stream is returned instead.
+static corpc_status_code
+deliver(gstream *st, const ProtobufCMessage **msg)
+{
+	const ProtobufCMessageDescriptor *d = st->base.method->response;
+	ProtobufCMessage *m = corpc__grpc_unpack(st->recv_bb, d, &st->arena);
+	grpc_byte_buffer_destroy(st->recv_bb);
+	st->recv_bb = NULL;
+	if (m != NULL) {
+		*msg = m;
+		return CORPC_STATUS_OK;
+	}
+	if (!st->status_done) {
+		grpc_call_cancel_with_status(st->call, GRPC_STATUS_INTERNAL,
+		    "failed to parse the response", NULL);
+		wait_status(st, forever());
+	}
+	corpc__stream_end(&st->base, CORPC_STATUS_INTERNAL,
+	    "%s: failed to parse the response as %s", st->base.method->path,
+	    d->name);
+	return end_status(st);
+}
+
+static corpc_status_code
+s_recv(corpc_stream *base, const ProtobufCMessage **msg)
+{
+	gstream *st = (gstream *) base;
+	*msg        = NULL;
+	if (st->unary) {
+		wait_status(st, forever());
+		settle_headers(st, st->recv_bb != NULL);
+		if (!st->unary_taken && st->recv_bb != NULL) {
+			st->unary_taken = true;
+			return deliver(st, msg);
+		}
+		return end_status(st);
+	}
+	corpc__arena_reset(&st->arena);
+	grpc_op ops[2];
+	size_t  n       = 0;
+	bool    get_hdr = !st->hdr_started;
+	memset(ops, 0, sizeof(ops));
+	if (get_hdr) {
+		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+		ops[n].data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
+		n++;
+	}
+	ops[n].op                             = GRPC_OP_RECV_MESSAGE;
+	ops[n].data.recv_message.recv_message = &st->recv_bb;
+	n++;
+	bool ok = grpc_call_start_batch(st->call, ops, n, TAG(TAG_RECV), NULL) ==
+	          GRPC_CALL_OK;
+	st->hdr_started = true;
+	ok              = ok && corpc__grpc_pluck(st->cq, TAG(TAG_RECV));
+	if (ok && st->recv_bb != NULL) {
+		settle_headers(st, true);
+		return deliver(st, msg);
+	}
+	if (st->recv_bb != NULL) {
+		grpc_byte_buffer_destroy(st->recv_bb);
+		st->recv_bb = NULL;
+	}
+	wait_status(st, forever());
+	settle_headers(st, false);
+	return end_status(st);
+}
+
+static void
+s_headers(corpc_stream *base)
+{
+	gstream *st = (gstream *) base;
+	if (st->unary) {
+		wait_status(st, forever());
+		settle_headers(st, st->recv_bb != NULL);
+		if (!st->base.headers_ready && st->recv_bb == NULL) {
+			st->unary_taken = true;
+			end_status(st); // failed with no response and no headers
+		}
+		return;
+	}
+	if (!st->hdr_started) {
+		grpc_op op;
+		memset(&op, 0, sizeof(op));
+		op.op = GRPC_OP_RECV_INITIAL_METADATA;
+		op.data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
+		if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_HDR), NULL) ==
+		    GRPC_CALL_OK) {
+			st->hdr_started = true;
+			corpc__grpc_pluck(st->cq, TAG(TAG_HDR));
+		}
+	}
+	// With no headers, the call may have ended with a trailers-only
+	// response: its status completes at once, there being nothing to read.
+	if (st->init_md.count == 0) {
+		wait_status(st, gpr_inf_past(GPR_CLOCK_MONOTONIC));
+	}
+	settle_headers(st, false);
+	if (st->status_done) {
+		end_status(st);
+	}
+}
+
+static void
+s_finish(corpc_stream *base, bool cancel)
+{
+	gstream *st = (gstream *) base;
+	if (!cancel && !st->unary && !st->base.send_closed && !st->send_dead) {
+		// Waiting for the server's status: tell it no more is coming.
+		flush_send(st);
+		grpc_op op;
+		memset(&op, 0, sizeof(op));
+		op.op            = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+		st->close_pending = grpc_call_start_batch(st->call, &op, 1,
+		                        TAG(TAG_CLOSE), NULL) == GRPC_CALL_OK;
+		st->base.send_closed = true;
+	}
+	if (cancel && !wait_status(st, gpr_inf_past(GPR_CLOCK_MONOTONIC))) {
+		grpc_call_cancel(st->call, NULL);
+	}
+	wait_status(st, forever());
+	if (!st->hdr_taken && st->hdr_started) {
+		settle_headers(st, st->recv_bb != NULL);
+	}
+	end_status(st);
+}
+
+static void
+s_cancel(corpc_stream *base)
+{
+	gstream *st = (gstream *) base;
+	atomic_store(&st->cancelled, true);
+	pthread_mutex_lock(&st->mu);
+	if (st->call != NULL) {
+		grpc_call_cancel(st->call, NULL); // no effect once finished
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+static void
+s_destroy(corpc_stream *base)
+{
+	gstream *st = (gstream *) base;
+	if (st->status_started && !st->status_done) {
+		grpc_call_cancel(st->call, NULL);
+		wait_status(st, forever());
+	}
+	if (st->open_pending) {
+		corpc__grpc_pluck(st->cq, TAG(TAG_OPEN));
+		st->open_pending = false;
+	}
+	if (st->close_pending) {
+		corpc__grpc_pluck(st->cq, TAG(TAG_CLOSE));
+		st->close_pending = false;
+	}
+	flush_send(st);
+	pthread_mutex_lock(&st->mu);
+	grpc_call *call = st->call;
+	st->call        = NULL;
+	pthread_mutex_unlock(&st->mu);
+	if (call != NULL) {
+		grpc_call_unref(call);
+	}
+	if (st->open_bb != NULL) {
+		grpc_byte_buffer_destroy(st->open_bb);
+		st->open_bb = NULL;
+	}
+	if (st->recv_bb != NULL) {
+		grpc_byte_buffer_destroy(st->recv_bb);
+		st->recv_bb = NULL;
+	}
+	grpc_slice_unref(st->details);
+	st->details = grpc_empty_slice();
+	corpc__grpc_md_array_reset(&st->init_md);
+	corpc__grpc_md_array_reset(&st->trail_md);
+	corpc__arena_reset(&st->arena);
+	stream_put(st->gch, st);
+}
+
+const corpc__channel_ops corpc__grpc_channel_ops = {
+    .c_open       = ch_open,
+    .c_close      = ch_close,
+    .s_open       = s_open,
+    .s_send       = s_send,
+    .s_close_send = s_close_send,
+    .s_recv       = s_recv,
+    .s_headers    = s_headers,
+    .s_finish     = s_finish,
+    .s_cancel     = s_cancel,
+    .s_destroy    = s_destroy,
+};

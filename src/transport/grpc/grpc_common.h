@@ -1,0 +1,99 @@
+// Internal: the network transport (tcp://, unix://) on gRPC's C core.
+// Shared by grpc_channel.c (client), grpc_server.c (server) and
+// grpc_codec.c (messages, metadata, deadlines, library lifetime).
+//
+// Threading model, modelled on gRPC C++'s synchronous API:
+// - client: each stream owns a pluck completion queue; the thread driving
+//   the stream plucks the tag of the batch it waits for. Streams and their
+//   queues are pooled per channel.
+// - server: one `next` queue receives new calls; worker_threads threads
+//   poll it, and the thread that gets a call runs its handler to the end,
+//   blocking on that call's own pluck queue.
+#ifndef CORPC_TRANSPORT_GRPC_COMMON_H
+#define CORPC_TRANSPORT_GRPC_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/time.h>
+
+#include "core/arena.h"
+#include "transport/transport.h"
+
+extern const corpc__channel_ops  corpc__grpc_channel_ops;
+extern const corpc__listener_ops corpc__grpc_listener_ops;
+
+// ---- library lifetime (grpc_codec.c) ----------------------------------
+// Every channel and server takes a reference when it opens and drops it
+// when it closes. gRPC is initialised by the first reference and then
+// stays initialised for the life of the process (grpc_shutdown can stall
+// for seconds; see grpc_codec.c): after the first tcp:// or unix:// use,
+// gRPC's threads run until exit, so fork only to exec (gRPC brief, pitfall
+// 7).
+void corpc__grpc_ref(void);
+void corpc__grpc_unref(void);
+
+// ---- messages ---------------------------------------------------------
+// Packs `msg` into a new byte buffer (caller destroys), NULL when out of
+// memory.
+grpc_byte_buffer *corpc__grpc_pack(const ProtobufCMessage *msg);
+
+// Unpacks `bb` (not consumed) as `desc` into `arena`; NULL when the bytes
+// do not parse or memory ran out.
+ProtobufCMessage *corpc__grpc_unpack(grpc_byte_buffer *bb,
+    const ProtobufCMessageDescriptor *desc, corpc__arena *arena);
+
+// ---- metadata ---------------------------------------------------------
+// An outgoing metadata array whose slices borrow from a corpc_metadata:
+// valid while that list is unchanged. Reused across calls.
+typedef struct corpc__grpc_mdvec {
+	grpc_metadata *v;
+	size_t         n;
+	size_t         cap;
+} corpc__grpc_mdvec;
+
+// Fills `vec` from `md` (NULL: empty). Errors: CORPC_ENOMEM.
+corpc_err corpc__grpc_mdvec_set(
+    corpc__grpc_mdvec *vec, const corpc_metadata *md);
+void      corpc__grpc_mdvec_fini(corpc__grpc_mdvec *vec);
+
+// True if every entry of `md` is acceptable to gRPC as well as to corpc
+// (checked before anything is sent: gRPC leaves a call unusable after it
+// rejects metadata).
+bool corpc__grpc_md_valid(const corpc_metadata *md);
+
+// Appends the user entries of `src` to `dst`; entries corpc would refuse
+// (reserved or malformed keys) and "user-agent", which gRPC adds on its
+// own, are left out so that every transport shows the same metadata.
+void corpc__grpc_md_import(corpc_metadata *dst, const grpc_metadata_array *src);
+
+// Clears a received array for reuse; the slices belong to the call.
+void corpc__grpc_md_array_reset(grpc_metadata_array *a);
+
+// ---- deadlines --------------------------------------------------------
+// corpc deadline (CLOCK_MONOTONIC ns, CORPC_DEADLINE_NONE) to and from
+// gRPC's clock, converted through the time remaining.
+gpr_timespec corpc__grpc_deadline_to(int64_t deadline);
+int64_t      corpc__grpc_deadline_from(gpr_timespec deadline);
+
+// ---- misc -------------------------------------------------------------
+// Maps a gRPC status to corpc's (same numbering; out of range: UNKNOWN).
+corpc_status_code corpc__grpc_code(grpc_status_code code);
+
+// Waits for `tag` on pluck queue `cq` with no time limit; returns success.
+bool corpc__grpc_pluck(grpc_completion_queue *cq, void *tag);
+
+// Shuts a pluck queue down, drains it and destroys it.
+void corpc__grpc_cq_destroy(grpc_completion_queue *cq);
+
+// Fills `args` (the array must hold 8) with corpc's channel arguments for
+// a max message size; returns the count.
+size_t corpc__grpc_args(grpc_arg *args, size_t max_message, bool server);
+
+#endif // CORPC_TRANSPORT_GRPC_COMMON_H
