@@ -3,7 +3,9 @@
 #ifndef CORPC_CORPC_H
 #define CORPC_CORPC_H
 
+#include "corpc/bearer.h"
 #include "corpc/client.h"
+#include "corpc/interceptor.h"
 #include "corpc/fanout.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
