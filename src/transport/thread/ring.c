@@ -26,12 +26,17 @@ corpc__ring_init(corpc__ring *r, size_t depth)
 	while (cap < depth + 1) { // +1: the slot the consumer still reads
 		cap <<= 1;
 	}
-	r->slots = calloc(cap, sizeof(*r->slots));
-	if (r->slots == NULL) {
+	r->msgs   = calloc(cap, sizeof(*r->msgs));
+	r->arenas = calloc(cap, sizeof(*r->arenas));
+	if (r->msgs == NULL || r->arenas == NULL) {
+		free(r->msgs);
+		free(r->arenas);
+		r->msgs   = NULL;
+		r->arenas = NULL;
 		return -1;
 	}
 	for (size_t i = 0; i < cap; i++) {
-		corpc__arena_init(&r->slots[i].arena);
+		corpc__arena_init(&r->arenas[i]);
 	}
 	r->cap = cap;
 	corpc__ring_reset(r);
@@ -48,19 +53,21 @@ corpc__ring_reset(corpc__ring *r)
 	r->tail_seen     = 0;
 	r->released_seen = 0;
 	for (size_t i = 0; i < r->cap; i++) {
-		r->slots[i].msg = NULL;
-		corpc__arena_reset(&r->slots[i].arena);
+		r->msgs[i] = NULL;
+		corpc__arena_reset(&r->arenas[i]);
 	}
 }
 
 void
 corpc__ring_fini(corpc__ring *r)
 {
-	for (size_t i = 0; r->slots != NULL && i < r->cap; i++) {
-		corpc__arena_fini(&r->slots[i].arena);
+	for (size_t i = 0; r->arenas != NULL && i < r->cap; i++) {
+		corpc__arena_fini(&r->arenas[i]);
 	}
-	free(r->slots);
-	r->slots = NULL;
+	free(r->msgs);
+	free(r->arenas);
+	r->msgs   = NULL;
+	r->arenas = NULL;
 }
 
 void
@@ -205,11 +212,10 @@ corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
 	return corpc__waiter_wait(w, has_space, &a, true);
 }
 
-corpc__ring_slot *
-corpc__ring_next_slot(corpc__ring *r)
+size_t
+corpc__ring_next(corpc__ring *r)
 {
-	return &r->slots[atomic_load_explicit(&r->tail, memory_order_relaxed) &
-	                 (r->cap - 1)];
+	return atomic_load_explicit(&r->tail, memory_order_relaxed) & (r->cap - 1);
 }
 
 void
@@ -265,9 +271,10 @@ can_take(void *p)
 }
 
 int
-corpc__ring_take(corpc__ring *r, corpc__ring_waiter *w, corpc__ring_slot **slot)
+corpc__ring_take(
+    corpc__ring *r, corpc__ring_waiter *w, const ProtobufCMessage **msg)
 {
-	*slot = NULL;
+	*msg = NULL;
 	if (r->tail_seen > r->head && atomic_load(&w->cancel) == 0) {
 		// Messages we already know of: releases go out in batches, a
 		// quarter ring at a time, so the producer's line is left alone.
@@ -286,7 +293,7 @@ corpc__ring_take(corpc__ring *r, corpc__ring_waiter *w, corpc__ring_slot **slot)
 		r->tail_seen = atomic_load(&r->tail);
 	}
 	if (r->tail_seen > r->head) {
-		*slot = &r->slots[r->head & (r->cap - 1)];
+		*msg = r->msgs[r->head & (r->cap - 1)];
 		r->head++;
 	}
 	return 0;

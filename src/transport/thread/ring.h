@@ -18,14 +18,12 @@
 
 #include "core/arena.h"
 
-typedef struct corpc__ring_slot {
-	const ProtobufCMessage *msg;
-	corpc__arena            arena; // holds the copy, when messages are copied
-} corpc__ring_slot;
-
 typedef struct corpc__ring {
-	corpc__ring_slot *slots;
-	size_t            cap; // a power of two
+	// Message pointers apart from the arenas, so that eight share a cache
+	// line: the consumer's reads cost one line transfer per eight messages.
+	const ProtobufCMessage **msgs;
+	corpc__arena            *arenas; // hold the copies, when messages are copied
+	size_t                   cap;    // a power of two
 	// Producer side. Each side caches what it last read of the other's
 	// counter, so a message costs no cache-line transfer while there is
 	// room (producer) or there are messages (consumer).
@@ -69,8 +67,9 @@ int corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *),
 // 0, or the cancel code (a deadline passing sets DEADLINE_EXCEEDED).
 int corpc__ring_wait_space(
     corpc__ring *r, corpc__ring_waiter *w, size_t limit);
-// Producer: the slot the next message goes in (after wait_space).
-corpc__ring_slot *corpc__ring_next_slot(corpc__ring *r);
+// Producer: the index of the slot the next message goes in (after
+// wait_space): set r->msgs[i], using r->arenas[i] for a copy.
+size_t corpc__ring_next(corpc__ring *r);
 // Producer: publishes that slot.
 void corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w);
 // Producer: waits until the consumer released everything published, or
@@ -82,10 +81,10 @@ void corpc__ring_wait_drained(
 void corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w);
 
 // Consumer: releases the message taken last and waits for the next one.
-// Returns 0 with *slot set; 0 with *slot NULL once closed and empty; or the
+// Returns 0 with *msg set; 0 with *msg NULL once closed and empty; or the
 // cancel code.
 int corpc__ring_take(
-    corpc__ring *r, corpc__ring_waiter *w, corpc__ring_slot **slot);
+    corpc__ring *r, corpc__ring_waiter *w, const ProtobufCMessage **msg);
 // Consumer: releases the message taken last (finish, destroy).
 void corpc__ring_release(corpc__ring *r, corpc__ring_waiter *w);
 

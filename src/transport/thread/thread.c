@@ -215,16 +215,16 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, limit)) != 0) {
 		return (corpc_status_code) code;
 	}
-	corpc__ring_slot *slot = corpc__ring_next_slot(&c->s2c);
+	size_t i = corpc__ring_next(&c->s2c);
 	if (copy) {
-		corpc__arena_reset(&slot->arena);
-		slot->msg = corpc__msg_clone(msg, &slot->arena.alloc);
-		if (slot->msg == NULL) {
+		corpc__arena_reset(&c->s2c.arenas[i]);
+		c->s2c.msgs[i] = corpc__msg_clone(msg, &c->s2c.arenas[i].alloc);
+		if (c->s2c.msgs[i] == NULL) {
 			return corpc_ctx_error(ctx, CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying a response");
 		}
 	} else {
-		slot->msg = msg;
+		c->s2c.msgs[i] = msg;
 	}
 	corpc__ring_publish(&c->s2c, &c->w);
 	if (!copy && !(flags & CORPC_WRITE_STABLE)) {
@@ -246,11 +246,9 @@ thread_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 		c->request_taken = true;
 		return CORPC_STATUS_OK;
 	}
-	corpc__ring_slot *slot;
-	if ((code = corpc__ring_take(&c->c2s, &c->w, &slot)) != 0) {
+	if ((code = corpc__ring_take(&c->c2s, &c->w, msg)) != 0) {
 		return (corpc_status_code) code;
 	}
-	*msg = slot != NULL ? slot->msg : NULL;
 	return CORPC_STATUS_OK;
 }
 
@@ -461,15 +459,13 @@ static corpc_status_code
 thread_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 {
 	thread_call      *c = (thread_call *) st;
-	corpc__ring_slot *slot;
-	int               code = corpc__ring_take(&c->s2c, &c->w, &slot);
+	int code = corpc__ring_take(&c->s2c, &c->w, msg);
 	if (code != 0) {
 		end_cancelled(c, code);
 		return st->code;
 	}
 	take_headers(c);
-	if (slot != NULL) {
-		*msg = slot->msg;
+	if (*msg != NULL) {
 		return CORPC_STATUS_OK;
 	}
 	end_from_handler(c); // closed and empty: the handler returned
@@ -489,10 +485,10 @@ thread_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		end_cancelled(c, code);
 		return st->code;
 	}
-	corpc__ring_slot *slot = corpc__ring_next_slot(&c->c2s);
-	corpc__arena_reset(&slot->arena);
-	slot->msg = corpc__msg_clone(msg, &slot->arena.alloc);
-	if (slot->msg == NULL) {
+	size_t i = corpc__ring_next(&c->c2s);
+	corpc__arena_reset(&c->c2s.arenas[i]);
+	c->c2s.msgs[i] = corpc__msg_clone(msg, &c->c2s.arenas[i].alloc);
+	if (c->c2s.msgs[i] == NULL) {
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
 	corpc__ring_publish(&c->c2s, &c->w);
