@@ -23,6 +23,7 @@
 #include "corpc/metadata.h"
 #include "corpc/method.h"
 #include "corpc/status.h"
+#include "corpc/tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +62,9 @@ typedef struct corpc_channel_opts {
 	// channel (interceptor.h). Borrowed: must outlive the channel.
 	const corpc_interceptor *interceptors;
 	size_t                   interceptor_count;
+	// TLS for tcp:// (tls.h); NULL means plaintext. unix:// and inproc://
+	// ignore it. Read by corpc_channel_open only (gRPC copies the PEM text).
+	const corpc_tls_client *tls;
 } corpc_channel_opts;
 
 typedef struct corpc_channel corpc_channel;
@@ -71,7 +75,9 @@ typedef struct corpc_stream  corpc_stream;
 // Thread-safe: one channel serves calls from many threads. Caller owns the
 // channel and frees it with corpc_channel_close.
 // Errors: CORPC_EADDRINVAL (malformed address), CORPC_ENOTSUP (transport not
-// built), CORPC_EINVAL (NULL argument), CORPC_ENOMEM.
+// built), CORPC_EINVAL (NULL argument), CORPC_ETLS (tcp:// with opts->tls
+// whose certificates or key do not parse or match; see tls.h),
+// CORPC_ENOMEM.
 CORPC_DECL corpc_err corpc_channel_open(const char *address,
     const corpc_channel_opts *opts, corpc_channel **out);
 

@@ -11,5 +11,6 @@
 #include "corpc/method.h"
 #include "corpc/server.h"
 #include "corpc/status.h"
+#include "corpc/tls.h"
 
 #endif // CORPC_CORPC_H

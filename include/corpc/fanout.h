@@ -6,16 +6,18 @@
 // An in-process coroutine backend (inproc://NAME, mode=coro) produces only
 // when pulled, so it is pulled on the caller's thread, exactly when the
 // merge needs its next message: no thread, no copy. Any other backend
-// (network, or inproc with mode=thread) gets a reader thread that keeps one
-// message ready ahead of the merge, so remote backends make progress
-// concurrently and "interleave" can follow arrival order. The reader hands
-// over the transport's own message (no clone) and calls recv again only once
-// the merge has released that message. corpc_fanout_opts.pull overrides the
-// choice.
+// (network, or inproc with mode=thread) gets a reader thread that receives
+// ahead into a bounded queue of 32 messages, so remote backends progress
+// concurrently, "interleave" follows arrival order, and a stalled backend
+// can be timed out. The queue holds copies (the transport's message is
+// only borrowed until the reader's next recv), each in a reused arena: one
+// copy per message, no malloc in steady state, back-pressure when full.
+// corpc_fanout_opts.pull overrides the choice.
 //
-// Message contract: a message returned by corpc_fanout_recv is the backend's
-// own (zero copy), borrowed until the next corpc_fanout_recv, finish or
-// destroy on the fan-out — the same rule as corpc_stream_recv.
+// Message contract: a message returned by corpc_fanout_recv is borrowed
+// until the next corpc_fanout_recv, finish or destroy on the fan-out — the
+// same rule as corpc_stream_recv. From a coroutine backend it is the very
+// pointer its handler sent (zero copy); from a reader thread, its copy.
 //
 // Threads: a fan-out is driven by one thread at a time; corpc_fanout_cancel
 // may be called from any thread. Callbacks (compare, key) run on the driving
@@ -111,14 +113,13 @@ typedef struct corpc_fanout_opts {
 	corpc_fanout_key_fn key;
 	// Passed to compare and key.
 	void *user;
-	// Per-backend timeout in milliseconds: every backend call's deadline
-	// is open + this, or the call's deadline if earlier; 0 means none.
-	// With CONTINUE, a slow backend is cut off with DEADLINE_EXCEEDED and
-	// reported, and the call goes on. Meant for backends that progress by
-	// themselves (network ones, whose transport buffers): a coroutine
-	// backend produces only when pulled, so time spent waiting on a slow
-	// backend counts against it too (round-robin or sorted merges can then
-	// time every coroutine backend out).
+	// Per-backend timeout in milliseconds, 0 for none: the longest the
+	// merge waits for the next message (or the end) of one backend with a
+	// reader thread. Past it that backend is cancelled and counts as
+	// failed with DEADLINE_EXCEEDED; with CONTINUE the call goes on without
+	// it, so one stalled replica does not hold up a sorted merge. Backends
+	// pulled inline (coroutines) run on the caller's thread and cannot be
+	// interrupted: they are bounded by the call's deadline only.
 	int64_t backend_timeout_ms;
 	corpc_fanout_pull pull;
 	// Optional: the server call this fan-out runs for. While the fan-out
@@ -168,6 +169,12 @@ CORPC_DECL corpc_status_code corpc_fanout_finish(
 // Safe from any thread while another drives the fan-out; idempotent; no
 // effect once the merged call has ended. Not after destroy has begun.
 CORPC_DECL void corpc_fanout_cancel(corpc_fanout *fo);
+
+// Returns true when the next corpc_fanout_recv will not wait for a network
+// backend: its message (or the end) is already queued, or it comes from a
+// coroutine backend, which runs when pulled. A hint for batching: a proxy
+// sends with CORPC_WRITE_MORE while it is true. Driving thread only.
+CORPC_DECL bool corpc_fanout_ready(corpc_fanout *fo);
 
 // Finishes the fan-out if needed (see finish), joins its reader threads,
 // destroys every backend stream and frees everything, borrowed messages and

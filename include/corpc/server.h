@@ -21,6 +21,7 @@
 #include "corpc/metadata.h"
 #include "corpc/method.h"
 #include "corpc/status.h"
+#include "corpc/tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,10 @@ typedef struct corpc_server_opts {
 	// transport (interceptor.h). Borrowed: must outlive the server.
 	const corpc_interceptor *interceptors;
 	size_t                   interceptor_count;
+	// TLS for tcp:// listeners (tls.h); NULL means plaintext. unix:// and
+	// inproc:// listeners ignore it. Borrowed: read at each
+	// corpc_server_listen, so it must stay valid until the last one.
+	const corpc_tls_server *tls;
 } corpc_server_opts;
 
 // Creates a server in *out. The caller owns it (corpc_server_destroy).
@@ -61,7 +66,10 @@ CORPC_DECL corpc_err corpc_server_register(corpc_server *srv,
 // Before corpc_server_start only. The bound address (port 0 resolved) is
 // read back with corpc_server_address.
 // Errors: CORPC_EADDRINVAL, CORPC_ENOTSUP (transport not built),
-// CORPC_EADDRINUSE (inproc name or port taken), CORPC_ESTATE, CORPC_ENOMEM.
+// CORPC_EADDRINUSE (inproc name or port taken), CORPC_ETLS (tcp:// with
+// opts->tls whose certificates or key do not parse or match, or
+// require_client_cert without client_roots_pem; see tls.h), CORPC_ESTATE,
+// CORPC_ENOMEM.
 CORPC_DECL corpc_err corpc_server_listen(corpc_server *srv, const char *address);
 
 // Returns the bound address of the i-th listen call (in call order), or

@@ -69,7 +69,8 @@ typedef struct corpc_status {
 	XX(EBADVALUE, "invalid metadata value")                                    \
 	XX(EEXIST, "already registered")                                           \
 	XX(ECLOSED, "object is shut down")                                         \
-	XX(ESYS, "system call failed")
+	XX(ESYS, "system call failed")                                             \
+	XX(ETLS, "invalid TLS configuration")
 
 typedef enum corpc_err {
 #define CORPC_ERR_ENUM_(name, text) CORPC_##name,
