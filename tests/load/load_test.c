@@ -58,7 +58,11 @@ test_rounds_without_growth(void **state)
 	// stream or channel would show as hundreds of descriptors or MiBs. The
 	// small slack covers a wakeup descriptor gRPC may still hold.
 	assert_true(fds[ROUNDS - 1] <= fds[1] + 2);
+#ifndef __SANITIZE_ADDRESS__
+	// (Under ASan freed memory sits in its quarantine, so RSS grows by
+	// design; there LeakSanitizer checks for leaks instead.)
 	assert_true(rss[ROUNDS - 1] <= rss[1] + 4096);
+#endif
 	corpc_server_destroy(srv);
 }
 
