@@ -68,6 +68,14 @@ corpc__arena_init(corpc__arena *a)
 	a->alloc.allocator_data = a;
 	a->chunks               = NULL;
 	a->used                 = 0;
+	a->first                = ARENA_FIRST;
+}
+
+void
+corpc__arena_init_sized(corpc__arena *a, size_t first)
+{
+	corpc__arena_init(a);
+	a->first = first > 0 ? first : ARENA_FIRST;
 }
 
 void
@@ -123,7 +131,7 @@ corpc__arena_alloc(corpc__arena *a, size_t size)
 	}
 	// Slack so the aligned start still leaves `size` bytes.
 	size_t need = size + (ARENA_ALIGN - 1);
-	size_t next = ARENA_FIRST;
+	size_t next = a->first;
 	if (head != NULL) {
 		next = head->size <= SIZE_MAX / 2 ? head->size * 2 : SIZE_MAX;
 	}

@@ -1,5 +1,6 @@
 // SPSC message ring with spin-then-sleep waits; see ring.h.
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -10,6 +11,12 @@
 // other thread producing the next message, short enough not to burn a
 // core when the other side really is idle.
 #define SPIN_NS 20000
+// After this much pure spinning, spinning yields the core now and then: on
+// a busy machine the other side may be queued behind us.
+#define YIELD_AFTER_NS 2000
+// A slot's copy arena starts this small (and grows to the largest message
+// it has held), so that consecutive copies sit close in memory.
+#define SLOT_ARENA_FIRST 256
 
 static inline void
 cpu_relax(void)
@@ -36,7 +43,7 @@ corpc__ring_init(corpc__ring *r, size_t depth)
 		return -1;
 	}
 	for (size_t i = 0; i < cap; i++) {
-		corpc__arena_init(&r->arenas[i]);
+		corpc__arena_init_sized(&r->arenas[i], SLOT_ARENA_FIRST);
 	}
 	r->cap = cap;
 	corpc__ring_reset(r);
@@ -157,6 +164,10 @@ corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
 				start = now;
 			} else if (now - start > SPIN_NS) {
 				break;
+			} else if (now - start > YIELD_AFTER_NS) {
+				// The other side may be waiting for this very core.
+				sched_yield();
+				continue;
 			}
 		}
 		cpu_relax();
