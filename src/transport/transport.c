@@ -10,7 +10,6 @@ extern const corpc__transport corpc__coro_transport;
 #endif
 #ifdef CORPC_TRANSPORT_THREAD_BUILT
 extern const corpc__transport corpc__thread_transport;
-extern const corpc__transport corpc__thread_copy_transport;
 #endif
 #ifdef CORPC_TRANSPORT_GRPC_BUILT
 extern const corpc__transport corpc__grpc_transport;
@@ -27,14 +26,9 @@ inproc_client(corpc__inproc_mode mode)
 		return NULL;
 #endif
 	case CORPC__INPROC_THREAD:
-#ifdef CORPC_TRANSPORT_THREAD_BUILT
-		return &corpc__thread_transport;
-#else
-		return NULL;
-#endif
 	case CORPC__INPROC_THREAD_COPY:
 #ifdef CORPC_TRANSPORT_THREAD_BUILT
-		return &corpc__thread_copy_transport;
+		return &corpc__thread_transport; // reads the mode itself
 #else
 		return NULL;
 #endif

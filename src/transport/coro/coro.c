@@ -23,6 +23,7 @@
 #include "core/arena.h"
 #include "core/channel.h"
 #include "core/clone.h"
+#include "core/freelist.h"
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
 #include "transport/coro/fiber.h"
@@ -47,7 +48,7 @@ typedef enum server_state {
 typedef struct coro_call {
 	corpc_stream      st;  // the client's view; first member
 	corpc_ctx         ctx; // the handler's view
-	struct coro_call *next_free;
+	corpc__freelist_node pool_node;
 
 	corpc_server      *srv; // NULL when the call never reached a server
 	corpc__stack_pool *stacks;
@@ -79,22 +80,17 @@ typedef struct coro_call {
 
 // Call objects are process-wide (a call does not know its server before it
 // resolves); stacks belong to the server, sized by its options.
-static pthread_mutex_t call_pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static coro_call      *call_pool;
-static unsigned        call_pool_len;
-#define CALL_POOL_KEEP 1024
+static corpc__freelist call_pool = CORPC__FREELIST_INIT(1024);
 
 static coro_call *
 call_get(void)
 {
-	pthread_mutex_lock(&call_pool_mu);
-	coro_call *c = call_pool;
-	if (c != NULL) {
-		call_pool = c->next_free;
-		call_pool_len--;
+	corpc__freelist_node *n = corpc__freelist_get(&call_pool, NULL, NULL);
+	if (n != NULL) {
+		return (coro_call *) ((char *) n - offsetof(coro_call, pool_node));
 	}
-	pthread_mutex_unlock(&call_pool_mu);
-	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+	coro_call *c = calloc(1, sizeof(*c));
+	if (c != NULL) {
 		corpc__arena_init(&c->arena);
 		atomic_init(&c->cancel, 0);
 	}
@@ -114,15 +110,7 @@ call_free(coro_call *c)
 static void
 call_put(coro_call *c)
 {
-	pthread_mutex_lock(&call_pool_mu);
-	if (call_pool_len < CALL_POOL_KEEP) {
-		c->next_free = call_pool;
-		call_pool    = c;
-		call_pool_len++;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&call_pool_mu);
-	if (c != NULL) {
+	if (!corpc__freelist_put(&call_pool, &c->pool_node)) {
 		call_free(c);
 	}
 }

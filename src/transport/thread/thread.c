@@ -31,6 +31,7 @@
 #include "core/arena.h"
 #include "core/channel.h"
 #include "core/clone.h"
+#include "core/freelist.h"
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
 #include "transport/inproc/registry.h"
@@ -52,7 +53,7 @@ typedef struct thread_chan {
 typedef struct thread_call {
 	corpc_stream        st; // first member
 	corpc_ctx           ctx;
-	struct thread_call *next_free;
+	corpc__freelist_node pool_node;
 
 	bool               copy;
 	size_t             depth; // rings are sized for it
@@ -78,10 +79,20 @@ typedef struct thread_call {
 
 // ---- pools ----------------------------------------------------------------
 
-static pthread_mutex_t call_pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static thread_call    *call_pool;
-static unsigned        call_pool_len;
-#define CALL_POOL_KEEP 256
+static corpc__freelist call_pool = CORPC__FREELIST_INIT(256);
+
+static thread_call *
+from_node(const corpc__freelist_node *n)
+{
+	return (thread_call *) ((char *) n - offsetof(thread_call, pool_node));
+}
+
+// Pooled calls have rings of one depth: take one that fits.
+static bool
+has_depth(const corpc__freelist_node *n, const void *depth)
+{
+	return from_node(n)->depth == *(const size_t *) depth;
+}
 
 static void
 call_free(thread_call *c)
@@ -101,20 +112,11 @@ call_free(thread_call *c)
 static thread_call *
 call_get(size_t depth)
 {
-	pthread_mutex_lock(&call_pool_mu);
-	thread_call **p = &call_pool;
-	while (*p != NULL && (*p)->depth != depth) {
-		p = &(*p)->next_free;
+	corpc__freelist_node *n = corpc__freelist_get(&call_pool, has_depth, &depth);
+	if (n != NULL) {
+		return from_node(n);
 	}
-	thread_call *c = *p;
-	if (c != NULL) {
-		*p = c->next_free;
-		call_pool_len--;
-	}
-	pthread_mutex_unlock(&call_pool_mu);
-	if (c != NULL) {
-		return c;
-	}
+	thread_call *c;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		return NULL;
 	}
@@ -137,15 +139,7 @@ call_get(size_t depth)
 static void
 call_put(thread_call *c)
 {
-	pthread_mutex_lock(&call_pool_mu);
-	if (call_pool_len < CALL_POOL_KEEP) {
-		c->next_free = call_pool;
-		call_pool    = c;
-		call_pool_len++;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&call_pool_mu);
-	if (c != NULL) {
+	if (!corpc__freelist_put(&call_pool, &c->pool_node)) {
 		call_free(c);
 	}
 }
@@ -340,8 +334,9 @@ end_cancelled(thread_call *c, int code)
 
 static corpc_err
 thread_c_open(corpc_channel *ch, const corpc__address *addr,
-    const corpc_channel_opts *opts, void **state, bool copy)
+    const corpc_channel_opts *opts, void **state)
 {
+	bool copy = addr->mode == CORPC__INPROC_THREAD_COPY;
 	(void) ch;
 	thread_chan *tc = calloc(1, sizeof(*tc));
 	if (tc == NULL) {
@@ -352,20 +347,6 @@ thread_c_open(corpc_channel *ch, const corpc__address *addr,
 	tc->depth = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
 	*state    = tc;
 	return CORPC_OK;
-}
-
-static corpc_err
-share_c_open(corpc_channel *ch, const corpc__address *addr,
-    const corpc_channel_opts *opts, void **state)
-{
-	return thread_c_open(ch, addr, opts, state, false);
-}
-
-static corpc_err
-copy_c_open(corpc_channel *ch, const corpc__address *addr,
-    const corpc_channel_opts *opts, void **state)
-{
-	return thread_c_open(ch, addr, opts, state, true);
 }
 
 static void
@@ -618,8 +599,8 @@ thread_s_destroy(corpc_stream *st)
 	}
 }
 
-static const corpc__channel_ops share_channel_ops = {
-    .c_open       = share_c_open,
+static const corpc__channel_ops thread_channel_ops = {
+    .c_open       = thread_c_open,
     .c_close      = thread_c_close,
     .s_open       = thread_s_open,
     .s_send       = thread_s_send,
@@ -631,27 +612,9 @@ static const corpc__channel_ops share_channel_ops = {
     .s_destroy    = thread_s_destroy,
 };
 
-static const corpc__channel_ops copy_channel_ops = {
-    .c_open       = copy_c_open,
-    .c_close      = thread_c_close,
-    .s_open       = thread_s_open,
-    .s_send       = thread_s_send,
-    .s_close_send = thread_s_close_send,
-    .s_recv       = thread_s_recv,
-    .s_headers    = thread_s_headers,
-    .s_finish     = thread_s_finish,
-    .s_cancel     = thread_s_cancel,
-    .s_destroy    = thread_s_destroy,
-};
-
+// Both modes (?mode=thread, ?mode=thread-copy); the address says which.
 const corpc__transport corpc__thread_transport = {
     .name     = "thread",
-    .channel  = &share_channel_ops,
-    .listener = NULL,
-};
-
-const corpc__transport corpc__thread_copy_transport = {
-    .name     = "thread-copy",
-    .channel  = &copy_channel_ops,
+    .channel  = &thread_channel_ops,
     .listener = NULL,
 };
