@@ -8,6 +8,9 @@ if(CORPC_TRANSPORT_CORO)
 endif()
 if(CORPC_TRANSPORT_GRPC)
   pkg_check_modules(GRPC REQUIRED IMPORTED_TARGET grpc gpr)
+  # TLS PEM checks (src/transport/grpc/grpc_tls.c); libgrpc-dev depends on
+  # libssl-dev, so this adds no package.
+  pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 endif()
 if(CORPC_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)

@@ -2,7 +2,9 @@
 // identically. Written once; CTest runs it per transport with
 //   conformance_test LISTEN_ADDR INNER_LISTEN_ADDR [DIAL_SUFFIX]
 // The client dials the server's bound address plus DIAL_SUFFIX (an inproc
-// mode such as "?mode=thread").
+// mode such as "?mode=thread"). With CORPC_TEST_TLS_DIR set to the folder
+// tests/tls/make_certs.sh filled, every server and channel uses mutual TLS
+// (tcp:// only; other transports ignore it).
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "echo_service.h"
+#include "test_certs.h"
 
 static const char *listen_addr;
 static const char *inner_listen_addr;
@@ -26,6 +29,12 @@ static echo_server    es;
 static echo_server    inner_es;
 static corpc_channel *ch;
 
+static test_certs        pem;
+static corpc_tls_server  server_tls;
+static corpc_tls_client  client_tls;
+static corpc_server_opts server_opts; // .tls set under CORPC_TEST_TLS_DIR
+static corpc_channel_opts channel_opts;
+
 typedef Corpc__Test__EchoRequest  Req;
 typedef Corpc__Test__EchoResponse Resp;
 
@@ -33,7 +42,7 @@ static corpc_server *
 start_server(const char *addr, echo_server *self)
 {
 	corpc_server *s;
-	assert_int_equal(corpc_server_create(NULL, &s), CORPC_OK);
+	assert_int_equal(corpc_server_create(&server_opts, &s), CORPC_OK);
 	assert_int_equal(
 	    corpc__test__echo__register_server(s, &echo_impl, self), CORPC_OK);
 	assert_int_equal(corpc_server_listen(s, addr), CORPC_OK);
@@ -47,7 +56,7 @@ dial(corpc_server *s)
 	char           addr[512];
 	corpc_channel *c;
 	snprintf(addr, sizeof(addr), "%s%s", corpc_server_address(s, 0), dial_suffix);
-	assert_int_equal(corpc_channel_open(addr, NULL, &c), CORPC_OK);
+	assert_int_equal(corpc_channel_open(addr, &channel_opts, &c), CORPC_OK);
 	return c;
 }
 
@@ -773,6 +782,18 @@ main(int argc, char **argv)
 	if (argc > 3) {
 		dial_suffix = argv[3];
 	}
+	const char *tls_dir = getenv("CORPC_TEST_TLS_DIR");
+	if (tls_dir != NULL && tls_dir[0] != '\0') {
+		test_certs_load(&pem, tls_dir);
+		server_tls = (corpc_tls_server) {.cert_chain_pem = pem.server_crt,
+		    .private_key_pem = pem.server_key, .client_roots_pem = pem.ca,
+		    .require_client_cert = true};
+		client_tls = (corpc_tls_client) {.root_certs_pem = pem.ca,
+		    .cert_chain_pem = pem.client_crt,
+		    .private_key_pem = pem.client_key};
+		server_opts.tls  = &server_tls;
+		channel_opts.tls = &client_tls;
+	}
 #define T(name) cmocka_unit_test_setup(name, test_setup)
 	const struct CMUnitTest tests[] = {
 	    T(test_unary_echo),
@@ -802,6 +823,10 @@ main(int argc, char **argv)
 	    T(test_bidi_early_stop),
 	};
 #undef T
-	return cmocka_run_group_tests_name(
+	int rc = cmocka_run_group_tests_name(
 	    listen_addr, tests, suite_setup, suite_teardown);
+	if (server_opts.tls != NULL) {
+		test_certs_free(&pem);
+	}
+	return rc;
 }

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <grpc/support/alloc.h>
+
 #include "core/metadata_impl.h"
 #include "transport/grpc/grpc_common.h"
 
@@ -45,6 +47,7 @@ typedef struct gstream {
 	grpc_byte_buffer      *send_bb; // message of the send in flight
 	grpc_status_code       status;
 	grpc_slice             details;
+	const char            *error_string; // gRPC's own account (gpr_free)
 	atomic_bool            cancelled;     // s_cancel was called
 	bool                   open_pending;  // open batch not plucked yet
 	bool                   close_pending; // half-close batch not plucked
@@ -60,6 +63,8 @@ typedef struct gstream {
 
 struct gchannel {
 	grpc_channel   *channel;
+	bool            tcp; // tcp:// (unix:// never uses TLS)
+	bool            tls; // TLS credentials (tcp:// with opts->tls)
 	pthread_mutex_t mu; // guards the pool
 	gstream        *pool;
 	size_t          pooled;
@@ -142,6 +147,7 @@ start_status(gstream *st)
 	op.data.recv_status_on_client.trailing_metadata = &st->trail_md;
 	op.data.recv_status_on_client.status            = &st->status;
 	op.data.recv_status_on_client.status_details    = &st->details;
+	op.data.recv_status_on_client.error_string      = &st->error_string;
 	if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_STATUS), NULL) ==
 	    GRPC_CALL_OK) {
 		st->status_started = true;
@@ -216,7 +222,15 @@ end_status(gstream *st)
 	if (!st->base.ended) {
 		corpc__grpc_md_import(st->base.trailers, &st->trail_md);
 		corpc_status_code code = corpc__grpc_code(st->status);
-		if (code == CORPC_STATUS_DEADLINE_EXCEEDED &&
+		const char *text   = (const char *) GRPC_SLICE_START_PTR(st->details);
+		size_t      len    = GRPC_SLICE_LENGTH(st->details);
+		const char *prefix = "", *suffix = "";
+		if (code == CORPC_STATUS_UNAVAILABLE && st->gch->tcp &&
+		    corpc__grpc_tls_explain(st->gch->tls, &text, &len,
+		        st->error_string, st->init_md.count == 0, &prefix, &suffix)) {
+			corpc__stream_end(&st->base, code, "%s%.*s%s", prefix, (int) len,
+			    text, suffix);
+		} else if (code == CORPC_STATUS_DEADLINE_EXCEEDED &&
 		    details_are(st, "Deadline Exceeded")) {
 			corpc__stream_end(&st->base, code, "deadline exceeded");
 		} else if (code == CORPC_STATUS_CANCELLED &&
@@ -231,6 +245,8 @@ end_status(gstream *st)
 	}
 	grpc_slice_unref(st->details);
 	st->details = grpc_empty_slice();
+	gpr_free((void *) st->error_string);
+	st->error_string = NULL;
 	return st->base.code;
 }
 
@@ -272,20 +288,38 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
     const corpc_channel_opts *opts, void **state)
 {
 	(void) ch;
+	// TLS on tcp:// only: a unix:// socket stays plaintext (tls.h).
+	const corpc_tls_client *tls =
+	    addr->scheme == CORPC__SCHEME_TCP ? opts->tls : NULL;
 	gchannel *g = calloc(1, sizeof(*g));
 	if (g == NULL) {
 		return CORPC_ENOMEM;
 	}
 	corpc__grpc_ref();
+	grpc_channel_credentials *cc;
+	corpc_err                 rv = corpc__grpc_tls_client_creds(tls, &cc);
+	if (rv != CORPC_OK) {
+		corpc__grpc_unref();
+		free(g);
+		return rv;
+	}
+	g->tcp = addr->scheme == CORPC__SCHEME_TCP;
+	g->tls = tls != NULL;
 	grpc_arg          args[8];
 	grpc_channel_args ca = {
 	    .num_args = corpc__grpc_args(args, opts->max_message_size, false),
 	    .args     = args,
 	};
+	if (tls != NULL && tls->server_name_override != NULL) {
+		// Copied by grpc_channel_create.
+		args[ca.num_args].type         = GRPC_ARG_STRING;
+		args[ca.num_args].key          = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+		args[ca.num_args].value.string = (char *) tls->server_name_override;
+		ca.num_args++;
+	}
 	char target[sizeof(addr->target) + 8];
 	grpc_target(addr, target, sizeof(target));
-	grpc_channel_credentials *cc = grpc_insecure_credentials_create();
-	g->channel                   = grpc_channel_create(target, cc, &ca);
+	g->channel = grpc_channel_create(target, cc, &ca);
 	grpc_channel_credentials_release(cc);
 	if (g->channel == NULL) {
 		corpc__grpc_unref();
@@ -387,6 +421,7 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		ops[n].data.recv_status_on_client.trailing_metadata = &st->trail_md;
 		ops[n].data.recv_status_on_client.status            = &st->status;
 		ops[n].data.recv_status_on_client.status_details    = &st->details;
+		ops[n].data.recv_status_on_client.error_string = &st->error_string;
 		n++;
 	}
 	grpc_call_error e =
@@ -661,6 +696,8 @@ s_destroy(corpc_stream *base)
 	}
 	grpc_slice_unref(st->details);
 	st->details = grpc_empty_slice();
+	gpr_free((void *) st->error_string);
+	st->error_string = NULL;
 	corpc__grpc_md_array_reset(&st->init_md);
 	corpc__grpc_md_array_reset(&st->trail_md);
 	corpc__arena_reset(&st->arena);

@@ -82,6 +82,27 @@ void corpc__grpc_md_array_reset(grpc_metadata_array *a);
 gpr_timespec corpc__grpc_deadline_to(int64_t deadline);
 int64_t      corpc__grpc_deadline_from(gpr_timespec deadline);
 
+// ---- TLS (grpc_tls.c) -------------------------------------------------
+// Checks `tls` (NULL: plaintext) and makes gRPC credentials for it in *out
+// (the caller releases them; gRPC has copied the PEM text).
+// Errors: CORPC_ETLS (see tls.h), CORPC_ENOMEM.
+corpc_err corpc__grpc_tls_client_creds(
+    const corpc_tls_client *tls, grpc_channel_credentials **out);
+corpc_err corpc__grpc_tls_server_creds(
+    const corpc_tls_server *tls, grpc_server_credentials **out);
+
+// Explains an UNAVAILABLE call on a tcp:// channel whose connection may
+// have failed for TLS: `tls` says whether the channel uses it; *text and
+// *len are gRPC's status details (replaced by `error_string`, gRPC's debug
+// account, when that says more); `before_headers` is true if no response
+// headers came. Returns true with static *prefix and *suffix to put around
+// the text when the failure is about TLS (a failed handshake, or a
+// plaintext channel whose server closed the connection during setup);
+// statuses the server sent itself are left alone.
+bool corpc__grpc_tls_explain(bool tls, const char **text, size_t *len,
+    const char *error_string, bool before_headers, const char **prefix,
+    const char **suffix);
+
 // ---- misc -------------------------------------------------------------
 // Maps a gRPC status to corpc's (same numbering; out of range: UNKNOWN).
 corpc_status_code corpc__grpc_code(grpc_status_code code);

@@ -732,9 +732,16 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 	if (addr->scheme == CORPC__SCHEME_UNIX && unix_in_use(addr->host)) {
 		return CORPC_EADDRINUSE; // gRPC would unlink the live socket
 	}
-	grpc_server_credentials *sc   = grpc_insecure_server_credentials_create();
-	int                      port = grpc_server_add_http2_port(
-        gs->server, addr->target, sc);
+	// TLS on tcp:// only: a unix:// socket stays plaintext (tls.h).
+	const corpc_tls_server *tls = addr->scheme == CORPC__SCHEME_TCP
+	                                  ? corpc__server_opts(srv)->tls
+	                                  : NULL;
+	grpc_server_credentials *sc;
+	corpc_err                rv = corpc__grpc_tls_server_creds(tls, &sc);
+	if (rv != CORPC_OK) {
+		return rv;
+	}
+	int port = grpc_server_add_http2_port(gs->server, addr->target, sc);
 	grpc_server_credentials_release(sc);
 	if (port == 0) {
 		return addr->scheme == CORPC__SCHEME_TCP ? tcp_bind_error(addr)
