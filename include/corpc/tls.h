@@ -2,8 +2,8 @@
 // corpc_server_opts; NULL (the zero-initialised default) means plaintext.
 //
 // Where it applies:
-// - tcp:// channels and listeners: gRPC over TLS (gRPC C-core's SSL
-//   credentials, so a standard gRPC TLS peer can connect).
+// - tcp:// channels and listeners: standard gRPC over TLS (gRPC C-core's
+//   SSL credentials).
 // - unix:// ignores it and stays plaintext: a Unix socket never leaves the
 //   host, and who may connect is decided by the socket file's permissions
 //   (created with the process umask; set the umask, or listen in a
@@ -14,8 +14,8 @@
 // terminated. They are checked when the channel opens or the tcp://
 // listener binds: text that does not parse, a key that does not match its
 // certificate, or a key or certificate without the other is CORPC_ETLS
-// there, never a failure later. Encrypted (passphrase) keys are not
-// supported. Handshake failures (unknown CA, expired or mismatched
+// there, not a failure at the first call. Encrypted (passphrase) keys are
+// not supported. Handshake failures (unknown CA, expired or mismatched
 // certificate, missing client certificate, one side not using TLS) are
 // UNAVAILABLE statuses on the call, with a message that says so.
 #ifndef CORPC_TLS_H
