@@ -57,6 +57,7 @@ corpc__ring_reset(corpc__ring *r)
 	atomic_store(&r->released, 0);
 	atomic_store(&r->closed, false);
 	r->head          = 0;
+	r->staged        = 0;
 	r->tail_seen     = 0;
 	r->released_seen = 0;
 	for (size_t i = 0; i < r->cap; i++) {
@@ -206,7 +207,7 @@ has_space(void *p)
 	corpc__ring *r  = a->r;
 	size_t       t  = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	r->released_seen = atomic_load(&r->released);
-	return t - r->released_seen < a->limit;
+	return t + r->staged - r->released_seen < a->limit;
 }
 
 int
@@ -216,9 +217,11 @@ corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
 		limit = r->cap - 1;
 	}
 	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	if (t - r->released_seen < limit && atomic_load(&w->cancel) == 0) {
+	if (t + r->staged - r->released_seen < limit &&
+	    atomic_load(&w->cancel) == 0) {
 		return 0; // room by what we saw last: no need to look again
 	}
+	corpc__ring_publish(r, w); // the consumer must see all it can free
 	space_arg a = {r, limit};
 	return corpc__waiter_wait(w, has_space, &a, true);
 }
@@ -226,14 +229,24 @@ corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
 size_t
 corpc__ring_next(corpc__ring *r)
 {
-	return atomic_load_explicit(&r->tail, memory_order_relaxed) & (r->cap - 1);
+	return (atomic_load_explicit(&r->tail, memory_order_relaxed) + r->staged) &
+	       (r->cap - 1);
+}
+
+void
+corpc__ring_stage(corpc__ring *r)
+{
+	r->staged++;
 }
 
 void
 corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w)
 {
-	atomic_fetch_add(&r->tail, 1);
-	corpc__waiter_wake(w);
+	if (r->staged > 0) {
+		atomic_fetch_add(&r->tail, r->staged);
+		r->staged = 0;
+		corpc__waiter_wake(w);
+	}
 }
 
 typedef struct drained_arg {
@@ -260,6 +273,7 @@ corpc__ring_wait_drained(
 void
 corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w)
 {
+	corpc__ring_publish(r, w);
 	atomic_store(&r->closed, true);
 	corpc__waiter_wake(w);
 }

@@ -28,6 +28,7 @@ typedef struct corpc__ring {
 	// counter, so a message costs no cache-line transfer while there is
 	// room (producer) or there are messages (consumer).
 	_Alignas(64) atomic_size_t tail; // messages published
+	size_t staged;                   // written after tail, not yet published
 	size_t released_seen;            // producer's copy of `released`
 	atomic_bool closed;              // producer: no more messages
 	// Consumer side.
@@ -70,14 +71,17 @@ int corpc__ring_wait_space(
 // Producer: the index of the slot the next message goes in (after
 // wait_space): set r->msgs[i], using r->arenas[i] for a copy.
 size_t corpc__ring_next(corpc__ring *r);
-// Producer: publishes that slot.
+// Producer: that slot is written; the consumer sees it at the next publish.
+// Publishing a batch moves the counter's cache line once for many messages.
+void corpc__ring_stage(corpc__ring *r);
+// Producer: makes every staged slot visible (no-op when none).
 void corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w);
 // Producer: waits until the consumer released everything published, or
 // said it will read no more (*consumer_gone). Not cancellable: a shared
 // message must not be reused while the consumer may still read it.
 void corpc__ring_wait_drained(
     corpc__ring *r, corpc__ring_waiter *w, atomic_bool *consumer_gone);
-// Producer: no more messages.
+// Producer: publishes what is staged; no more messages.
 void corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w);
 
 // Consumer: releases the message taken last and waits for the next one.
