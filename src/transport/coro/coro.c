@@ -602,6 +602,7 @@ coro_s_destroy(corpc_stream *st)
 {
 	coro_call *c = (coro_call *) st;
 	if (c->fiber.stack != NULL) {
+		corpc__fiber_fini(&c->fiber);
 		corpc__stack_put(c->stacks, c->fiber.stack);
 		c->fiber.stack = NULL;
 	}

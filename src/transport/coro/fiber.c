@@ -124,6 +124,7 @@ fiber_entry(corpc__transfer t)
 	f->running = false;
 	// Leaving for good: NULL tells ASan to drop this fiber's fake stack.
 	CORPC_START_SWITCH(NULL, f->caller_bottom, f->caller_size);
+	CORPC_TSAN_SWITCH(f->tsan_caller);
 	jump_fcontext(f->caller, NULL);
 	abort(); // a finished fiber is never resumed
 }
@@ -138,6 +139,22 @@ corpc__fiber_init(
 	f->running = false;
 	f->done    = false;
 	f->caller  = NULL;
+#ifdef CORPC_TSAN
+	f->tsan_fiber = __tsan_create_fiber(0);
+#endif
 	f->ctx = make_fcontext((char *) stack->bottom + stack->size, stack->size,
 	    fiber_entry);
+}
+
+void
+corpc__fiber_fini(corpc__fiber *f)
+{
+#ifdef CORPC_TSAN
+	if (f->tsan_fiber != NULL) {
+		__tsan_destroy_fiber(f->tsan_fiber);
+		f->tsan_fiber = NULL;
+	}
+#else
+	(void) f;
+#endif
 }

@@ -52,6 +52,25 @@ extern corpc__fcontext make_fcontext(
 	((void) (save), (void) (bottom), (void) (size))
 #endif
 
+// ThreadSanitizer must be told of each switch too, or it takes one stack's
+// frames for another's.
+#if defined(__SANITIZE_THREAD__)
+#define CORPC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CORPC_TSAN 1
+#endif
+#endif
+
+#ifdef CORPC_TSAN
+#include <sanitizer/tsan_interface.h>
+#define CORPC_TSAN_CURRENT() __tsan_get_current_fiber()
+#define CORPC_TSAN_SWITCH(fiber) __tsan_switch_to_fiber(fiber, 0)
+#else
+#define CORPC_TSAN_CURRENT() NULL
+#define CORPC_TSAN_SWITCH(fiber) ((void) (fiber))
+#endif
+
 struct corpc__stack {
 	corpc__stack *next;
 	void         *map;      // mapping start (guard page)
@@ -73,11 +92,18 @@ typedef struct corpc__fiber {
 	const void *caller_bottom;
 	size_t      caller_size;
 	void       *fake_stack;
+	// TSan bookkeeping: this fiber's context and its resumer's.
+	void *tsan_fiber;
+	void *tsan_caller;
 } corpc__fiber;
 
 // Prepares `f` to run fn(arg) on `stack` at the first resume.
 void corpc__fiber_init(
     corpc__fiber *f, corpc__stack *stack, void (*fn)(void *), void *arg);
+
+// Frees what init made besides the stack (a TSan context). The fiber must
+// have finished or never run.
+void corpc__fiber_fini(corpc__fiber *f);
 
 // Runs the fiber until it yields or fn returns. Any thread, but one at a
 // time; a fiber may resume another (nesting). Inline: every call frame
@@ -86,8 +112,10 @@ static inline void
 corpc__fiber_resume(corpc__fiber *f)
 {
 	void *fake = NULL;
-	f->running = true;
+	f->running     = true;
+	f->tsan_caller = CORPC_TSAN_CURRENT();
 	CORPC_START_SWITCH(&fake, f->stack->bottom, f->stack->size);
+	CORPC_TSAN_SWITCH(f->tsan_fiber);
 	corpc__transfer t = jump_fcontext(f->ctx, f);
 	CORPC_FINISH_SWITCH(fake, NULL, NULL);
 	f->ctx = t.fctx; // where it yielded (meaningless once done)
@@ -99,6 +127,7 @@ corpc__fiber_yield(corpc__fiber *f)
 {
 	f->running = false;
 	CORPC_START_SWITCH(&f->fake_stack, f->caller_bottom, f->caller_size);
+	CORPC_TSAN_SWITCH(f->tsan_caller);
 	corpc__transfer t = jump_fcontext(f->caller, f);
 	CORPC_FINISH_SWITCH(f->fake_stack, &f->caller_bottom, &f->caller_size);
 	f->caller = t.fctx;
