@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/server_impl.h"
 #include "transport/transport.h"
 
@@ -60,11 +61,7 @@ corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 		srv->opts.worker_threads = 4;
 	}
 	pthread_mutex_init(&srv->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&srv->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	corpc__cond_init_monotonic(&srv->cv);
 	*out = srv;
 	return CORPC_OK;
 }
@@ -258,14 +255,7 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	}
 	// In-process calls left: wait out the grace, then cancel them; their
 	// clients unwind them on their next operation.
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += grace_ms / 1000;
-	until.tv_nsec += (grace_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = corpc__timespec_at(corpc_now() + grace_ms * 1000000);
 	pthread_mutex_lock(&srv->mu);
 	while (srv->live > 0 && grace_ms > 0) {
 		if (pthread_cond_timedwait(&srv->cv, &srv->mu, &until) == ETIMEDOUT) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/clone.h"
 #include "fanout/fanout_impl.h"
 
@@ -157,8 +158,7 @@ wait_slot(struct corpc_fanout *fo, int64_t until)
 		pthread_cond_wait(&fo->cv, &fo->mu);
 		return;
 	}
-	struct timespec ts = {
-	    (time_t) (until / 1000000000), (long) (until % 1000000000)};
+	struct timespec ts = corpc__timespec_at(until);
 	if (pthread_cond_timedwait(&fo->cv, &fo->mu, &ts) == ETIMEDOUT &&
 	    until == poll) {
 		pthread_mutex_unlock(&fo->mu);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "fanout/fanout_impl.h"
 
 // True for an in-process coroutine channel (produces only when pulled).
@@ -209,16 +210,11 @@ corpc_fanout_open(corpc_channel *const *backends, size_t n,
 	fo->last     = -1;
 	atomic_init(&fo->cancelled, false);
 	atomic_init(&fo->async_error, false);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	if (pthread_mutex_init(&fo->mu, NULL) != 0 ||
-	    pthread_cond_init(&fo->cv, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
+	    corpc__cond_init_monotonic(&fo->cv) != 0) {
 		free(fo);
 		return CORPC_ESYS;
 	}
-	pthread_condattr_destroy(&ca);
 	fo->mu_init = true;
 	fo->q_cap   = n * FO_RING + 1;
 	fo->queue   = calloc(fo->q_cap, sizeof(*fo->queue));

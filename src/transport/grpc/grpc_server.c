@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/server_impl.h"
 #include "transport/grpc/grpc_common.h"
 
@@ -565,14 +566,7 @@ gsrv_stop(gsrv *gs, int64_t grace_ms)
 		pthread_mutex_unlock(&gs->mu);
 		return;
 	}
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += grace_ms / 1000;
-	until.tv_nsec += (grace_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	struct timespec until = corpc__timespec_at(corpc_now() + grace_ms * 1000000);
 	pthread_mutex_lock(&gs->mu);
 	while (gs->busy > 0 && grace_ms > 0 &&
 	       pthread_cond_timedwait(&gs->cv, &gs->mu, &until) != ETIMEDOUT) {
@@ -610,11 +604,7 @@ gsrv_create(corpc_server *srv)
 	corpc__grpc_ref();
 	gs->srv = srv;
 	pthread_mutex_init(&gs->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&gs->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	corpc__cond_init_monotonic(&gs->cv);
 	const corpc_server_opts *opts = corpc__server_opts(srv);
 	grpc_arg                 args[8];
 	grpc_channel_args        cargs = {

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "corpc/client.h"
+#include "core/clock.h"
 #include "transport/thread/ring.h"
 
 // How long a waiter spins before it sleeps. Long enough to cover the
@@ -82,11 +83,7 @@ void
 corpc__waiter_init(corpc__ring_waiter *w)
 {
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	corpc__cond_init_monotonic(&w->cv);
 	atomic_init(&w->sleepers, 0);
 	atomic_init(&w->cancel, 0);
 	w->deadline = CORPC_DEADLINE_NONE;
@@ -183,10 +180,7 @@ corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
 		if (w->deadline == CORPC_DEADLINE_NONE || !cancellable) {
 			pthread_cond_wait(&w->cv, &w->mu);
 		} else {
-			struct timespec ts = {
-			    .tv_sec  = w->deadline / 1000000000,
-			    .tv_nsec = w->deadline % 1000000000,
-			};
+			struct timespec ts = corpc__timespec_at(w->deadline);
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 		}
 	}

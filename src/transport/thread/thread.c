@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/arena.h"
 #include "core/channel.h"
 #include "core/clone.h"
@@ -555,7 +556,7 @@ static bool
 wait_worker(thread_call *c)
 {
 	int64_t until = corpc_now() + FINISH_WAIT_NS;
-	struct timespec ts = {until / 1000000000, until % 1000000000};
+	struct timespec ts    = corpc__timespec_at(until);
 	pthread_mutex_lock(&c->w.mu);
 	while (c->worker_running) {
 		if (pthread_cond_timedwait(&c->w.cv, &c->w.mu, &ts) == ETIMEDOUT &&
