@@ -3,9 +3,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
 find_program(PROTOC_C protoc-c REQUIRED)
 find_program(PROTOC protoc REQUIRED)
-if(CORPC_TRANSPORT_CORO)
-  find_library(BOOST_CONTEXT_LIB boost_context REQUIRED)
-endif()
+# Fibers (src/runtime) for every handler and task, whatever the transports.
+find_library(BOOST_CONTEXT_LIB boost_context REQUIRED)
 if(CORPC_TRANSPORT_GRPC)
   pkg_check_modules(GRPC REQUIRED IMPORTED_TARGET grpc gpr)
   # TLS PEM checks (src/transport/grpc/grpc_tls.c); libgrpc-dev depends on

@@ -4,6 +4,7 @@
 #define CORPC_CORPC_H
 
 #include "corpc/bearer.h"
+#include "corpc/runtime.h"
 #include "corpc/client.h"
 #include "corpc/interceptor.h"
 #include "corpc/fanout.h"

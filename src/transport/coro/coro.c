@@ -26,7 +26,7 @@
 #include "core/freelist.h"
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
-#include "transport/coro/fiber.h"
+#include "runtime/fiber.h"
 #include "transport/inproc/registry.h"
 #include "transport/transport.h"
 

@@ -1,9 +1,17 @@
 // Internal: stackful coroutines on Boost.Context's fcontext (C linkage in
 // libboost_context), with pooled mmap stacks behind a guard page, and the
-// ASan fiber and valgrind stack annotations that make switches visible to
-// those tools.
-#ifndef CORPC_CORO_FIBER_H
-#define CORPC_CORO_FIBER_H
+// ASan, TSan and valgrind annotations that make switches visible to those
+// tools.
+//
+// Every thread has a fiber of its own (its own stack, in TLS), so that a
+// switch always goes from one fiber struct to another: the one switched away
+// from keeps its saved context and its stack bounds. Two ways to switch:
+// - resume/yield pairs (the coroutine transport): resume runs a fiber until
+//   it yields back to whoever resumed it;
+// - corpc__fiber_switch: a plain jump, used by the scheduler to run a task
+//   and by a task to park, possibly from inside a fiber it resumed.
+#ifndef CORPC_RUNTIME_FIBER_H
+#define CORPC_RUNTIME_FIBER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,11 +22,13 @@ typedef struct corpc__stack_pool corpc__stack_pool;
 // A pool of stacks of one size (rounded up to pages; a guard page below).
 // Thread-safe. Returns NULL when out of memory.
 corpc__stack_pool *corpc__stack_pool_create(size_t stack_size);
-// Frees the pool and its idle stacks; every stack must have been put back.
+// Frees the pool and its idle stacks, or, while stacks are still out, marks
+// it to be freed when the last one is put back.
 void corpc__stack_pool_destroy(corpc__stack_pool *pool);
 // Takes a stack (reused, or mapped). NULL when out of memory.
 corpc__stack *corpc__stack_get(corpc__stack_pool *pool);
-// Returns a stack; the pool keeps a bounded number and unmaps the rest.
+// Returns a stack (NULL: only the count of one taken); the pool keeps a
+// bounded number and unmaps the rest.
 void corpc__stack_put(corpc__stack_pool *pool, corpc__stack *stack);
 
 // Boost.Context's assembly entry points (extern "C" in fcontext.hpp).
@@ -64,10 +74,8 @@ extern corpc__fcontext make_fcontext(
 
 #ifdef CORPC_TSAN
 #include <sanitizer/tsan_interface.h>
-#define CORPC_TSAN_CURRENT() __tsan_get_current_fiber()
 #define CORPC_TSAN_SWITCH(fiber) __tsan_switch_to_fiber(fiber, 0)
 #else
-#define CORPC_TSAN_CURRENT() NULL
 #define CORPC_TSAN_SWITCH(fiber) ((void) (fiber))
 #endif
 
@@ -81,23 +89,38 @@ struct corpc__stack {
 };
 
 typedef struct corpc__fiber {
-	void         *ctx;    // the fiber's saved context while suspended
-	void         *caller; // the resumer's saved context while running
-	corpc__stack *stack;
+	void                *ctx;    // saved context while not running
+	struct corpc__fiber *caller; // resume/yield: who resumed it; a task's
+	                             // root fiber: its scheduler's thread fiber
+	corpc__stack        *stack;  // NULL for a thread's own stack
 	void (*fn)(void *arg);
 	void *arg;
-	bool  running; // between resume and yield/finish
-	bool  done;    // fn returned; the stack may be reused
-	// ASan bookkeeping: the resumer's stack, and our fake stack.
-	const void *caller_bottom;
-	size_t      caller_size;
+	bool  done; // fn returned; the stack may be reused
+	// ASan: this fiber's stack bounds (learned at the first switch away
+	// for a thread's own stack) and its fake stack while switched away.
+	const void *bottom;
+	size_t      size;
 	void       *fake_stack;
-	// TSan bookkeeping: this fiber's context and its resumer's.
+	// TSan: this fiber's context.
 	void *tsan_fiber;
-	void *tsan_caller;
 } corpc__fiber;
 
-// Prepares `f` to run fn(arg) on `stack` at the first resume.
+// What a thread knows of itself: its own fiber, the fiber running now, and
+// for a scheduler thread its worker and the task it runs.
+typedef struct corpc__thread_self {
+	corpc__fiber          own;
+	corpc__fiber         *current;
+	struct corpc__worker *worker; // NULL: not a scheduler thread
+	struct corpc_task     *task;   // the task running on this worker, or NULL
+} corpc__thread_self;
+
+// This thread's record. Not inlined on purpose: a fiber may be resumed on
+// another thread than the one it left, and the compiler must not reuse a
+// thread-local address computed before a switch.
+corpc__thread_self *corpc__self(void) __attribute__((noinline));
+
+// Prepares `f` to run fn(arg) on `stack` at the first switch to it; when fn
+// returns, the fiber switches to f->caller for good.
 void corpc__fiber_init(
     corpc__fiber *f, corpc__stack *stack, void (*fn)(void *), void *arg);
 
@@ -105,32 +128,39 @@ void corpc__fiber_init(
 // have finished or never run.
 void corpc__fiber_fini(corpc__fiber *f);
 
-// Runs the fiber until it yields or fn returns. Any thread, but one at a
+// Jumps from `from` (running now, on this thread) to `to`; returns when
+// something switches back to `from`. The caller has set self->current.
+static inline void
+corpc__fiber_switch(corpc__fiber *from, corpc__fiber *to)
+{
+	CORPC_START_SWITCH(&from->fake_stack, to->bottom, to->size);
+	CORPC_TSAN_SWITCH(to->tsan_fiber);
+	corpc__transfer t    = jump_fcontext(to->ctx, from);
+	corpc__fiber   *prev = t.data;
+	prev->ctx            = t.fctx;
+	CORPC_FINISH_SWITCH(from->fake_stack, &prev->bottom, &prev->size);
+}
+
+// Runs fiber `f` until it yields or fn returns. Any thread, but one at a
 // time; a fiber may resume another (nesting). Inline: every call frame
 // between the caller and the switch costs a mispredicted return.
 static inline void
 corpc__fiber_resume(corpc__fiber *f)
 {
-	void *fake = NULL;
-	f->running     = true;
-	f->tsan_caller = CORPC_TSAN_CURRENT();
-	CORPC_START_SWITCH(&fake, f->stack->bottom, f->stack->size);
-	CORPC_TSAN_SWITCH(f->tsan_fiber);
-	corpc__transfer t = jump_fcontext(f->ctx, f);
-	CORPC_FINISH_SWITCH(fake, NULL, NULL);
-	f->ctx = t.fctx; // where it yielded (meaningless once done)
+	corpc__thread_self *self = corpc__self();
+	corpc__fiber       *cur  = self->current;
+	f->caller                = cur;
+	self->current            = f;
+	corpc__fiber_switch(cur, f);
 }
 
-// From inside the fiber: suspends it and returns to its resumer.
+// From inside fiber `f`: suspends it and returns to its resumer.
 static inline void
 corpc__fiber_yield(corpc__fiber *f)
 {
-	f->running = false;
-	CORPC_START_SWITCH(&f->fake_stack, f->caller_bottom, f->caller_size);
-	CORPC_TSAN_SWITCH(f->tsan_caller);
-	corpc__transfer t = jump_fcontext(f->caller, f);
-	CORPC_FINISH_SWITCH(f->fake_stack, &f->caller_bottom, &f->caller_size);
-	f->caller = t.fctx;
+	corpc__fiber *to        = f->caller;
+	corpc__self()->current = to;
+	corpc__fiber_switch(f, to);
 }
 
-#endif // CORPC_CORO_FIBER_H
+#endif // CORPC_RUNTIME_FIBER_H

@@ -1,11 +1,12 @@
-// fcontext switching with sanitizer annotations, and the stack pool.
+// Fibers: the stack pool, each thread's own fiber, and the entry that
+// runs a fiber's function and leaves it for good.
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "transport/coro/fiber.h"
+#include "runtime/fiber.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -19,6 +20,8 @@ struct corpc__stack_pool {
 	size_t          size;
 	corpc__stack   *idle;
 	size_t          idle_count;
+	size_t          out;     // stacks taken and not put back
+	bool            closing; // destroyed: free the pool at the last put
 };
 
 // Idle stacks kept per pool; a burst beyond this is unmapped afterwards.
@@ -47,12 +50,9 @@ stack_free(corpc__stack *s)
 	free(s);
 }
 
-void
-corpc__stack_pool_destroy(corpc__stack_pool *pool)
+static void
+pool_free(corpc__stack_pool *pool)
 {
-	if (pool == NULL) {
-		return;
-	}
 	while (pool->idle != NULL) {
 		corpc__stack *s = pool->idle;
 		pool->idle      = s->next;
@@ -60,6 +60,21 @@ corpc__stack_pool_destroy(corpc__stack_pool *pool)
 	}
 	pthread_mutex_destroy(&pool->mu);
 	free(pool);
+}
+
+void
+corpc__stack_pool_destroy(corpc__stack_pool *pool)
+{
+	if (pool == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&pool->mu);
+	pool->closing = true;
+	bool last     = pool->out == 0;
+	pthread_mutex_unlock(&pool->mu);
+	if (last) {
+		pool_free(pool);
+	}
 }
 
 corpc__stack *
@@ -71,11 +86,13 @@ corpc__stack_get(corpc__stack_pool *pool)
 		pool->idle = s->next;
 		pool->idle_count--;
 	}
+	pool->out++;
 	pthread_mutex_unlock(&pool->mu);
 	if (s != NULL) {
 		return s;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		corpc__stack_put(pool, NULL);
 		return NULL;
 	}
 	size_t page = (size_t) sysconf(_SC_PAGESIZE);
@@ -84,6 +101,7 @@ corpc__stack_get(corpc__stack_pool *pool)
         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->map == MAP_FAILED) {
 		free(s);
+		corpc__stack_put(pool, NULL);
 		return NULL;
 	}
 	// The guard page below the stack turns an overflow into a fault.
@@ -101,31 +119,54 @@ void
 corpc__stack_put(corpc__stack_pool *pool, corpc__stack *s)
 {
 	pthread_mutex_lock(&pool->mu);
-	if (pool->idle_count < POOL_KEEP) {
+	pool->out--;
+	if (s != NULL && !pool->closing && pool->idle_count < POOL_KEEP) {
 		s->next    = pool->idle;
 		pool->idle = s;
 		pool->idle_count++;
 		s = NULL;
 	}
+	bool last = pool->closing && pool->out == 0;
 	pthread_mutex_unlock(&pool->mu);
 	if (s != NULL) {
 		stack_free(s);
 	}
+	if (last) {
+		pool_free(pool);
+	}
+}
+
+static __thread corpc__thread_self thread_self
+    __attribute__((tls_model("initial-exec")));
+
+corpc__thread_self *
+corpc__self(void)
+{
+	corpc__thread_self *self = &thread_self;
+	if (self->current == NULL) {
+		self->current = &self->own;
+#ifdef CORPC_TSAN
+		self->own.tsan_fiber = __tsan_get_current_fiber();
+#endif
+	}
+	return self;
 }
 
 static void
 fiber_entry(corpc__transfer t)
 {
-	corpc__fiber *f = t.data;
-	f->caller       = t.fctx;
-	CORPC_FINISH_SWITCH(NULL, &f->caller_bottom, &f->caller_size);
+	corpc__fiber *prev = t.data;
+	prev->ctx          = t.fctx;
+	CORPC_FINISH_SWITCH(NULL, &prev->bottom, &prev->size);
+	corpc__fiber *f = corpc__self()->current;
 	f->fn(f->arg);
-	f->done    = true;
-	f->running = false;
+	f->done = true;
 	// Leaving for good: NULL tells ASan to drop this fiber's fake stack.
-	CORPC_START_SWITCH(NULL, f->caller_bottom, f->caller_size);
-	CORPC_TSAN_SWITCH(f->tsan_caller);
-	jump_fcontext(f->caller, NULL);
+	corpc__fiber *to        = f->caller;
+	corpc__self()->current = to;
+	CORPC_START_SWITCH(NULL, to->bottom, to->size);
+	CORPC_TSAN_SWITCH(to->tsan_fiber);
+	jump_fcontext(to->ctx, f);
 	abort(); // a finished fiber is never resumed
 }
 
@@ -133,12 +174,14 @@ void
 corpc__fiber_init(
     corpc__fiber *f, corpc__stack *stack, void (*fn)(void *), void *arg)
 {
-	f->stack   = stack;
-	f->fn      = fn;
-	f->arg     = arg;
-	f->running = false;
-	f->done    = false;
-	f->caller  = NULL;
+	f->stack      = stack;
+	f->fn         = fn;
+	f->arg        = arg;
+	f->done       = false;
+	f->caller     = NULL;
+	f->bottom     = stack->bottom;
+	f->size       = stack->size;
+	f->fake_stack = NULL;
 #ifdef CORPC_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif
