@@ -2,11 +2,20 @@
 // listens on one or more addresses (inproc://, tcp://, unix://); the same
 // handler serves every one of them.
 //
-// Where handlers run: on inproc:// (coroutine handoff) a unary handler runs
-// directly on the calling thread, a streaming handler on a coroutine driven
-// by the client's thread; on network transports, on a server worker thread.
-// A handler must not block forever on something only its own client can
-// release (see README, "In-process rules").
+// Where handlers run (see also runtime.h):
+// - tcp://, unix:// and inproc://NAME?mode=thread[-copy]: each call's
+//   handler is a coroutine (a task) on the server's scheduler threads
+//   (`scheduler_threads`, default one per CPU). A handler waiting in
+//   send/recv, in a corpc call it makes, in corpc_sleep_ms or in
+//   corpc_offload is suspended and holds nothing but its coroutine stack:
+//   thousands of idle streams cost a few threads. A handler must therefore
+//   not block its thread for long by other means (sleep(), blocking I/O,
+//   long locks, heavy computation): use corpc_offload for that, or
+//   CORPC_EXEC_THREAD_PER_CALL for handlers that must block.
+// - inproc://NAME (coroutine handoff): the handler runs on the client's
+//   own thread or task, a streaming one on a coroutine that the client
+//   resumes whenever it wants the next message (README, "In-process
+//   rules").
 #ifndef CORPC_SERVER_H
 #define CORPC_SERVER_H
 
@@ -20,6 +29,7 @@
 #include "corpc/interceptor.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
+#include "corpc/runtime.h"
 #include "corpc/status.h"
 #include "corpc/tls.h"
 
@@ -29,15 +39,43 @@ extern "C" {
 
 typedef struct corpc_server corpc_server;
 
+// How handlers run on scheduled transports (tcp://, unix://,
+// inproc://NAME?mode=thread[-copy]).
+typedef enum corpc_exec_mode {
+	// Each handler is a coroutine on the scheduler threads (the default).
+	CORPC_EXEC_COROUTINE = 0,
+	// Each handler gets a thread of its own, from a pool that starts threads
+	// on demand (up to max_concurrent_calls, if set) and lets idle ones
+	// exit after 10 s. For handlers that must block; stack_size applies.
+	CORPC_EXEC_THREAD_PER_CALL = 1,
+} corpc_exec_mode;
+
 // Server options. Zero-initialise; NULL means all defaults.
 typedef struct corpc_server_opts {
-	// Coroutine stack size in bytes for in-process streaming handlers;
-	// 0 means 256 KiB. Rounded up to whole pages; a guard page is added.
+	// Stack size in bytes of each handler's coroutine (or thread, in
+	// thread-per-call mode); 0 means 256 KiB. Rounded up to whole pages; a
+	// guard page is added.
 	size_t stack_size;
 	// Largest message accepted or sent, in bytes; 0 means 4 MiB. (Network.)
 	size_t max_message_size;
-	// Worker threads for network calls; 0 means 4.
-	unsigned worker_threads;
+	// Scheduler threads that run the handlers; 0 means one per online CPU.
+	// Ignored when `runtime` is set.
+	unsigned scheduler_threads;
+	// Run the handlers on this runtime instead of one the server makes for
+	// itself (created at the first call that needs it). Borrowed: it must
+	// outlive the server.
+	corpc_runtime *runtime;
+	// Coroutines (default) or a thread per call; see corpc_exec_mode.
+	corpc_exec_mode exec;
+	// Most calls in progress at once on this server, every transport
+	// together; a call beyond it is answered RESOURCE_EXHAUSTED at once,
+	// without running its handler. 0 means no limit (but memory).
+	size_t max_concurrent_calls;
+	// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS announced on each tcp:// and
+	// unix:// connection; 0 means gRPC's default (no limit). Clients queue
+	// calls beyond it on their side; streams opened past it anyway are
+	// refused (the client sees UNAVAILABLE).
+	unsigned max_streams_per_connection;
 	// Server interceptors, `interceptor_count` (at most
 	// CORPC_MAX_INTERCEPTORS) of them, run around every handler on every
 	// transport (interceptor.h). Borrowed: must outlive the server.
@@ -80,12 +118,18 @@ CORPC_DECL const char *corpc_server_address(const corpc_server *srv, size_t i);
 // Errors: CORPC_ESTATE (started twice or shut down), CORPC_ESYS.
 CORPC_DECL corpc_err corpc_server_start(corpc_server *srv);
 
-// Stops accepting calls (new calls see UNAVAILABLE), lets calls in flight
-// run for up to `grace_ms`, then cancels the rest and waits until every
-// handler has returned. An in-process stream still held by a client keeps
-// its slot until that client destroys it. Idempotent; any thread but a
-// handler's.
+// Stops accepting calls on every listener (new calls see UNAVAILABLE),
+// lets calls in flight run for up to `grace_ms` (one grace for every
+// transport together), then cancels the rest: their handlers' next
+// send/recv returns CANCELLED. Returns once every network handler has
+// returned; an in-process stream still held by a client keeps its slot
+// until that client destroys it. Idempotent; any thread but a handler's.
 CORPC_DECL void corpc_server_shutdown(corpc_server *srv, int64_t grace_ms);
+
+// Returns the runtime that runs this server's handlers (creating the
+// server's own at the first use), so that tasks of the application can
+// share its threads; NULL when out of memory. Borrowed from the server.
+CORPC_DECL corpc_runtime *corpc_server_runtime(corpc_server *srv);
 
 // Shuts down with no grace (if not done), waits until every in-process
 // client stream on this server is destroyed, and frees the server. NULL is
@@ -106,7 +150,9 @@ CORPC_DECL const corpc_metadata *corpc_ctx_metadata(const corpc_ctx *ctx);
 // CORPC_DEADLINE_NONE.
 CORPC_DECL int64_t corpc_ctx_deadline(const corpc_ctx *ctx);
 
-// True once the client cancelled, went away, or the deadline passed.
+// True once the client cancelled, went away, or the deadline passed, or the
+// server cancelled the call at shutdown. On tcp:// and unix:// it turns
+// true when the event arrives, whatever the handler is doing.
 CORPC_DECL bool corpc_ctx_is_cancelled(corpc_ctx *ctx);
 
 // Adds a response header (copied; validated like corpc_metadata_add).

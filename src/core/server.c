@@ -1,6 +1,8 @@
-// Servers: the registered handlers, the listeners, and the live-call list
-// that shutdown and destroy wait on.
+// Servers: the registered handlers, the listeners, the live-call list that
+// shutdown and destroy wait on, and where handlers run (the runtime, or the
+// thread-per-call pool). Shutdown is owned here, for every transport.
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/server_impl.h"
+#include "runtime/sched.h"
 #include "transport/transport.h"
 
 typedef struct listener {
@@ -34,6 +37,12 @@ struct corpc_server {
 	size_t            attachment_count;
 	bool              started;
 	bool              shutting_down;
+	bool              shut_down; // every listener waited for
+	pthread_mutex_t   run_mu;    // creates the runtime and pools below
+	corpc_runtime    *runtime;   // opts.runtime, or own_runtime
+	corpc_runtime    *own_runtime;
+	corpc__stack_pool *stacks;   // handler coroutines, opts.stack_size
+	corpc__pool      *threads;   // thread-per-call handlers
 	size_t            live;
 	corpc_ctx        *live_head;
 };
@@ -57,10 +66,8 @@ corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 	if (srv->opts.max_message_size == 0) {
 		srv->opts.max_message_size = 4u << 20;
 	}
-	if (srv->opts.worker_threads == 0) {
-		srv->opts.worker_threads = 4;
-	}
 	pthread_mutex_init(&srv->mu, NULL);
+	pthread_mutex_init(&srv->run_mu, NULL);
 	corpc__cond_init_monotonic(&srv->cv);
 	*out = srv;
 	return CORPC_OK;
@@ -195,12 +202,21 @@ corpc_server_start(corpc_server *srv)
 	return CORPC_OK;
 }
 
-bool
-corpc__server_call_begin(corpc_server *srv, corpc_ctx *ctx)
+corpc_status_code
+corpc__server_call_begin(
+    corpc_server *srv, corpc_ctx *ctx, char *why, size_t why_size)
 {
+	corpc_status_code rc = CORPC_STATUS_OK;
 	pthread_mutex_lock(&srv->mu);
-	bool ok = !srv->shutting_down;
-	if (ok) {
+	size_t max = srv->opts.max_concurrent_calls;
+	if (srv->shutting_down) {
+		rc = CORPC_STATUS_UNAVAILABLE;
+		snprintf(why, why_size, "server is shutting down");
+	} else if (max > 0 && srv->live >= max) {
+		rc = CORPC_STATUS_RESOURCE_EXHAUSTED;
+		snprintf(why, why_size,
+		    "server is at its limit of %zu concurrent calls", max);
+	} else {
 		ctx->server    = srv;
 		ctx->live_prev = NULL;
 		ctx->live_next = srv->live_head;
@@ -211,7 +227,7 @@ corpc__server_call_begin(corpc_server *srv, corpc_ctx *ctx)
 		srv->live++;
 	}
 	pthread_mutex_unlock(&srv->mu);
-	return ok;
+	return rc;
 }
 
 void
@@ -232,6 +248,72 @@ corpc__server_call_end(corpc_server *srv, corpc_ctx *ctx)
 	pthread_mutex_unlock(&srv->mu);
 }
 
+// Thread-per-call threads that sit idle exit after this long.
+#define THREAD_IDLE_MS 10000
+
+corpc_runtime *
+corpc_server_runtime(corpc_server *srv)
+{
+	if (srv == NULL) {
+		return NULL;
+	}
+	pthread_mutex_lock(&srv->run_mu);
+	if (srv->runtime == NULL) {
+		srv->runtime = srv->opts.runtime;
+	}
+	if (srv->runtime == NULL) {
+		corpc_runtime_opts o = {
+		    .threads    = srv->opts.scheduler_threads,
+		    .stack_size = srv->opts.stack_size,
+		};
+		if (corpc_runtime_create(&o, &srv->own_runtime) == CORPC_OK) {
+			srv->runtime = srv->own_runtime;
+		}
+	}
+	corpc_runtime *rt = srv->runtime;
+	pthread_mutex_unlock(&srv->run_mu);
+	return rt;
+}
+
+corpc_err
+corpc__server_run(corpc_server *srv, corpc__worker *on, void (*fn)(void *),
+    void *arg, corpc__pool_job *job)
+{
+	if (srv->opts.exec == CORPC_EXEC_THREAD_PER_CALL) {
+		pthread_mutex_lock(&srv->run_mu);
+		if (srv->threads == NULL) {
+			// max_concurrent_calls bounds it through call_begin already.
+			srv->threads = corpc__pool_create(
+			    0, srv->opts.stack_size, THREAD_IDLE_MS);
+		}
+		corpc__pool *pool = srv->threads;
+		pthread_mutex_unlock(&srv->run_mu);
+		if (pool == NULL) {
+			return CORPC_ENOMEM;
+		}
+		job->fn  = fn;
+		job->arg = arg;
+		return corpc__pool_run(pool, job);
+	}
+	corpc_runtime *rt = corpc_server_runtime(srv);
+	if (rt == NULL) {
+		return CORPC_ENOMEM;
+	}
+	pthread_mutex_lock(&srv->run_mu);
+	if (srv->stacks == NULL) {
+		srv->stacks = corpc__stack_pool_create(srv->opts.stack_size);
+	}
+	corpc__stack_pool *stacks = srv->stacks;
+	pthread_mutex_unlock(&srv->run_mu);
+	if (stacks == NULL) {
+		return CORPC_ENOMEM;
+	}
+	if (on != NULL && corpc__worker_runtime(on) != rt) {
+		on = NULL;
+	}
+	return corpc__task_spawn(rt, on, stacks, fn, arg, NULL);
+}
+
 void
 corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 {
@@ -241,6 +323,9 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	pthread_mutex_lock(&srv->mu);
 	bool first         = !srv->shutting_down;
 	srv->shutting_down = true;
+	while (!first && !srv->shut_down) {
+		pthread_cond_wait(&srv->cv, &srv->mu); // another thread shuts down
+	}
 	pthread_mutex_unlock(&srv->mu);
 	if (!first) {
 		return;
@@ -248,13 +333,13 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	if (grace_ms < 0) {
 		grace_ms = 0;
 	}
-	// Listeners stop accepting and drain their own calls within the grace.
-	for (size_t i = 0; i < srv->listener_count; i++) {
+	bool started = srv->started;
+	// 1. Nothing new comes in; calls in flight go on.
+	for (size_t i = 0; started && i < srv->listener_count; i++) {
 		listener *l = srv->listeners[i];
-		l->tp->listener->l_shutdown(l->state, grace_ms);
+		l->tp->listener->l_stop(l->state);
 	}
-	// In-process calls left: wait out the grace, then cancel them; their
-	// clients unwind them on their next operation.
+	// 2. One grace for every transport, then cancel what is left.
 	struct timespec until = corpc__timespec_at(corpc_now() + grace_ms * 1000000);
 	pthread_mutex_lock(&srv->mu);
 	while (srv->live > 0 && grace_ms > 0) {
@@ -265,6 +350,20 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	for (corpc_ctx *c = srv->live_head; c != NULL; c = c->live_next) {
 		c->ops->x_cancel(c);
 	}
+	pthread_mutex_unlock(&srv->mu);
+	for (size_t i = 0; started && i < srv->listener_count; i++) {
+		listener *l = srv->listeners[i];
+		l->tp->listener->l_cancel(l->state);
+	}
+	// 3. Network handlers unwind; in-process calls end when their clients
+	// let go (corpc_server_destroy waits for those).
+	for (size_t i = 0; started && i < srv->listener_count; i++) {
+		listener *l = srv->listeners[i];
+		l->tp->listener->l_wait(l->state);
+	}
+	pthread_mutex_lock(&srv->mu);
+	srv->shut_down = true;
+	pthread_cond_broadcast(&srv->cv);
 	pthread_mutex_unlock(&srv->mu);
 }
 
@@ -316,6 +415,11 @@ corpc_server_destroy(corpc_server *srv)
 	for (size_t i = 0; i < srv->attachment_count; i++) {
 		srv->attachments[i].destroy(srv->attachments[i].value);
 	}
+	// Every handler has returned: the places they ran can go.
+	corpc__pool_destroy(srv->threads);
+	corpc_runtime_destroy(srv->own_runtime);
+	corpc__stack_pool_destroy(srv->stacks);
+	pthread_mutex_destroy(&srv->run_mu);
 	free(srv->attachments);
 	free(srv->listeners);
 	free(srv->handlers);

@@ -4,18 +4,32 @@
 
 #include "corpc/server.h"
 #include "core/ctx.h"
+#include "runtime/pool.h"
+
+struct corpc__worker;
 
 // Finds the handler for `method` (pointer match first, then path), or NULL
 // (the caller answers UNIMPLEMENTED). Thread-safe after start.
 const corpc__handler *corpc__server_find(
     corpc_server *srv, const corpc_method *method, const char *path);
 
-// Registers a live call before its handler runs. Returns false when the
-// server is shutting down (the caller answers UNAVAILABLE). Thread-safe.
-bool corpc__server_call_begin(corpc_server *srv, corpc_ctx *ctx);
+// Registers a live call before its handler runs. Returns OK; UNAVAILABLE
+// when the server is shutting down; RESOURCE_EXHAUSTED at
+// max_concurrent_calls. Not OK: `why` says so and the caller answers with
+// that status without running the handler. Thread-safe.
+corpc_status_code corpc__server_call_begin(
+    corpc_server *srv, corpc_ctx *ctx, char *why, size_t why_size);
 
 // The call's handler returned and its slot is free. Thread-safe.
 void corpc__server_call_end(corpc_server *srv, corpc_ctx *ctx);
+
+// Runs a handler, fn(arg), the way the server's options say: as a task on
+// the server's runtime (on worker `on` if not NULL, with the server's stack
+// size), or in thread-per-call mode on a pool thread, using `job` (the
+// caller's storage, borrowed until fn starts). Errors: CORPC_ENOMEM,
+// CORPC_ESYS, CORPC_ESTATE; then fn will not run.
+corpc_err corpc__server_run(corpc_server *srv, struct corpc__worker *on,
+    void (*fn)(void *), void *arg, corpc__pool_job *job);
 
 // The server's options with defaults filled in.
 const corpc_server_opts *corpc__server_opts(const corpc_server *srv);

@@ -11,19 +11,20 @@
 
 #include "core/clock.h"
 #include "core/clone.h"
+#include "runtime/sched.h"
 #include "fanout/fanout_impl.h"
 
 #define PARENT_POLL_NS 20000000 // 20 ms
 
-static void *
-reader_main(void *arg)
+static void
+reader_run(void *arg)
 {
 	corpc__fo_backend   *b  = arg;
 	struct corpc_fanout *fo = b->fo;
 	pthread_mutex_lock(&fo->mu);
 	for (;;) {
 		while (b->r_len == FO_RING && !fo->stopping) {
-			pthread_cond_wait(&b->cv, &fo->mu);
+			corpc__cond_wait(&b->cv, &fo->mu, CORPC_DEADLINE_NONE);
 		}
 		if (fo->stopping) {
 			break;
@@ -60,12 +61,18 @@ reader_main(void *arg)
 			fo->queue[(fo->q_head + fo->q_len) % fo->q_cap] = b->index;
 			fo->q_len++;
 		}
-		pthread_cond_signal(&fo->cv);
+		corpc__cond_signal(&fo->cv);
 		if (copy == NULL) {
 			break; // the stream is the driving thread's again
 		}
 	}
 	pthread_mutex_unlock(&fo->mu);
+}
+
+static void *
+reader_thread(void *arg)
+{
+	reader_run(arg);
 	return NULL;
 }
 
@@ -85,7 +92,16 @@ corpc__fo_start(struct corpc_fanout *fo)
 			corpc__arena_init(&b->ring[k].arena);
 		}
 		b->want_since = corpc_now();
-		if (pthread_create(&b->thread, NULL, reader_main, b) != 0) {
+		// Inside a task the backends' streams complete on this worker:
+		// the readers run there too, as tasks.
+		corpc_runtime *rt = corpc_runtime_current();
+		if (rt != NULL) {
+			corpc_err rv = corpc__task_spawn(rt, corpc__worker_current(), NULL,
+			    reader_run, b, &b->task);
+			if (rv != CORPC_OK) {
+				return rv;
+			}
+		} else if (pthread_create(&b->thread, NULL, reader_thread, b) != 0) {
 			return CORPC_ESYS;
 		}
 		b->thread_started = true;
@@ -154,13 +170,8 @@ wait_slot(struct corpc_fanout *fo, int64_t until)
 		poll  = corpc_now() + PARENT_POLL_NS;
 		until = min64(until, poll);
 	}
-	if (until == CORPC_DEADLINE_NONE) {
-		pthread_cond_wait(&fo->cv, &fo->mu);
-		return;
-	}
-	struct timespec ts = corpc__timespec_at(until);
-	if (pthread_cond_timedwait(&fo->cv, &fo->mu, &ts) == ETIMEDOUT &&
-	    until == poll) {
+	corpc__cond_wait(&fo->cv, &fo->mu, until);
+	if (until == poll && corpc_now() >= poll) {
 		pthread_mutex_unlock(&fo->mu);
 		if (corpc_ctx_is_cancelled(fo->opts.parent)) {
 			corpc_fanout_cancel(fo);
@@ -228,7 +239,7 @@ corpc__fo_release(struct corpc_fanout *fo, corpc__fo_backend *b)
 		b->want_since = corpc_now();
 	}
 	if (was_full) {
-		pthread_cond_signal(&b->cv);
+		corpc__cond_signal(&b->cv);
 	}
 	pthread_mutex_unlock(&fo->mu);
 }
@@ -297,7 +308,7 @@ corpc__fo_stop(struct corpc_fanout *fo)
 		corpc__fo_backend *b = &fo->b[i];
 		own_end[i]           = b->threaded && b->reader_ended;
 		if (b->thread_started) {
-			pthread_cond_signal(&b->cv);
+			corpc__cond_signal(&b->cv);
 		}
 	}
 	pthread_mutex_unlock(&fo->mu);
@@ -310,7 +321,12 @@ corpc__fo_stop(struct corpc_fanout *fo)
 	for (size_t i = 0; i < fo->n; i++) {
 		corpc__fo_backend *b = &fo->b[i];
 		if (b->thread_started) {
-			pthread_join(b->thread, NULL);
+			if (b->task != NULL) {
+				corpc__task_join(b->task);
+				b->task = NULL;
+			} else {
+				pthread_join(b->thread, NULL);
+			}
 			b->thread_started = false;
 		}
 	}

@@ -143,10 +143,8 @@ open_backends(struct corpc_fanout *fo, corpc_channel *const *backends,
 		b->ch                = backends[i];
 		b->threaded          = threaded_for(fo->opts.pull, backends[i]);
 		b->coroutine         = is_coroutine(backends[i]);
-		if (pthread_cond_init(&b->cv, NULL) != 0) {
-			return CORPC_ESYS;
-		}
-		b->fo = fo; // marks cv initialised
+		b->cv = (corpc__cond) CORPC__COND_INIT;
+		b->fo = fo;
 		corpc_err rv =
 		    corpc_stream_open(b->ch, fo->method, &bo, request, &b->st);
 		if (rv != CORPC_OK) {
@@ -210,8 +208,8 @@ corpc_fanout_open(corpc_channel *const *backends, size_t n,
 	fo->last     = -1;
 	atomic_init(&fo->cancelled, false);
 	atomic_init(&fo->async_error, false);
-	if (pthread_mutex_init(&fo->mu, NULL) != 0 ||
-	    corpc__cond_init_monotonic(&fo->cv) != 0) {
+	fo->cv = (corpc__cond) CORPC__COND_INIT;
+	if (pthread_mutex_init(&fo->mu, NULL) != 0) {
 		free(fo);
 		return CORPC_ESYS;
 	}
@@ -333,7 +331,7 @@ corpc_fanout_cancel(corpc_fanout *fo)
 		}
 	}
 	pthread_mutex_lock(&fo->mu);
-	pthread_cond_broadcast(&fo->cv);
+	corpc__cond_broadcast(&fo->cv);
 	pthread_mutex_unlock(&fo->mu);
 }
 
@@ -347,15 +345,11 @@ corpc_fanout_destroy(corpc_fanout *fo)
 	for (size_t i = 0; i < fo->n; i++) {
 		corpc__fo_backend *b = &fo->b[i];
 		corpc_stream_destroy(b->st);
-		if (b->fo != NULL) {
-			pthread_cond_destroy(&b->cv);
-		}
 		for (size_t k = 0; b->ring != NULL && k < FO_RING; k++) {
 			corpc__arena_fini(&b->ring[k].arena);
 		}
 		free(b->ring);
 	}
-	pthread_cond_destroy(&fo->cv);
 	pthread_mutex_destroy(&fo->mu);
 	free(fo->queue);
 	free(fo->own_end);

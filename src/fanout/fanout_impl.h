@@ -4,7 +4,10 @@
 //   merge.c   the three merge policies and dedup
 //   serve.c   corpc_fanout_serve
 // Built on the public client API (channels, streams, ctx); from core only
-// the message clone and arena, for the reader threads' copies.
+// the message clone and arena, for the readers' copies. A reader is a task
+// when the fan-out is driven from a task (a handler, say), so that nothing
+// blocks a scheduler thread; a thread otherwise. Every wait is a
+// corpc__cond, which parks tasks and blocks threads alike.
 #ifndef CORPC_FANOUT_IMPL_H
 #define CORPC_FANOUT_IMPL_H
 
@@ -14,6 +17,7 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "runtime/cond.h"
 #include "corpc/fanout.h"
 #include "corpc/server.h"
 
@@ -48,9 +52,10 @@ typedef struct corpc__fo_backend {
 	// Reader thread. The ring's occupied part [r_head, r_head + r_len)
 	// (the merge's current head included) and the fields below are under
 	// fo->mu; the reader fills the slot after it without the lock.
-	pthread_t       thread;
+	pthread_t       thread; // the reader: a thread, or a task (below)
+	corpc__task    *task;
 	bool            thread_started;
-	pthread_cond_t  cv; // the reader waits here while the ring is full
+	corpc__cond     cv; // the reader waits here while the ring is full
 	corpc__fo_item *ring; // FO_RING items
 	size_t          r_head, r_len;
 	bool            reader_ended; // the end is in the ring
@@ -80,7 +85,7 @@ struct corpc_fanout {
 	atomic_bool         cancelled;
 
 	pthread_mutex_t mu;
-	pthread_cond_t  cv;          // the driving thread waits for a slot
+	corpc__cond     cv;          // the driving side waits for a slot
 	bool            mu_init;
 	bool            stopping;    // under mu: readers must exit
 	atomic_bool     async_error; // a reader saw a failed end (set under mu)

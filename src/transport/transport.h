@@ -54,11 +54,19 @@ typedef struct corpc__listener_ops {
 	// `bound` (NUL-terminated). Errors: CORPC_EADDRINUSE, CORPC_ESYS, ...
 	corpc_err (*l_listen)(corpc_server *srv, const corpc__address *addr,
 	    void **state, char *bound, size_t bound_size);
-	// Starts accepting.
+	// Starts accepting. Core has started nothing else yet.
 	corpc_err (*l_start)(void *state);
-	// Stops accepting, grace, cancel, wait for this listener's handlers.
-	void (*l_shutdown)(void *state, int64_t grace_ms);
-	// Frees the listener (after l_shutdown).
+	// Shutdown, step 1: stop accepting calls (new ones see UNAVAILABLE);
+	// calls in flight go on. Must not wait for them.
+	void (*l_stop)(void *state);
+	// Step 2, after core's grace: cancel whatever of this listener still
+	// runs (core also cancels every live ctx through x_cancel).
+	void (*l_cancel)(void *state);
+	// Step 3: wait until everything this listener started has ended (its
+	// handlers returned and its calls released).
+	void (*l_wait)(void *state);
+	// Frees the listener (after l_wait, or instead of the three steps if
+	// the server never started).
 	void (*l_destroy)(void *state);
 } corpc__listener_ops;
 

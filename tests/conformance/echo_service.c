@@ -47,8 +47,16 @@ release(echo_server *es, void *res)
 	atomic_fetch_add(&es->stats.finished, 1);
 }
 
+// delay_ms suspends a handler on a coroutine (corpc_sleep_ms); block_ms
+// blocks its thread, as a handler calling a blocking library would.
 static void
 sleep_ms(int ms)
+{
+	corpc_sleep_ms(ms);
+}
+
+static void
+block_ms(int ms)
 {
 	if (ms > 0) {
 		struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000};
@@ -129,6 +137,7 @@ echo_unary(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	note_deadline(es, ctx);
 	echo_metadata(ctx, req);
 	corpc_status_code rc = CORPC_STATUS_OK;
+	block_ms(req->block_ms);
 	sleep_ms(req->delay_ms);
 	Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.text                      = req->text;
@@ -160,6 +169,7 @@ echo_server_stream(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *r
 	Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.text                      = req->text;
 	int n = req->fail_code != 0 ? req->fail_after : req->count;
+	block_ms(req->block_ms);
 	for (int i = 0; i < n; i++) {
 		sleep_ms(req->delay_ms);
 		resp.index = i;

@@ -1,7 +1,13 @@
 // gRPC transport, client side: channels and streams.
 //
-// A stream owns a pluck completion queue, and each operation starts one
-// batch and plucks its tag, as gRPC C++'s synchronous API does. Batches:
+// Each operation starts one batch and waits for it. How it waits depends on
+// where the stream was opened:
+// - inside a task: the call is bound to that worker's completion queue and
+//   the waiter parks; the worker's poller completes the batch and unparks
+//   it, so a task waiting for a response never blocks its thread;
+// - on a plain thread: the stream owns a pluck queue and plucks its tag,
+//   as gRPC C++'s synchronous API does.
+// Batches:
 // - open: SEND_INITIAL_METADATA (+ the request and half-close for unary and
 //   server streaming; a unary call also puts every receive op here, so it
 //   costs one batch in all);
@@ -21,20 +27,28 @@
 #include <grpc/support/alloc.h>
 
 #include "core/metadata_impl.h"
+#include "runtime/event.h"
 #include "transport/grpc/grpc_common.h"
 
 #define POOL_MAX 64
 
-enum { TAG_OPEN = 1, TAG_SEND, TAG_CLOSE, TAG_RECV, TAG_HDR, TAG_STATUS };
-#define TAG(t) ((void *) (uintptr_t) (t))
-
 typedef struct gchannel gchannel;
+
+// One kind of batch of a stream (one of each kind in flight at most).
+typedef struct gsop {
+	corpc__grpc_tag tag; // first: the tag handed to gRPC
+	corpc__event    ev;  // next mode: set when it completes
+	bool            ok;
+} gsop;
 
 typedef struct gstream {
 	corpc_stream           base; // first: core's view
 	gchannel              *gch;
 	struct gstream        *next_free;
-	grpc_completion_queue *cq;
+	grpc_completion_queue *cq;       // the call's queue: pluck_cq or a worker's
+	grpc_completion_queue *pluck_cq; // owned, made on first plain-thread use
+	bool                   next_mode; // cq is a worker's: park on events
+	gsop open_op, send_op, close_op, recv_op, hdr_op, status_op;
 	pthread_mutex_t        mu; // guards `call` against s_cancel
 	grpc_call             *call;
 	corpc__arena           arena;  // received messages
@@ -70,12 +84,61 @@ struct gchannel {
 	size_t          pooled;
 };
 
+// ---- batches ------------------------------------------------------------
+
+// Next mode: the worker completed a batch.
+static void
+op_done(corpc__grpc_tag *tag, bool ok)
+{
+	gsop *op = (gsop *) tag;
+	op->ok   = ok;
+	corpc__event_set(&op->ev);
+}
+
+// Starts a batch whose completion is `op`.
+static grpc_call_error
+op_start(gstream *st, const grpc_op *ops, size_t n, gsop *op)
+{
+	corpc__event_reset(&op->ev);
+	return grpc_call_start_batch(st->call, ops, n, &op->tag, NULL);
+}
+
+// Waits for `op` until `until` (corpc_now() clock; CORPC_DEADLINE_NONE: no
+// limit; 0: just look). True once it completed, with op->ok set.
+static bool
+op_wait(gstream *st, gsop *op, int64_t until)
+{
+	if (st->next_mode) {
+		return corpc__event_wait(&op->ev, until);
+	}
+	gpr_timespec t = until == CORPC_DEADLINE_NONE
+	                     ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
+	                 : until <= 0 ? gpr_inf_past(GPR_CLOCK_MONOTONIC)
+	                              : corpc__grpc_deadline_to(until);
+	grpc_event ev = grpc_completion_queue_pluck(st->cq, &op->tag, t, NULL);
+	if (ev.type != GRPC_OP_COMPLETE) {
+		return false;
+	}
+	op->ok = ev.success != 0;
+	return true;
+}
+
+// Waits for `op` with no limit; returns its success.
+static bool
+op_finish(gstream *st, gsop *op)
+{
+	op_wait(st, op, CORPC_DEADLINE_NONE);
+	return op->ok;
+}
+
 // ---- stream pool --------------------------------------------------------
 
 static void
 stream_free(gstream *st)
 {
-	corpc__grpc_cq_destroy(st->cq);
+	if (st->pluck_cq != NULL) {
+		corpc__grpc_cq_destroy(st->pluck_cq);
+	}
 	corpc__arena_fini(&st->arena);
 	corpc_metadata_destroy(st->req_md);
 	corpc__grpc_mdvec_fini(&st->md_out);
@@ -108,8 +171,12 @@ stream_get(gchannel *g)
 	grpc_metadata_array_init(&st->init_md);
 	grpc_metadata_array_init(&st->trail_md);
 	st->details = grpc_empty_slice();
-	st->cq      = grpc_completion_queue_create_for_pluck(NULL);
-	if (st->cq == NULL || corpc_metadata_create(&st->req_md) != CORPC_OK) {
+	gsop *ops[] = {&st->open_op, &st->send_op, &st->close_op, &st->recv_op,
+	    &st->hdr_op, &st->status_op};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		ops[i]->tag.done = op_done;
+	}
+	if (corpc_metadata_create(&st->req_md) != CORPC_OK) {
 		stream_free(st);
 		return NULL;
 	}
@@ -148,8 +215,7 @@ start_status(gstream *st)
 	op.data.recv_status_on_client.status            = &st->status;
 	op.data.recv_status_on_client.status_details    = &st->details;
 	op.data.recv_status_on_client.error_string      = &st->error_string;
-	if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_STATUS), NULL) ==
-	    GRPC_CALL_OK) {
+	if (op_start(st, &op, 1, &st->status_op) == GRPC_CALL_OK) {
 		st->status_started = true;
 	} else {
 		// Cannot happen with one status op per call; fail safe.
@@ -158,9 +224,10 @@ start_status(gstream *st)
 	}
 }
 
-// Waits until `until` for the call's status; true once it is known.
+// Waits until `until` (as op_wait) for the call's status; true once it is
+// known.
 static bool
-wait_status(gstream *st, gpr_timespec until)
+wait_status(gstream *st, int64_t until)
 {
 	if (st->status_done) {
 		return true;
@@ -169,9 +236,7 @@ wait_status(gstream *st, gpr_timespec until)
 	if (st->status_done) {
 		return true;
 	}
-	void      *tag = st->unary ? TAG(TAG_OPEN) : TAG(TAG_STATUS);
-	grpc_event ev  = grpc_completion_queue_pluck(st->cq, tag, until, NULL);
-	if (ev.type != GRPC_OP_COMPLETE) {
+	if (!op_wait(st, st->unary ? &st->open_op : &st->status_op, until)) {
 		return false;
 	}
 	if (st->unary) {
@@ -181,18 +246,19 @@ wait_status(gstream *st, gpr_timespec until)
 	return true;
 }
 
-static gpr_timespec
+static int64_t
 forever(void)
 {
-	return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+	return CORPC_DEADLINE_NONE;
 }
 
-static gpr_timespec
+static int64_t
 in_ms(int ms)
 {
-	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-	    gpr_time_from_millis(ms, GPR_TIMESPAN));
+	return corpc_now() + (int64_t) ms * 1000000;
 }
+
+#define NOW_ONLY 0 // op_wait: look without waiting
 
 // Copies received headers once RECV_INITIAL_METADATA has completed.
 static void
@@ -389,6 +455,22 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	st->status_started = st->unary;
 	st->status_done    = false;
 
+	// Inside a task the call completes on its worker's queue.
+	st->cq        = corpc__grpc_task_cq(NULL);
+	st->next_mode = st->cq != NULL;
+	if (st->cq == NULL) {
+		if (st->pluck_cq == NULL &&
+		    (st->pluck_cq = grpc_completion_queue_create_for_pluck(NULL)) ==
+		        NULL) {
+			if (st->open_bb != NULL) {
+				grpc_byte_buffer_destroy(st->open_bb);
+				st->open_bb = NULL;
+			}
+			stream_put(g, st);
+			return CORPC_ENOMEM;
+		}
+		st->cq = st->pluck_cq;
+	}
 	grpc_call *call = grpc_channel_create_call(g->channel, NULL,
 	    GRPC_PROPAGATE_DEFAULTS, st->cq,
 	    grpc_slice_from_static_string(method->path), NULL,
@@ -424,8 +506,7 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		ops[n].data.recv_status_on_client.error_string = &st->error_string;
 		n++;
 	}
-	grpc_call_error e =
-	    grpc_call_start_batch(call, ops, n, TAG(TAG_OPEN), NULL);
+	grpc_call_error e = op_start(st, ops, n, &st->open_op);
 	if (e == GRPC_CALL_OK) {
 		st->open_pending = true;
 	} else {
@@ -472,7 +553,7 @@ flush_send(gstream *st)
 		return true;
 	}
 	st->send_pending = false;
-	bool ok          = corpc__grpc_pluck(st->cq, TAG(TAG_SEND));
+	bool ok          = op_finish(st, &st->send_op);
 	grpc_byte_buffer_destroy(st->send_bb);
 	st->send_bb = NULL;
 	return ok;
@@ -497,8 +578,7 @@ s_send(corpc_stream *base, const ProtobufCMessage *msg, unsigned flags)
 	op.op                             = GRPC_OP_SEND_MESSAGE;
 	op.flags = (flags & CORPC_WRITE_MORE) ? GRPC_WRITE_BUFFER_HINT : 0;
 	op.data.send_message.send_message = bb;
-	if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_SEND), NULL) !=
-	    GRPC_CALL_OK) {
+	if (op_start(st, &op, 1, &st->send_op) != GRPC_CALL_OK) {
 		grpc_byte_buffer_destroy(bb);
 		return send_failed(st);
 	}
@@ -517,9 +597,8 @@ s_close_send(corpc_stream *base)
 	grpc_op op;
 	memset(&op, 0, sizeof(op));
 	op.op   = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	bool ok = grpc_call_start_batch(st->call, &op, 1, TAG(TAG_CLOSE), NULL) ==
-	              GRPC_CALL_OK &&
-	          corpc__grpc_pluck(st->cq, TAG(TAG_CLOSE));
+	bool ok = op_start(st, &op, 1, &st->close_op) == GRPC_CALL_OK &&
+	          op_finish(st, &st->close_op);
 	return ok ? CORPC_STATUS_OK : send_failed(st);
 }
 
@@ -574,10 +653,9 @@ s_recv(corpc_stream *base, const ProtobufCMessage **msg)
 	ops[n].op                             = GRPC_OP_RECV_MESSAGE;
 	ops[n].data.recv_message.recv_message = &st->recv_bb;
 	n++;
-	bool ok = grpc_call_start_batch(st->call, ops, n, TAG(TAG_RECV), NULL) ==
-	          GRPC_CALL_OK;
+	bool ok         = op_start(st, ops, n, &st->recv_op) == GRPC_CALL_OK;
 	st->hdr_started = true;
-	ok              = ok && corpc__grpc_pluck(st->cq, TAG(TAG_RECV));
+	ok              = ok && op_finish(st, &st->recv_op);
 	if (ok && st->recv_bb != NULL) {
 		settle_headers(st, true);
 		return deliver(st, msg);
@@ -609,16 +687,15 @@ s_headers(corpc_stream *base)
 		memset(&op, 0, sizeof(op));
 		op.op = GRPC_OP_RECV_INITIAL_METADATA;
 		op.data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
-		if (grpc_call_start_batch(st->call, &op, 1, TAG(TAG_HDR), NULL) ==
-		    GRPC_CALL_OK) {
+		if (op_start(st, &op, 1, &st->hdr_op) == GRPC_CALL_OK) {
 			st->hdr_started = true;
-			corpc__grpc_pluck(st->cq, TAG(TAG_HDR));
+			op_finish(st, &st->hdr_op);
 		}
 	}
 	// With no headers, the call may have ended with a trailers-only
 	// response: its status completes at once, there being nothing to read.
 	if (st->init_md.count == 0) {
-		wait_status(st, gpr_inf_past(GPR_CLOCK_MONOTONIC));
+		wait_status(st, NOW_ONLY);
 	}
 	settle_headers(st, false);
 	if (st->status_done) {
@@ -636,11 +713,11 @@ s_finish(corpc_stream *base, bool cancel)
 		grpc_op op;
 		memset(&op, 0, sizeof(op));
 		op.op            = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-		st->close_pending = grpc_call_start_batch(st->call, &op, 1,
-		                        TAG(TAG_CLOSE), NULL) == GRPC_CALL_OK;
+		st->close_pending =
+		    op_start(st, &op, 1, &st->close_op) == GRPC_CALL_OK;
 		st->base.send_closed = true;
 	}
-	if (cancel && !wait_status(st, gpr_inf_past(GPR_CLOCK_MONOTONIC))) {
+	if (cancel && !wait_status(st, NOW_ONLY)) {
 		grpc_call_cancel(st->call, NULL);
 	}
 	wait_status(st, forever());
@@ -671,11 +748,11 @@ s_destroy(corpc_stream *base)
 		wait_status(st, forever());
 	}
 	if (st->open_pending) {
-		corpc__grpc_pluck(st->cq, TAG(TAG_OPEN));
+		op_finish(st, &st->open_op);
 		st->open_pending = false;
 	}
 	if (st->close_pending) {
-		corpc__grpc_pluck(st->cq, TAG(TAG_CLOSE));
+		op_finish(st, &st->close_op);
 		st->close_pending = false;
 	}
 	flush_send(st);

@@ -2,13 +2,18 @@
 // Shared by grpc_channel.c (client), grpc_server.c (server) and
 // grpc_codec.c (messages, metadata, deadlines, library lifetime).
 //
-// Threading model, modelled on gRPC C++'s synchronous API:
-// - client: each stream owns a pluck completion queue; the thread driving
-//   the stream plucks the tag of the batch it waits for. Streams and their
-//   queues are pooled per channel.
-// - server: one `next` queue receives new calls; worker_threads threads
-//   poll it, and the thread that gets a call runs its handler to the end,
-//   blocking on that call's own pluck queue.
+// Threading model:
+// - the runtime's workers (src/runtime) each wait in their own `next`
+//   completion queue (grpc_poller.c). Every tag posted there is a
+//   corpc__grpc_tag whose `done` runs on that worker's thread and usually
+//   sets an event that a task or thread waits on.
+// - server: every call is requested on, and bound to, the queue of one
+//   worker of the server's runtime; its handler runs as a task on that
+//   worker (or on a thread in thread-per-call mode) and parks while a batch
+//   is in flight.
+// - client: a stream opened inside a task binds to its worker's queue and
+//   parks; one opened on a plain thread owns a pluck queue and blocks on it,
+//   as gRPC C++'s synchronous API does.
 #ifndef CORPC_TRANSPORT_GRPC_COMMON_H
 #define CORPC_TRANSPORT_GRPC_COMMON_H
 
@@ -26,6 +31,8 @@
 #include "core/arena.h"
 #include "transport/transport.h"
 
+struct corpc__worker;
+
 extern const corpc__channel_ops  corpc__grpc_channel_ops;
 extern const corpc__listener_ops corpc__grpc_listener_ops;
 
@@ -38,6 +45,22 @@ extern const corpc__listener_ops corpc__grpc_listener_ops;
 // 7).
 void corpc__grpc_ref(void);
 void corpc__grpc_unref(void);
+
+// ---- completion queues (grpc_poller.c) --------------------------------
+// What every tag on a worker's queue points to.
+typedef struct corpc__grpc_tag {
+	// Runs on the worker's thread, outside any task, when the batch (or
+	// request, or shutdown) completes; `ok` is gRPC's success flag.
+	void (*done)(struct corpc__grpc_tag *tag, bool ok);
+} corpc__grpc_tag;
+
+// The completion queue of worker `w`, switching it to gRPC's poller if it
+// has another one. NULL when out of memory. Any thread.
+grpc_completion_queue *corpc__grpc_worker_cq(struct corpc__worker *w);
+
+// Inside a task: its worker's queue (and the worker in *worker); on a plain
+// thread, NULL (and *worker NULL). `worker` may be NULL.
+grpc_completion_queue *corpc__grpc_task_cq(struct corpc__worker **worker);
 
 // ---- messages ---------------------------------------------------------
 // Packs `msg` into a new byte buffer (caller destroys), NULL when out of

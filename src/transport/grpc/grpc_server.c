@@ -1,18 +1,24 @@
-// gRPC transport, server side: listeners, the worker pool, handler calls.
+// gRPC transport, server side: listeners, calls, and their handlers.
 //
 // Every tcp:// and unix:// listener of one corpc_server shares one
-// grpc_server (hung on the corpc_server as an attachment) with one `next`
-// queue and a pool of worker_threads threads and as many call slots. Each
-// free slot has a grpc_server_request_call outstanding; the worker that
-// gets a slot's new call serves it to the end on that thread: the handler
-// blocks on the slot's own pluck queue, so a slow handler holds one worker
-// and nothing else. Calls beyond the pool wait inside gRPC for a slot.
+// grpc_server (hung on the corpc_server as an attachment). Each worker of
+// the server's runtime contributes its completion queue, with
+// REQUESTS_PER_QUEUE grpc_server_request_call outstanding on it; a new call
+// arrives on one worker and stays there: its tags complete on that worker,
+// and its handler runs as a task on it (or on a thread of its own in
+// thread-per-call mode) and parks while it waits for a batch. A call holds
+// no thread while it waits: an idle stream costs its task's stack.
 //
-// Shutdown follows the order in the gRPC brief: shutdown_and_notify; let
-// calls run for the grace; cancel_all_calls; shut the queue down only once
-// the shutdown tag arrived, no request is outstanding and no call is being
-// served; drain; join; destroy.
+// Every call keeps RECV_CLOSE_ON_SERVER in flight, so a cancel, a
+// disconnect or the deadline is seen when it happens, whatever the handler
+// does. A call is released (back to the pool) when its handler has
+// returned and its last batch completed: `refs` counts both.
+//
+// Shutdown (core drives it): l_stop = shutdown_and_notify; l_cancel =
+// cancel_all_calls; l_wait waits for the shutdown tag, every withdrawn
+// request and every call released. The queues belong to the runtime.
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,88 +27,131 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/freelist.h"
 #include "core/server_impl.h"
+#include "runtime/event.h"
 #include "transport/grpc/grpc_common.h"
 
-enum { TAG_RECV = 1, TAG_SEND, TAG_HDR, TAG_STATUS, TAG_CLOSE };
-#define TAG(t) ((void *) (uintptr_t) (t))
+// Calls requested ahead on each worker's queue: a burst of new calls is
+// taken without waiting for re-requests.
+#define REQUESTS_PER_QUEUE 16
 
-typedef struct gsrv gsrv;
+typedef struct gsrv  gsrv;
+typedef struct gcall gcall;
 
-typedef struct gcall {
-	corpc_ctx              ctx; // first: core's view
+// One kind of batch of a call (at most one of each kind is in flight).
+typedef struct gop {
+	corpc__grpc_tag tag; // first: what the queue hands back
+	gcall          *c;
+	corpc__event    ev; // the handler waits on it
+	bool            ok;
+} gop;
+
+// A worker's queue, as this server uses it.
+typedef struct gqueue {
 	gsrv                  *gs;
-	grpc_completion_queue *cq; // pluck; bound to each call of this slot
-	grpc_call             *call;
-	grpc_call_details      details;
-	grpc_metadata_array    req_md;
-	corpc_metadata        *md; // request metadata, corpc entries only
-	char                  *path;
-	size_t                 path_cap;
-	corpc__arena           arena; // received requests
-	grpc_byte_buffer      *recv_bb;
-	grpc_byte_buffer      *send_bb; // message of the send in flight
-	corpc__grpc_mdvec      hdr_out;
-	corpc__grpc_mdvec      trl_out;
-	const ProtobufCMessage *first; // the request of unary / server streaming
-	bool                   first_pending;
-	bool                   send_pending; // a send batch is in flight
-	bool                   half_closed;
-	bool                   dead;     // a batch failed: the call is gone
-	bool                   hdr_sent; // initial metadata went out
-	bool                   close_done;
-	int                    close_cancelled;
-	atomic_bool            cancel_req; // x_cancel or server shutdown
-} gcall;
+	corpc__worker         *w;
+	grpc_completion_queue *cq;
+} gqueue;
+
+struct gcall {
+	corpc_ctx            ctx; // first: core's view
+	corpc__freelist_node node;
+	gsrv                *gs;
+	gqueue              *q;
+	grpc_call           *call;
+	grpc_call_details    details;
+	grpc_metadata_array  req_md;
+	corpc_metadata      *md; // request metadata, corpc entries only
+	char                *path;
+	size_t               path_cap;
+	corpc__arena         arena; // received requests
+	grpc_byte_buffer    *recv_bb;
+	grpc_byte_buffer    *send_bb; // message of the send in flight
+	corpc__grpc_mdvec    hdr_out;
+	corpc__grpc_mdvec    trl_out;
+	char                 why[512]; // status message when no handler runs
+	gop                  new_op, recv_op, send_op, hdr_op, status_op, close_op;
+	corpc__pool_job      job;  // thread-per-call
+	atomic_int           refs; // handler running + batches in flight
+	bool                 first_taken; // unary / server streaming: request read
+	bool                 send_pending;
+	bool                 half_closed;
+	bool                 dead;     // a batch failed: the call is gone
+	bool                 hdr_sent; // initial metadata went out
+	int                  close_cancelled;
+	atomic_bool          close_done; // RECV_CLOSE_ON_SERVER completed
+	atomic_bool          cancel_req; // x_cancel or server shutdown
+};
 
 struct gsrv {
-	corpc_server          *srv;
-	grpc_server           *server;
-	grpc_completion_queue *cq; // next: new calls and the shutdown tag
-	gcall                 *calls;
-	pthread_t             *threads;
-	unsigned               n; // threads and slots
-	unsigned               nthreads_started;
-	pthread_mutex_t        mu;
-	pthread_cond_t         cv;
-	unsigned               busy;      // calls being served
-	unsigned               requested; // request_call outstanding
-	bool                   started;
-	bool                   stopping;
-	bool                   shut_seen; // the shutdown tag arrived
-	bool                   cq_down;
-	bool                   stopped; // shutdown complete, threads joined
-	char                   shutdown_tag;
+	corpc_server   *srv;
+	grpc_server    *server;
+	corpc_runtime  *rt;
+	gqueue         *queues;
+	unsigned        nq;
+	corpc__freelist pool; // released calls
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	unsigned        requested; // request_call outstanding
+	size_t          alive;     // calls not yet released
+	bool            started;
+	bool            stopping;
+	bool            shut_seen; // the shutdown tag arrived
+	corpc__grpc_tag shutdown_tag;
 };
 
 static const char attachment_key = 0;
 
 static const corpc__ctx_ops ctx_ops;
 
-// ---- slots --------------------------------------------------------------
+// ---- call objects ---------------------------------------------------------
 
-static corpc_err
-slot_init(gsrv *gs, gcall *c)
+static void on_op(corpc__grpc_tag *tag, bool ok);
+static void on_new(corpc__grpc_tag *tag, bool ok);
+static void on_close(corpc__grpc_tag *tag, bool ok);
+
+static void
+op_init(gop *op, gcall *c, void (*done)(corpc__grpc_tag *, bool))
 {
+	op->tag.done = done;
+	op->c        = c;
+}
+
+static gcall *
+call_new(gsrv *gs)
+{
+	corpc__freelist_node *n = corpc__freelist_get(&gs->pool, NULL, NULL);
+	if (n != NULL) {
+		return (gcall *) ((char *) n - offsetof(gcall, node));
+	}
+	gcall *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return NULL;
+	}
 	c->gs = gs;
 	grpc_call_details_init(&c->details);
 	grpc_metadata_array_init(&c->req_md);
 	corpc__arena_init(&c->arena);
-	c->cq = grpc_completion_queue_create_for_pluck(NULL);
-	if (c->cq == NULL || corpc_metadata_create(&c->md) != CORPC_OK) {
-		return CORPC_ENOMEM;
+	if (corpc_metadata_create(&c->md) != CORPC_OK) {
+		free(c);
+		return NULL;
 	}
-	return CORPC_OK;
+	op_init(&c->new_op, c, on_new);
+	op_init(&c->recv_op, c, on_op);
+	op_init(&c->send_op, c, on_op);
+	op_init(&c->hdr_op, c, on_op);
+	op_init(&c->status_op, c, on_op);
+	op_init(&c->close_op, c, on_close);
+	return c;
 }
 
 static void
-slot_fini(gcall *c)
+call_free(gcall *c)
 {
-	corpc__grpc_cq_destroy(c->cq);
 	grpc_call_details_destroy(&c->details);
 	grpc_metadata_array_destroy(&c->req_md);
 	corpc__arena_fini(&c->arena);
@@ -111,24 +160,99 @@ slot_fini(gcall *c)
 	corpc__grpc_mdvec_fini(&c->trl_out);
 	corpc__ctx_fini(&c->ctx);
 	free(c->path);
+	free(c);
 }
 
-// Asks gRPC for the slot's next call. Caller holds gs->mu.
+// Notes a change the shutdown waits for. Caller holds gs->mu.
 static void
-slot_request(gsrv *gs, gcall *c)
+changed(gsrv *gs)
 {
-	if (grpc_server_request_call(gs->server, &c->call, &c->details,
-	        &c->req_md, c->cq, gs->cq, c) == GRPC_CALL_OK) {
-		gs->requested++;
+	pthread_cond_broadcast(&gs->cv);
+}
+
+// Handler gone and every batch completed: give the call back.
+static void
+call_release(gcall *c)
+{
+	gsrv *gs = c->gs;
+	grpc_call_unref(c->call);
+	c->call = NULL;
+	grpc_call_details_destroy(&c->details);
+	grpc_call_details_init(&c->details);
+	corpc__grpc_md_array_reset(&c->req_md);
+	corpc__arena_reset(&c->arena);
+	if (!corpc__freelist_put(&gs->pool, &c->node)) {
+		call_free(c);
+	}
+	pthread_mutex_lock(&gs->mu);
+	gs->alive--;
+	changed(gs);
+	pthread_mutex_unlock(&gs->mu);
+}
+
+static void
+call_unref(gcall *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) == 1) {
+		call_release(c);
 	}
 }
 
-// ---- one call -----------------------------------------------------------
-
-static gcall *
-call_of(corpc_ctx *ctx)
+// Asks gRPC for the next call on queue q. Caller holds gs->mu.
+static void
+request_one(gqueue *q)
 {
-	return (gcall *) ctx;
+	gsrv  *gs = q->gs;
+	gcall *c  = call_new(gs);
+	if (c == NULL) {
+		return; // fewer requests outstanding until memory returns
+	}
+	c->q = q;
+	if (grpc_server_request_call(gs->server, &c->call, &c->details,
+	        &c->req_md, q->cq, q->cq, &c->new_op.tag) == GRPC_CALL_OK) {
+		gs->requested++;
+	} else if (!corpc__freelist_put(&gs->pool, &c->node)) {
+		call_free(c);
+	}
+}
+
+// ---- batches --------------------------------------------------------------
+
+static void
+on_op(corpc__grpc_tag *tag, bool ok)
+{
+	gop   *op = (gop *) tag;
+	gcall *c  = op->c;
+	op->ok    = ok;
+	corpc__event_set(&op->ev);
+	call_unref(c);
+}
+
+// Starts a batch whose completion sets op->ev. False if gRPC refused it.
+static bool
+start_batch(gcall *c, const grpc_op *ops, size_t n, gop *op)
+{
+	corpc__event_reset(&op->ev);
+	atomic_fetch_add(&c->refs, 1);
+	if (grpc_call_start_batch(c->call, ops, n, &op->tag, NULL) != GRPC_CALL_OK) {
+		atomic_fetch_sub(&c->refs, 1); // the handler still holds one
+		return false;
+	}
+	return true;
+}
+
+// Waits for the batch of `op` (parking the handler); returns its success.
+static bool
+wait_op(gop *op)
+{
+	corpc__event_wait(&op->ev, CORPC_DEADLINE_NONE);
+	return op->ok;
+}
+
+static bool
+run_batch(gcall *c, const grpc_op *ops, size_t n, gop *op)
+{
+	return start_batch(c, ops, n, op) && wait_op(op);
 }
 
 // Why a call is gone. gRPC expires it by its own clock; ours was converted
@@ -142,15 +266,6 @@ dead_code(gcall *c)
 	           : CORPC_STATUS_CANCELLED;
 }
 
-// Runs a batch on the call and waits for it.
-static bool
-run_batch(gcall *c, const grpc_op *ops, size_t n, int tag)
-{
-	return grpc_call_start_batch(c->call, ops, n, TAG(tag), NULL) ==
-	           GRPC_CALL_OK &&
-	       corpc__grpc_pluck(c->cq, TAG(tag));
-}
-
 // Waits for the send in flight, if any; false if it failed.
 static bool
 flush_send(gcall *c)
@@ -159,7 +274,7 @@ flush_send(gcall *c)
 		return true;
 	}
 	c->send_pending = false;
-	bool ok         = corpc__grpc_pluck(c->cq, TAG(TAG_SEND));
+	bool ok         = wait_op(&c->send_op);
 	grpc_byte_buffer_destroy(c->send_bb);
 	c->send_bb = NULL;
 	if (!ok) {
@@ -187,8 +302,10 @@ add_headers(gcall *c, grpc_op *op, const corpc_metadata *headers)
 	return 1;
 }
 
-// Sends the status (and the headers first, if they have not gone out:
-// without them gRPC never writes the status).
+// Starts the status batch (with the headers first, if they have not gone
+// out: without them gRPC never writes the status). Not waited for: the
+// call is released when it completes. `message` and the metadata lists
+// must stay until then (they live in the call).
 static void
 reply(gcall *c, corpc_status_code code, const char *message,
     const corpc_metadata *headers, const corpc_metadata *trailers)
@@ -206,7 +323,7 @@ reply(gcall *c, corpc_status_code code, const char *message,
 	ops[n].data.send_status_from_server.trailing_metadata       = c->trl_out.v;
 	ops[n].data.send_status_from_server.status = (grpc_status_code) code;
 	ops[n].data.send_status_from_server.status_details = &details;
-	run_batch(c, ops, n + 1, TAG_STATUS);
+	start_batch(c, ops, n + 1, &c->status_op);
 }
 
 static bool
@@ -228,7 +345,7 @@ recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
 	op.op                             = GRPC_OP_RECV_MESSAGE;
 	op.data.recv_message.recv_message = &c->recv_bb;
 	c->recv_bb                        = NULL;
-	if (!run_batch(c, &op, 1, TAG_RECV)) {
+	if (!run_batch(c, &op, 1, &c->recv_op)) {
 		if (c->recv_bb != NULL) {
 			grpc_byte_buffer_destroy(c->recv_bb);
 			c->recv_bb = NULL;
@@ -246,32 +363,7 @@ recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
 	return *msg != NULL;
 }
 
-// Reads the one request before the handler runs: a request that does not
-// parse never reaches it. Returns OK, or the status to reply with.
-static corpc_status_code
-read_first(gcall *c, char *why, size_t why_size)
-{
-	const corpc_method     *m = c->ctx.handler->method;
-	const ProtobufCMessage *msg;
-	bool                    parse_failed;
-	if (!recv_one(c, &msg, &parse_failed)) {
-		if (parse_failed) {
-			snprintf(why, why_size, "%s: failed to parse the request as %s",
-			    m->path, m->request->name);
-			return CORPC_STATUS_INTERNAL;
-		}
-		c->dead = true;
-		snprintf(why, why_size, "%s: call ended before its request", m->path);
-		return dead_code(c);
-	}
-	if (msg == NULL) {
-		snprintf(why, why_size, "%s: no request message", m->path);
-		return CORPC_STATUS_INTERNAL;
-	}
-	c->first         = msg;
-	c->first_pending = true;
-	return CORPC_STATUS_OK;
-}
+// ---- a new call -----------------------------------------------------------
 
 static void
 copy_path(gcall *c)
@@ -293,15 +385,40 @@ copy_path(gcall *c)
 }
 
 static void
-serve(gsrv *gs, gcall *c)
+on_close(corpc__grpc_tag *tag, bool ok)
 {
-	char why[512];
-	c->first_pending   = false;
+	(void) ok;
+	gcall *c = ((gop *) tag)->c;
+	atomic_store(&c->close_done, true);
+	call_unref(c);
+}
+
+// The handler's task (or thread): runs it, replies, lets go of the call.
+static void
+handler_main(void *arg)
+{
+	gcall            *c    = arg;
+	corpc_status_code code = corpc__ctx_run(&c->ctx);
+	reply(c, code, corpc__strbuf_get(&c->ctx.message), c->ctx.headers,
+	    c->ctx.trailers);
+	corpc__server_call_end(c->gs->srv, &c->ctx);
+	call_unref(c);
+}
+
+// Sets up a call that just arrived on its worker and starts its handler,
+// or answers it at once (unknown method, limits, shutdown).
+static void
+call_start(gcall *c)
+{
+	gsrv *gs = c->gs;
+	atomic_store(&c->refs, 1); // ours until the end of this function
+	c->first_taken     = false;
+	c->send_pending    = false;
 	c->half_closed     = false;
 	c->dead            = false;
 	c->hdr_sent        = false;
-	c->close_done      = false;
 	c->close_cancelled = 0;
+	atomic_store(&c->close_done, false);
 	atomic_store(&c->cancel_req, false);
 	copy_path(c);
 	corpc_metadata_clear(c->md);
@@ -310,50 +427,72 @@ serve(gsrv *gs, gcall *c)
 
 	grpc_op close_op;
 	memset(&close_op, 0, sizeof(close_op));
-	close_op.op                                 = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	close_op.op                                  = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	close_op.data.recv_close_on_server.cancelled = &c->close_cancelled;
-	bool close_started = grpc_call_start_batch(c->call, &close_op, 1,
-	                         TAG(TAG_CLOSE), NULL) == GRPC_CALL_OK;
+	start_batch(c, &close_op, 1, &c->close_op);
 
 	const corpc__handler *h =
 	    c->path != NULL ? corpc__server_find(gs->srv, NULL, c->path) : NULL;
+	corpc_status_code rc;
 	if (h == NULL) {
-		snprintf(why, sizeof(why), "unknown method %s",
+		snprintf(c->why, sizeof(c->why), "unknown method %s",
 		    c->path != NULL ? c->path : "");
-		reply(c, CORPC_STATUS_UNIMPLEMENTED, why, NULL, NULL);
+		reply(c, CORPC_STATUS_UNIMPLEMENTED, c->why, NULL, NULL);
 	} else if (corpc__ctx_init(&c->ctx, &ctx_ops, h, c->md, deadline) !=
 	           CORPC_OK) {
 		reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED, "server out of memory", NULL,
 		    NULL);
-	} else if (!corpc__server_call_begin(gs->srv, &c->ctx)) {
-		reply(c, CORPC_STATUS_UNAVAILABLE, "server is shutting down", NULL,
-		    NULL);
+	} else if ((rc = corpc__server_call_begin(
+	                gs->srv, &c->ctx, c->why, sizeof(c->why))) !=
+	           CORPC_STATUS_OK) {
+		reply(c, rc, c->why, NULL, NULL);
 	} else {
-		corpc_status_code code = CORPC_STATUS_OK;
-		if (takes_one_request(h->method)) {
-			code = read_first(c, why, sizeof(why));
+		atomic_fetch_add(&c->refs, 1); // the handler's
+		corpc_err rv =
+		    corpc__server_run(gs->srv, c->q->w, handler_main, c, &c->job);
+		if (rv != CORPC_OK) {
+			atomic_fetch_sub(&c->refs, 1);
+			corpc__server_call_end(gs->srv, &c->ctx);
+			snprintf(c->why, sizeof(c->why),
+			    "server cannot start a handler: %s", corpc_strerror(rv));
+			reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED, c->why, NULL, NULL);
 		}
-		if (code == CORPC_STATUS_OK) {
-			code = corpc__ctx_run(&c->ctx);
-			reply(c, code, corpc__strbuf_get(&c->ctx.message), c->ctx.headers,
-			    c->ctx.trailers);
-		} else {
-			reply(c, code, why, NULL, NULL);
-		}
-		corpc__server_call_end(gs->srv, &c->ctx);
 	}
-	if (close_started && !c->close_done) {
-		corpc__grpc_pluck(c->cq, TAG(TAG_CLOSE));
-	}
-	grpc_call_unref(c->call);
-	c->call = NULL;
-	grpc_call_details_destroy(&c->details);
-	grpc_call_details_init(&c->details);
-	corpc__grpc_md_array_reset(&c->req_md);
-	corpc__arena_reset(&c->arena);
+	call_unref(c);
 }
 
-// ---- ctx ops ------------------------------------------------------------
+static void
+on_new(corpc__grpc_tag *tag, bool ok)
+{
+	gcall *c  = ((gop *) tag)->c;
+	gsrv  *gs = c->gs;
+	pthread_mutex_lock(&gs->mu);
+	gs->requested--;
+	if (ok) {
+		gs->alive++;
+		if (!gs->stopping) {
+			request_one(c->q); // keep the queue's requests topped up
+		}
+	}
+	changed(gs);
+	pthread_mutex_unlock(&gs->mu);
+	if (!ok) {
+		// Shutting down: the request was withdrawn.
+		if (!corpc__freelist_put(&gs->pool, &c->node)) {
+			call_free(c);
+		}
+		return;
+	}
+	call_start(c);
+}
+
+// ---- ctx ops ----------------------------------------------------------------
+
+static gcall *
+call_of(corpc_ctx *ctx)
+{
+	return (gcall *) ctx;
+}
 
 static corpc_status_code
 x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
@@ -369,7 +508,7 @@ x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	grpc_op ops[2];
 	size_t  n = add_headers(c, &ops[0], ctx->headers);
 	memset(&ops[n], 0, sizeof(ops[n]));
-	ops[n].op                             = GRPC_OP_SEND_MESSAGE;
+	ops[n].op = GRPC_OP_SEND_MESSAGE;
 	// The hint would hold the headers back too, and their op completes only
 	// once they are written: never hint the message that carries them.
 	ops[n].flags = (flags & CORPC_WRITE_MORE) && n == 0 ? GRPC_WRITE_BUFFER_HINT
@@ -378,8 +517,7 @@ x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	// Not waited for here: the next send, the headers or the status wait,
 	// so packing the next message overlaps the write of this one. `msg` is
 	// already packed, so it is not retained.
-	if (grpc_call_start_batch(c->call, ops, n + 1, TAG(TAG_SEND), NULL) !=
-	    GRPC_CALL_OK) {
+	if (!start_batch(c, ops, n + 1, &c->send_op)) {
 		grpc_byte_buffer_destroy(bb);
 		c->dead = true;
 		return dead_code(c);
@@ -389,18 +527,42 @@ x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	return CORPC_STATUS_OK;
 }
 
+// The one request of a unary or server-streaming call, read when the
+// handler first asks for it: a request that does not parse never reaches
+// the handler, and a call whose request never comes holds only its task.
+static corpc_status_code
+recv_first(gcall *c, const ProtobufCMessage **msg)
+{
+	const corpc_method *m = c->ctx.handler->method;
+	bool                parse_failed;
+	c->first_taken = true;
+	if (!recv_one(c, msg, &parse_failed)) {
+		if (parse_failed) {
+			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INTERNAL,
+			    "%s: failed to parse the request as %s", m->path,
+			    m->request->name);
+		}
+		c->dead = true;
+		return dead_code(c);
+	}
+	if (*msg == NULL) {
+		return corpc_ctx_error(
+		    &c->ctx, CORPC_STATUS_INTERNAL, "%s: no request message", m->path);
+	}
+	return CORPC_STATUS_OK;
+}
+
 static corpc_status_code
 x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 {
 	gcall *c = call_of(ctx);
 	*msg     = NULL;
-	if (c->first_pending) {
-		c->first_pending = false;
-		*msg             = c->first;
-		return CORPC_STATUS_OK;
+	if (takes_one_request(ctx->handler->method)) {
+		// After the one request, the request stream has ended.
+		return c->first_taken ? CORPC_STATUS_OK : recv_first(c, msg);
 	}
-	if (takes_one_request(ctx->handler->method) || c->half_closed) {
-		return CORPC_STATUS_OK; // the request stream has ended
+	if (c->half_closed) {
+		return CORPC_STATUS_OK;
 	}
 	if (c->dead) {
 		return dead_code(c);
@@ -425,7 +587,7 @@ x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 static corpc_status_code
 x_send_headers(corpc_ctx *ctx)
 {
-	gcall *c = call_of(ctx);
+	gcall  *c = call_of(ctx);
 	grpc_op op;
 	if (!flush_send(c) || c->dead) {
 		return dead_code(c);
@@ -433,7 +595,7 @@ x_send_headers(corpc_ctx *ctx)
 	if (add_headers(c, &op, ctx->headers) == 0) {
 		return CORPC_STATUS_OK;
 	}
-	if (!run_batch(c, &op, 1, TAG_HDR)) {
+	if (!run_batch(c, &op, 1, &c->hdr_op)) {
 		c->dead = true;
 		return dead_code(c);
 	}
@@ -444,17 +606,11 @@ static bool
 x_is_cancelled(corpc_ctx *ctx)
 {
 	gcall *c = call_of(ctx);
-	if (c->dead || atomic_load(&c->cancel_req) ||
-	    corpc_now() >= ctx->deadline) {
-		return true;
-	}
-	if (!c->close_done) {
-		// Completes early only when the client cancelled or went away.
-		grpc_event ev = grpc_completion_queue_pluck(
-		    c->cq, TAG(TAG_CLOSE), gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
-		c->close_done = ev.type == GRPC_OP_COMPLETE;
-	}
-	return c->close_done && c->close_cancelled;
+	// close_done turns true when the event arrives (RECV_CLOSE_ON_SERVER
+	// completes early only when the call was cancelled or its client left).
+	return c->dead || atomic_load(&c->cancel_req) ||
+	       corpc_now() >= ctx->deadline ||
+	       (atomic_load(&c->close_done) && c->close_cancelled);
 }
 
 static void
@@ -473,126 +629,18 @@ static const corpc__ctx_ops ctx_ops = {
     .x_cancel       = x_cancel,
 };
 
-// ---- workers and shutdown -----------------------------------------------
-
-// Shuts the queue down once nothing can post to it any more. Caller holds
-// gs->mu.
-static void
-maybe_cq_down(gsrv *gs)
-{
-	if (gs->stopping && gs->shut_seen && gs->requested == 0 && gs->busy == 0 &&
-	    !gs->cq_down) {
-		gs->cq_down = true;
-		grpc_completion_queue_shutdown(gs->cq);
-	}
-	pthread_cond_broadcast(&gs->cv);
-}
-
-static void *
-worker(void *arg)
-{
-	gsrv *gs = arg;
-	for (;;) {
-		grpc_event ev = grpc_completion_queue_next(
-		    gs->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-		if (ev.type == GRPC_QUEUE_SHUTDOWN) {
-			break;
-		}
-		if (ev.type != GRPC_OP_COMPLETE) {
-			continue;
-		}
-		pthread_mutex_lock(&gs->mu);
-		if (ev.tag == &gs->shutdown_tag) {
-			gs->shut_seen = true;
-			maybe_cq_down(gs);
-			pthread_mutex_unlock(&gs->mu);
-			continue;
-		}
-		gcall *c = ev.tag;
-		gs->requested--;
-		if (!ev.success) {
-			// Shutting down: the request was withdrawn.
-			maybe_cq_down(gs);
-			pthread_mutex_unlock(&gs->mu);
-			continue;
-		}
-		gs->busy++;
-		pthread_mutex_unlock(&gs->mu);
-		serve(gs, c);
-		pthread_mutex_lock(&gs->mu);
-		gs->busy--;
-		if (!gs->stopping) {
-			slot_request(gs, c);
-		}
-		maybe_cq_down(gs);
-		pthread_mutex_unlock(&gs->mu);
-	}
-	return NULL;
-}
-
-// Takes the next event off the queue on this thread (no workers running).
-static grpc_event
-next_event(gsrv *gs)
-{
-	return grpc_completion_queue_next(
-	    gs->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-}
+// ---- the attachment ---------------------------------------------------------
 
 static void
-gsrv_stop(gsrv *gs, int64_t grace_ms)
+on_shutdown(corpc__grpc_tag *tag, bool ok)
 {
+	(void) ok;
+	gsrv *gs = (gsrv *) ((char *) tag - offsetof(gsrv, shutdown_tag));
 	pthread_mutex_lock(&gs->mu);
-	if (gs->stopping) {
-		while (!gs->stopped) {
-			pthread_cond_wait(&gs->cv, &gs->mu);
-		}
-		pthread_mutex_unlock(&gs->mu);
-		return;
-	}
-	gs->stopping = true;
-	pthread_mutex_unlock(&gs->mu);
-
-	grpc_server_shutdown_and_notify(gs->server, gs->cq, &gs->shutdown_tag);
-	if (gs->nthreads_started == 0) {
-		// Never served: drain the queue here.
-		while (next_event(gs).tag != &gs->shutdown_tag) {
-		}
-		grpc_completion_queue_shutdown(gs->cq);
-		while (next_event(gs).type != GRPC_QUEUE_SHUTDOWN) {
-		}
-		pthread_mutex_lock(&gs->mu);
-		gs->shut_seen = gs->cq_down = gs->stopped = true;
-		pthread_cond_broadcast(&gs->cv);
-		pthread_mutex_unlock(&gs->mu);
-		return;
-	}
-	struct timespec until = corpc__timespec_at(corpc_now() + grace_ms * 1000000);
-	pthread_mutex_lock(&gs->mu);
-	while (gs->busy > 0 && grace_ms > 0 &&
-	       pthread_cond_timedwait(&gs->cv, &gs->mu, &until) != ETIMEDOUT) {
-	}
-	pthread_mutex_unlock(&gs->mu);
-	for (unsigned i = 0; i < gs->n; i++) {
-		atomic_store(&gs->calls[i].cancel_req, true);
-	}
-	grpc_server_cancel_all_calls(gs->server);
-	pthread_mutex_lock(&gs->mu);
-	while (!gs->cq_down) {
-		pthread_cond_wait(&gs->cv, &gs->mu);
-	}
-	pthread_mutex_unlock(&gs->mu);
-	for (unsigned i = 0; i < gs->nthreads_started; i++) {
-		pthread_join(gs->threads[i], NULL);
-	}
-	pthread_mutex_lock(&gs->mu);
-	gs->stopped = true;
-	pthread_cond_broadcast(&gs->cv);
+	gs->shut_seen = true;
+	changed(gs);
 	pthread_mutex_unlock(&gs->mu);
 }
-
-// ---- the attachment -----------------------------------------------------
-
-static void gsrv_destroy(void *p);
 
 static void *
 gsrv_create(corpc_server *srv)
@@ -602,62 +650,75 @@ gsrv_create(corpc_server *srv)
 		return NULL;
 	}
 	corpc__grpc_ref();
-	gs->srv = srv;
+	gs->srv  = srv;
+	gs->pool = (corpc__freelist) CORPC__FREELIST_INIT(4096);
 	pthread_mutex_init(&gs->mu, NULL);
 	corpc__cond_init_monotonic(&gs->cv);
+	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
-	grpc_arg                 args[8];
+	grpc_arg                 args[9];
 	grpc_channel_args        cargs = {
 	           .num_args = corpc__grpc_args(args, opts->max_message_size, true),
 	           .args     = args,
     };
+	if (opts->max_streams_per_connection > 0) {
+		unsigned m = opts->max_streams_per_connection;
+		args[cargs.num_args].type      = GRPC_ARG_INTEGER;
+		args[cargs.num_args].key       = GRPC_ARG_MAX_CONCURRENT_STREAMS;
+		args[cargs.num_args].value.integer = m > INT_MAX ? INT_MAX : (int) m;
+		cargs.num_args++;
+	}
 	gs->server = grpc_server_create(&cargs, NULL);
-	gs->cq     = grpc_completion_queue_create_for_next(NULL);
-	gs->n      = opts->worker_threads;
-	gs->calls  = calloc(gs->n, sizeof(*gs->calls));
-	gs->threads = calloc(gs->n, sizeof(*gs->threads));
-	if (gs->server == NULL || gs->cq == NULL || gs->calls == NULL ||
-	    gs->threads == NULL) {
-		gsrv_destroy(gs);
+	if (gs->server == NULL) {
+		pthread_cond_destroy(&gs->cv);
+		pthread_mutex_destroy(&gs->mu);
+		free(gs);
+		corpc__grpc_unref();
 		return NULL;
 	}
-	grpc_server_register_completion_queue(gs->server, gs->cq, NULL);
-	for (unsigned i = 0; i < gs->n; i++) {
-		if (slot_init(gs, &gs->calls[i]) != CORPC_OK) {
-			gsrv_destroy(gs);
-			return NULL;
-		}
-	}
 	return gs;
+}
+
+// Waits until the shutdown has fully drained.
+static void
+gsrv_wait(gsrv *gs)
+{
+	pthread_mutex_lock(&gs->mu);
+	while (gs->started &&
+	       (!gs->shut_seen || gs->requested > 0 || gs->alive > 0)) {
+		pthread_cond_wait(&gs->cv, &gs->mu);
+	}
+	pthread_mutex_unlock(&gs->mu);
 }
 
 static void
 gsrv_destroy(void *p)
 {
 	gsrv *gs = p;
-	if (gs->server != NULL && gs->cq != NULL) {
-		gsrv_stop(gs, 0);
+	gsrv_wait(gs); // core shut it down already if it started
+	if (!gs->started) {
+		// gRPC destroys a server with ports only after a shutdown; one that
+		// never started has no queue of ours, so give it one to notify.
+		grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+		char                   tag;
+		grpc_server_shutdown_and_notify(gs->server, cq, &tag);
+		grpc_completion_queue_pluck(
+		    cq, &tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+		corpc__grpc_cq_destroy(cq);
 	}
-	if (gs->server != NULL) {
-		grpc_server_destroy(gs->server);
+	grpc_server_destroy(gs->server);
+	corpc__freelist_node *n;
+	while ((n = corpc__freelist_get(&gs->pool, NULL, NULL)) != NULL) {
+		call_free((gcall *) ((char *) n - offsetof(gcall, node)));
 	}
-	if (gs->cq != NULL) {
-		grpc_completion_queue_destroy(gs->cq);
-	}
-	for (unsigned i = 0; gs->calls != NULL && i < gs->n; i++) {
-		if (gs->calls[i].gs != NULL) {
-			slot_fini(&gs->calls[i]);
-		}
-	}
-	free(gs->calls);
-	free(gs->threads);
+	free(gs->queues);
 	pthread_cond_destroy(&gs->cv);
 	pthread_mutex_destroy(&gs->mu);
 	free(gs);
 	corpc__grpc_unref();
 }
 
-// ---- listener ops -------------------------------------------------------
+// ---- listener ops -----------------------------------------------------------
 
 // True if something accepts connections on the unix socket at `path`.
 static bool
@@ -752,33 +813,70 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 static corpc_err
 l_start(void *state)
 {
-	gsrv     *gs = state;
-	corpc_err rv = CORPC_OK;
-	pthread_mutex_lock(&gs->mu);
-	if (gs->started || gs->stopping) {
-		pthread_mutex_unlock(&gs->mu);
+	gsrv *gs = state;
+	if (gs->started) {
 		return CORPC_OK; // one grpc_server serves every listener
 	}
-	gs->started = true;
-	grpc_server_start(gs->server);
-	for (unsigned i = 0; i < gs->n; i++) {
-		slot_request(gs, &gs->calls[i]);
+	gs->rt = corpc_server_runtime(gs->srv);
+	if (gs->rt == NULL) {
+		return CORPC_ENOMEM;
 	}
-	for (unsigned i = 0; i < gs->n; i++) {
-		if (pthread_create(&gs->threads[i], NULL, worker, gs) != 0) {
-			rv = CORPC_ESYS;
-			break;
+	gs->nq     = corpc__runtime_threads(gs->rt);
+	gs->queues = calloc(gs->nq, sizeof(*gs->queues));
+	if (gs->queues == NULL) {
+		return CORPC_ENOMEM;
+	}
+	for (unsigned i = 0; i < gs->nq; i++) {
+		gqueue *q = &gs->queues[i];
+		q->gs     = gs;
+		q->w      = corpc__runtime_worker(gs->rt, i);
+		q->cq     = corpc__grpc_worker_cq(q->w);
+		if (q->cq == NULL) {
+			return CORPC_ENOMEM;
 		}
-		gs->nthreads_started++;
+		// Before grpc_server_start, as gRPC requires.
+		grpc_server_register_completion_queue(gs->server, q->cq, NULL);
+	}
+	grpc_server_start(gs->server);
+	pthread_mutex_lock(&gs->mu);
+	gs->started = true;
+	for (unsigned i = 0; i < gs->nq; i++) {
+		for (int k = 0; k < REQUESTS_PER_QUEUE; k++) {
+			request_one(&gs->queues[i]);
+		}
 	}
 	pthread_mutex_unlock(&gs->mu);
-	return rv;
+	return CORPC_OK;
 }
 
 static void
-l_shutdown(void *state, int64_t grace_ms)
+l_stop(void *state)
 {
-	gsrv_stop(state, grace_ms);
+	gsrv *gs = state;
+	pthread_mutex_lock(&gs->mu);
+	bool first   = gs->started && !gs->stopping;
+	gs->stopping = true;
+	pthread_mutex_unlock(&gs->mu);
+	if (first) {
+		// New calls are refused; requested ones come back withdrawn.
+		grpc_server_shutdown_and_notify(
+		    gs->server, gs->queues[0].cq, &gs->shutdown_tag);
+	}
+}
+
+static void
+l_cancel(void *state)
+{
+	gsrv *gs = state;
+	if (gs->started) {
+		grpc_server_cancel_all_calls(gs->server);
+	}
+}
+
+static void
+l_wait(void *state)
+{
+	gsrv_wait(state);
 }
 
 static void
@@ -788,8 +886,10 @@ l_destroy(void *state)
 }
 
 const corpc__listener_ops corpc__grpc_listener_ops = {
-    .l_listen   = l_listen,
-    .l_start    = l_start,
-    .l_shutdown = l_shutdown,
-    .l_destroy  = l_destroy,
+    .l_listen  = l_listen,
+    .l_start   = l_start,
+    .l_stop    = l_stop,
+    .l_cancel  = l_cancel,
+    .l_wait    = l_wait,
+    .l_destroy = l_destroy,
 };

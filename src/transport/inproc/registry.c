@@ -78,10 +78,15 @@ unlink_entry(entry *e)
 }
 
 static void
-inproc_shutdown(void *state, int64_t grace_ms)
+inproc_stop(void *state)
 {
-	(void) grace_ms; // in-process calls are waited on by core
-	unlink_entry(state);
+	unlink_entry(state); // new calls find no server
+}
+
+static void
+inproc_nothing(void *state)
+{
+	(void) state; // in-process calls are cancelled and waited on by core
 }
 
 static void
@@ -105,9 +110,9 @@ corpc__inproc_resolve(const char *name, const corpc_method *method,
 	} else if ((*handler = corpc__server_find(e->srv, method, NULL)) == NULL) {
 		snprintf(why, why_size, "unknown method %s", method->path);
 		rc = CORPC_STATUS_UNIMPLEMENTED;
-	} else if (!corpc__server_call_begin(e->srv, ctx)) {
-		snprintf(why, why_size, "inproc://%s is shutting down", name);
-		rc = CORPC_STATUS_UNAVAILABLE;
+	} else if ((rc = corpc__server_call_begin(e->srv, ctx, why, why_size)) !=
+	           CORPC_STATUS_OK) {
+		// why: shutting down, or at max_concurrent_calls
 	} else {
 		*srv = e->srv;
 	}
@@ -118,7 +123,9 @@ corpc__inproc_resolve(const char *name, const corpc_method *method,
 static const corpc__listener_ops inproc_listener_ops = {
     .l_listen   = inproc_listen,
     .l_start    = inproc_start,
-    .l_shutdown = inproc_shutdown,
+    .l_stop     = inproc_stop,
+    .l_cancel   = inproc_nothing,
+    .l_wait     = inproc_nothing,
     .l_destroy  = inproc_destroy,
 };
 
