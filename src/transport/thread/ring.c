@@ -83,7 +83,7 @@ void
 corpc__waiter_init(corpc__ring_waiter *w)
 {
 	pthread_mutex_init(&w->mu, NULL);
-	corpc__cond_init_monotonic(&w->cv);
+	w->cv = (corpc__cond) CORPC__COND_INIT;
 	atomic_init(&w->sleepers, 0);
 	atomic_init(&w->cancel, 0);
 	w->deadline = CORPC_DEADLINE_NONE;
@@ -92,7 +92,6 @@ corpc__waiter_init(corpc__ring_waiter *w)
 void
 corpc__waiter_fini(corpc__ring_waiter *w)
 {
-	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 }
 
@@ -100,7 +99,7 @@ static void
 wake_all(corpc__ring_waiter *w)
 {
 	pthread_mutex_lock(&w->mu);
-	pthread_cond_broadcast(&w->cv);
+	corpc__cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -131,7 +130,7 @@ cancel_code(corpc__ring_waiter *w, int64_t now, bool locked)
 			int expected = 0;
 			atomic_compare_exchange_strong(
 			    &w->cancel, &expected, CORPC_STATUS_DEADLINE_EXCEEDED);
-			pthread_cond_broadcast(&w->cv);
+			corpc__cond_broadcast(&w->cv);
 		} else {
 			corpc__waiter_cancel(w, CORPC_STATUS_DEADLINE_EXCEEDED);
 		}
@@ -163,8 +162,11 @@ corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
 			} else if (now - start > SPIN_NS) {
 				break;
 			} else if (now - start > YIELD_AFTER_NS) {
-				// The other side may be waiting for this very core.
-				sched_yield();
+				// The other side may be waiting for this very core, or be
+				// a task ready on this very worker.
+				if (!corpc__task_yield()) {
+					sched_yield();
+				}
 				continue;
 			}
 		}
@@ -177,12 +179,8 @@ corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
 		if (c != 0 || ready(arg)) {
 			break;
 		}
-		if (w->deadline == CORPC_DEADLINE_NONE || !cancellable) {
-			pthread_cond_wait(&w->cv, &w->mu);
-		} else {
-			struct timespec ts = corpc__timespec_at(w->deadline);
-			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-		}
+		corpc__cond_wait(&w->cv, &w->mu,
+		    cancellable ? w->deadline : CORPC_DEADLINE_NONE);
 	}
 	atomic_fetch_sub(&w->sleepers, 1);
 	pthread_mutex_unlock(&w->mu);

@@ -1,5 +1,7 @@
 // Internal: a bounded single-producer single-consumer ring of messages that
-// crosses threads. Waiting spins briefly before it sleeps: on these
+// crosses threads (or tasks). Waiting spins briefly before it sleeps (a
+// task yields to its worker's other ready tasks while it spins, then
+// parks): on these
 // machines waking a sleeping thread on another core costs about 50 µs, a
 // spinning one notices a new slot in well under 1 µs.
 //
@@ -17,6 +19,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "core/arena.h"
+#include "runtime/cond.h"
 
 typedef struct corpc__ring {
 	// Message pointers apart from the arenas, so that eight share a cache
@@ -41,7 +44,7 @@ typedef struct corpc__ring {
 // (if any) the call is over.
 typedef struct corpc__ring_waiter {
 	pthread_mutex_t mu;
-	pthread_cond_t  cv;
+	corpc__cond     cv; // tasks park, threads block
 	atomic_int      sleepers;
 	atomic_int      cancel;   // 0, or the status code that ended the call
 	int64_t         deadline; // corpc_now() clock; CORPC_DEADLINE_NONE

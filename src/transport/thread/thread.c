@@ -2,7 +2,8 @@
 //   inproc://NAME?mode=thread       server messages shared (zero copy)
 //   inproc://NAME?mode=thread-copy  server messages deep-copied
 //
-// The handler runs on a worker thread from the server's pool; messages cross
+// The handler runs as a task on the server's scheduler threads (or on a
+// thread of its own for a thread-per-call server); messages cross
 // through two bounded SPSC rings (ring.h), one each way, so back-pressure
 // holds: a slow client never makes the server buffer more than the ring's
 // depth.
@@ -41,7 +42,6 @@
 #include "core/server_impl.h"
 #include "transport/inproc/registry.h"
 #include "transport/thread/ring.h"
-#include "transport/thread/workers.h"
 #include "transport/transport.h"
 
 // How long finish waits for a cancelled handler to return before it gives
@@ -84,6 +84,7 @@ typedef struct thread_call {
 	atomic_bool headers_published; // worker → client
 	atomic_bool handler_done;      // set before s2c closes
 	atomic_bool consumer_gone;     // the client reads no more
+	corpc__pool_job job;           // thread-per-call servers
 	bool        worker_running;    // guarded by w.mu
 	bool        orphaned;          // guarded by w.mu: finish gave up waiting
 	bool        destroyed;         // guarded by w.mu: the client let go
@@ -158,21 +159,7 @@ call_put(thread_call *c)
 	}
 }
 
-static int workers_key; // its address names the server attachment
-
-static void *
-workers_create(corpc_server *srv)
-{
-	return corpc__workers_create(corpc__server_opts(srv)->stack_size);
-}
-
-static void
-workers_destroy(void *w)
-{
-	corpc__workers_destroy(w);
-}
-
-// ---- the handler's side (worker thread) ----------------------------------------
+// ---- the handler's side (a task, or a thread-per-call thread) -----------------
 
 static thread_call *
 from_ctx(corpc_ctx *ctx)
@@ -310,7 +297,7 @@ worker_run(void *arg)
 	pthread_mutex_lock(&c->w.mu);
 	c->worker_running = false;
 	bool last         = c->destroyed; // the client gave up and left it to us
-	pthread_cond_broadcast(&c->w.cv);
+	corpc__cond_broadcast(&c->w.cv);
 	pthread_mutex_unlock(&c->w.mu);
 	if (last) {
 		client_release(c);
@@ -394,10 +381,8 @@ start_handler(thread_call *c, const corpc__handler *h,
 	if (cancel_now(c) != 0) {
 		return CORPC_STATUS_DEADLINE_EXCEEDED;
 	}
-	corpc__workers *pool = corpc__server_attachment(
-	    c->srv, &workers_key, workers_create, workers_destroy);
 	c->worker_running = true;
-	if (pool == NULL || corpc__workers_run(pool, worker_run, c) != 0) {
+	if (corpc__server_run(c->srv, NULL, worker_run, c, &c->job) != CORPC_OK) {
 		c->worker_running = false;
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
@@ -556,14 +541,13 @@ static bool
 wait_worker(thread_call *c)
 {
 	int64_t until = corpc_now() + FINISH_WAIT_NS;
-	struct timespec ts    = corpc__timespec_at(until);
 	pthread_mutex_lock(&c->w.mu);
 	while (c->worker_running) {
-		if (pthread_cond_timedwait(&c->w.cv, &c->w.mu, &ts) == ETIMEDOUT &&
-		    c->worker_running) {
+		if (corpc_now() >= until) {
 			c->orphaned = true;
 			break;
 		}
+		corpc__cond_wait(&c->w.cv, &c->w.mu, until);
 	}
 	bool ok = !c->orphaned;
 	pthread_mutex_unlock(&c->w.mu);
