@@ -46,6 +46,12 @@ typedef struct corpc_call_opts {
 	int64_t deadline;
 	// Request metadata, copied when the call opens; not retained.
 	const corpc_metadata *metadata;
+	// The server call this call is made for, from inside its handler (on
+	// any transport): the call's deadline is at most the parent's, and the
+	// call is cancelled when the parent is (its client cancelled or left,
+	// or the server shut down). Borrowed: destroy the stream before the
+	// handler returns. NULL: none.
+	corpc_ctx *parent;
 } corpc_call_opts;
 
 // Channel options. Zero-initialise; NULL means all defaults.

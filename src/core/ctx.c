@@ -1,10 +1,12 @@
 // Server call contexts: the handler-facing API and the rules every
 // transport shares (unary sends once, headers before messages).
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #include "core/ctx.h"
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
+#include "core/stream.h"
 
 corpc_err
 corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
@@ -25,8 +27,68 @@ corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
 	ctx->returned     = false;
 	ctx->broke_rule   = false;
 	ctx->call.n       = 0;
+	ctx->kids_cancelled = false; // every child of the last call is gone
+	ctx->kids           = NULL;
 	corpc__strbuf_clear(&ctx->message);
 	return CORPC_OK;
+}
+
+static void
+kids_lock(corpc_ctx *ctx)
+{
+	while (atomic_exchange_explicit(&ctx->kids_lock, true, memory_order_acquire)) {
+	}
+}
+
+static void
+kids_unlock(corpc_ctx *ctx)
+{
+	atomic_store_explicit(&ctx->kids_lock, false, memory_order_release);
+}
+
+void
+corpc__ctx_cancelled(corpc_ctx *ctx)
+{
+	kids_lock(ctx);
+	ctx->kids_cancelled = true;
+	for (corpc_stream *st = ctx->kids; st != NULL; st = st->sib_next) {
+		corpc_stream_cancel(st); // thread-safe; takes no ctx lock
+	}
+	kids_unlock(ctx);
+}
+
+void
+corpc__ctx_adopt(corpc_ctx *ctx, corpc_stream *st)
+{
+	kids_lock(ctx);
+	st->parent   = ctx;
+	st->sib_prev = NULL;
+	st->sib_next = ctx->kids;
+	if (ctx->kids != NULL) {
+		ctx->kids->sib_prev = st;
+	}
+	ctx->kids      = st;
+	bool cancelled = ctx->kids_cancelled;
+	kids_unlock(ctx);
+	if (cancelled) {
+		corpc_stream_cancel(st);
+	}
+}
+
+void
+corpc__ctx_disown(corpc_ctx *ctx, corpc_stream *st)
+{
+	kids_lock(ctx);
+	if (st->sib_prev != NULL) {
+		st->sib_prev->sib_next = st->sib_next;
+	} else {
+		ctx->kids = st->sib_next;
+	}
+	if (st->sib_next != NULL) {
+		st->sib_next->sib_prev = st->sib_prev;
+	}
+	st->parent = NULL;
+	kids_unlock(ctx);
 }
 
 void

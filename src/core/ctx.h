@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "corpc/client.h"
 #include "corpc/server.h"
 #include "core/intercept.h"
 #include "core/strbuf.h"
@@ -51,6 +52,11 @@ struct corpc_ctx {
 	corpc_ctx             *live_next;  // server's list of live calls
 	corpc_ctx             *live_prev;
 	corpc_call             call; // interceptors; call.n == 0: none
+	// Calls made with this ctx as their parent (corpc_call_opts.parent),
+	// under kids_lock (a spin lock: zero is unlocked, as calloc leaves it).
+	atomic_bool            kids_lock;
+	bool                   kids_cancelled;
+	corpc_stream          *kids;
 };
 
 // Prepares a ctx for a new call (first use or reuse).
@@ -63,6 +69,16 @@ corpc_err corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
 // ctx->message. Sets ctx->returned. Enforces: a unary or client-streaming
 // handler that returns OK without one response yields INTERNAL.
 corpc_status_code corpc__ctx_run(corpc_ctx *ctx);
+
+// The call of `ctx` was cancelled (its client cancelled or left, or the
+// server cancels it): cancels every child call and any opened later.
+// Transports call it when they learn of it; any thread; idempotent.
+void corpc__ctx_cancelled(corpc_ctx *ctx);
+
+// Links child stream `st` to its parent `ctx` (cancelled at once if the
+// parent already is), and unlinks it. Core's stream open and destroy.
+void corpc__ctx_adopt(corpc_ctx *ctx, corpc_stream *st);
+void corpc__ctx_disown(corpc_ctx *ctx, corpc_stream *st);
 
 // Frees what corpc__ctx_init allocated.
 void corpc__ctx_fini(corpc_ctx *ctx);

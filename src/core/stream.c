@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/channel.h"
+#include "core/ctx.h"
 #include "core/metadata_impl.h"
 #include "core/stream.h"
 
@@ -35,6 +36,7 @@ corpc__stream_init(corpc_stream *st, const corpc__channel_ops *ops,
 	st->headers_ready = false;
 	st->got_response  = false;
 	st->call.n        = 0;
+	st->parent        = NULL;
 	corpc__strbuf_clear(&st->message);
 	return CORPC_OK;
 }
@@ -82,7 +84,10 @@ deadline_of(const corpc_call_opts *opts)
 	if (opts == NULL) {
 		return dl;
 	}
-	if (opts->deadline > 0) {
+	if (opts->parent != NULL) {
+		dl = corpc_ctx_deadline(opts->parent); // never later than the parent
+	}
+	if (opts->deadline > 0 && opts->deadline < dl) {
 		dl = opts->deadline;
 	}
 	if (opts->timeout_ms > 0) {
@@ -100,7 +105,7 @@ deadline_of(const corpc_call_opts *opts)
 static corpc_err
 open_intercepted(corpc_channel *ch, const corpc_method *method,
     int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_stream **out)
+    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
 {
 	corpc_metadata *copy;
 	corpc_err       rv;
@@ -121,8 +126,8 @@ open_intercepted(corpc_channel *ch, const corpc_method *method,
 	if (code != CORPC_STATUS_OK) {
 		rv = corpc__failed_stream_open(ch, method, code, call.refusal, out);
 	} else {
-		rv = ch->tp->channel->s_open(
-		    ch->state, ch, method, call.deadline, copy, request, out);
+		rv = ch->tp->channel->s_open(ch->state, ch, method, call.deadline,
+		    copy, request, parent, out);
 	}
 	corpc_metadata_destroy(copy);
 	call.md = NULL; // the transport kept its own copy
@@ -156,12 +161,13 @@ corpc_stream_open(corpc_channel *ch, const corpc_method *method,
 		return CORPC_EINVAL;
 	}
 	const corpc_metadata *md       = opts != NULL ? opts->metadata : NULL;
+	corpc_ctx            *parent   = opts != NULL ? opts->parent : NULL;
 	int64_t               deadline = deadline_of(opts);
 	if (ch->opts.interceptor_count > 0) {
-		return open_intercepted(ch, method, deadline, md, request, out);
+		return open_intercepted(ch, method, deadline, md, request, parent, out);
 	}
 	corpc_err rv = ch->tp->channel->s_open(
-	    ch->state, ch, method, deadline, md, request, out);
+	    ch->state, ch, method, deadline, md, request, parent, out);
 	if (rv == CORPC_OK && request != NULL) {
 		(*out)->send_closed = true;
 	}
@@ -301,6 +307,9 @@ corpc_stream_destroy(corpc_stream *st)
 		return;
 	}
 	corpc_stream_finish(st, NULL);
+	if (st->parent != NULL) {
+		corpc__ctx_disown(st->parent, st);
+	}
 	st->ops->s_destroy(st);
 }
 

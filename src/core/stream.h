@@ -27,6 +27,8 @@ struct corpc_stream {
 	bool                             headers_ready; // transport sets it
 	bool                             got_response;  // recv gave a message
 	corpc_call                       call; // interceptors; call.n == 0: none
+	corpc_ctx                       *parent; // opts.parent; NULL: none
+	corpc_stream                    *sib_prev, *sib_next; // parent's children
 };
 
 // Prepares a stream for a new call (first use or reuse from a pool):

@@ -21,11 +21,15 @@ typedef struct corpc__channel_ops {
 	// server-streaming methods (not retained after return), else NULL.
 	// `md` is the request metadata (NULL for none; not retained). A call
 	// that fails for a gRPC reason still returns a stream, with
-	// corpc__stream_end set. Errors: CORPC_ENOMEM.
+	// corpc__stream_end set. `parent` (NULL: none) is the server call this
+	// one is made for: the transport calls corpc__ctx_adopt(parent, st) as
+	// soon as s_cancel works on the stream and before any handler runs
+	// (an in-process handler may run inside s_open). Errors: CORPC_ENOMEM
+	// (then nothing is adopted).
 	corpc_err (*s_open)(void *state, corpc_channel *ch,
 	    const corpc_method *method, int64_t deadline,
 	    const corpc_metadata *md, const ProtobufCMessage *request,
-	    corpc_stream **out);
+	    corpc_ctx *parent, corpc_stream **out);
 	// Send one message; core has checked kind and half-close state.
 	corpc_status_code (*s_send)(
 	    corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);

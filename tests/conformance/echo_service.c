@@ -28,6 +28,7 @@ echo_stats_reset(echo_stats *s)
 	atomic_store(&s->saw_deadline, 0);
 	atomic_store(&s->header_late, 0);
 	atomic_store(&s->received, 0);
+	atomic_store(&s->saw_cancel, 0);
 }
 
 // A resource a handler holds until its cleanup: leaks show under LSan.
@@ -96,6 +97,14 @@ note_deadline(echo_server *es, corpc_ctx *ctx)
 {
 	if (corpc_ctx_deadline(ctx) != CORPC_DEADLINE_NONE) {
 		atomic_store(&es->stats.saw_deadline, 1);
+	}
+}
+
+static void
+note_cancel(echo_server *es, corpc_status_code rc)
+{
+	if (rc == CORPC_STATUS_CANCELLED || rc == CORPC_STATUS_DEADLINE_EXCEEDED) {
+		atomic_fetch_add(&es->stats.saw_cancel, 1);
 	}
 }
 
@@ -176,6 +185,7 @@ echo_server_stream(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *r
 		rc         = corpc__test__echo__server_stream_write(ctx, &resp);
 		if (rc != CORPC_STATUS_OK) {
 			atomic_store(&es->stats.last_send, (int) rc);
+			note_cancel(es, rc);
 			break;
 		}
 		if (i == 0 && corpc_ctx_set_header(ctx, "x-late", "1", 1) == CORPC_ESTATE) {
@@ -257,6 +267,7 @@ echo_bidi(void *self, corpc_ctx *ctx)
 	if (rc != CORPC_STATUS_OK && req == NULL) {
 		atomic_store(&es->stats.last_recv, (int) rc);
 	}
+	note_cancel(es, rc);
 	release(es, res);
 	return rc;
 }

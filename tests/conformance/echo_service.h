@@ -18,6 +18,8 @@ typedef struct echo_stats {
 	atomic_int saw_deadline;  // a handler saw a deadline
 	atomic_int header_late;   // set_header after send returned ESTATE
 	atomic_int received;      // request messages received by streams
+	atomic_int saw_cancel;    // handlers whose send/recv said CANCELLED or
+	                          // DEADLINE_EXCEEDED
 } echo_stats;
 
 // Per-server state passed as `self`. `inner` (may be NULL) is a channel the

@@ -158,6 +158,7 @@ request_cancel(coro_call *c, corpc_status_code code)
 {
 	int expected = 0;
 	atomic_compare_exchange_strong(&c->cancel, &expected, (int) code);
+	corpc__ctx_cancelled(&c->ctx); // calls the handler made end too
 }
 
 // The client sees the handler's headers by taking its metadata object.
@@ -379,9 +380,11 @@ start_handler(coro_call *c, const corpc__handler *h,
 		    "out of memory starting the call");
 		return;
 	}
-	if (check_cancel(c) != CORPC_STATUS_OK) {
-		corpc__stream_end(&c->st, CORPC_STATUS_DEADLINE_EXCEEDED,
-		    "deadline exceeded before the call started");
+	corpc_status_code rc = check_cancel(c);
+	if (rc != CORPC_STATUS_OK) {
+		corpc__stream_end(&c->st, rc, "%s before the call started",
+		    rc == CORPC_STATUS_DEADLINE_EXCEEDED ? "deadline exceeded"
+		                                         : "call cancelled");
 		return;
 	}
 	if (h->method->kind == CORPC_RPC_UNARY) {
@@ -419,7 +422,7 @@ start_handler(coro_call *c, const corpc__handler *h,
 static corpc_err
 coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
     int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_stream **out)
+    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
 {
 	coro_call *c = call_get();
 	if (c == NULL) {
@@ -443,6 +446,9 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	c->client_closed = request != NULL;
 	atomic_store(&c->cancel, 0);
 	*out = &c->st;
+	if (parent != NULL) {
+		corpc__ctx_adopt(parent, &c->st); // before the handler may run
+	}
 
 	const corpc__handler *h;
 	char                  why[CORPC__ADDR_MAX + 64];

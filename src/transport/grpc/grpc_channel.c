@@ -417,7 +417,7 @@ ch_close(void *state)
 static corpc_err
 s_open(void *state, corpc_channel *ch, const corpc_method *method,
     int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_stream **out)
+    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
 {
 	gchannel *g = state;
 	corpc_err rv;
@@ -478,6 +478,9 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	pthread_mutex_lock(&st->mu);
 	st->call = call;
 	pthread_mutex_unlock(&st->mu);
+	if (parent != NULL) {
+		corpc__ctx_adopt(parent, &st->base); // s_cancel works from here
+	}
 
 	grpc_op ops[6];
 	size_t  n = 0;

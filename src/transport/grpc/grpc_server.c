@@ -353,7 +353,9 @@ recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
 		return false;
 	}
 	if (c->recv_bb == NULL) {
-		return true;
+		// The end of input, or a call cancelled: gRPC completes the
+		// receive "successfully" with no message either way.
+		return !grpc_call_failed_before_recv_message(c->call);
 	}
 	*msg = corpc__grpc_unpack(
 	    c->recv_bb, c->ctx.handler->method->request, &c->arena);
@@ -390,6 +392,9 @@ on_close(corpc__grpc_tag *tag, bool ok)
 	(void) ok;
 	gcall *c = ((gop *) tag)->c;
 	atomic_store(&c->close_done, true);
+	if (c->close_cancelled) {
+		corpc__ctx_cancelled(&c->ctx); // calls the handler made end too
+	}
 	call_unref(c);
 }
 

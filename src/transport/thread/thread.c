@@ -274,6 +274,7 @@ static void
 thread_x_cancel(corpc_ctx *ctx)
 {
 	corpc__waiter_cancel(&from_ctx(ctx)->w, CORPC_STATUS_CANCELLED);
+	corpc__ctx_cancelled(ctx);
 }
 
 static const corpc__ctx_ops thread_ctx_ops = {
@@ -378,8 +379,9 @@ start_handler(thread_call *c, const corpc__handler *h,
 	    (c->request = corpc__msg_clone(request, &c->req_arena.alloc)) == NULL) {
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	if (cancel_now(c) != 0) {
-		return CORPC_STATUS_DEADLINE_EXCEEDED;
+	int code = cancel_now(c);
+	if (code != 0) {
+		return (corpc_status_code) code;
 	}
 	c->worker_running = true;
 	if (corpc__server_run(c->srv, NULL, worker_run, c, &c->job) != CORPC_OK) {
@@ -392,7 +394,7 @@ start_handler(thread_call *c, const corpc__handler *h,
 static corpc_err
 thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
     int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_stream **out)
+    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
 {
 	thread_chan *tc = state;
 	thread_call *c  = call_get(tc->depth);
@@ -425,6 +427,9 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		corpc__ring_close(&c->c2s, &c->w); // one request, given at open
 	}
 	*out = &c->st;
+	if (parent != NULL) {
+		corpc__ctx_adopt(parent, &c->st); // before the handler may run
+	}
 
 	const corpc__handler *h;
 	char                  why[CORPC__ADDR_MAX + 64];
@@ -436,8 +441,9 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		return CORPC_OK;
 	}
 	rc = start_handler(c, h, md, request);
-	if (rc == CORPC_STATUS_DEADLINE_EXCEEDED) {
-		corpc__stream_end(&c->st, rc, "deadline exceeded before the call started");
+	if (rc == CORPC_STATUS_DEADLINE_EXCEEDED || rc == CORPC_STATUS_CANCELLED) {
+		corpc__stream_end(&c->st, rc, "%s before the call started",
+		    rc == CORPC_STATUS_CANCELLED ? "call cancelled" : "deadline exceeded");
 	} else if (rc != CORPC_STATUS_OK) {
 		corpc__stream_end(&c->st, rc, "out of resources starting the call");
 	}
@@ -572,6 +578,7 @@ thread_s_finish(corpc_stream *st, bool cancel)
 	}
 	bool done_before = atomic_load(&c->handler_done);
 	corpc__waiter_cancel(&c->w, CORPC_STATUS_CANCELLED);
+	corpc__ctx_cancelled(&c->ctx);
 	atomic_store(&c->consumer_gone, true);
 	corpc__ring_release(&c->s2c, &c->w);
 	corpc__waiter_wake(&c->w);
@@ -591,7 +598,9 @@ thread_s_finish(corpc_stream *st, bool cancel)
 static void
 thread_s_cancel(corpc_stream *st)
 {
-	corpc__waiter_cancel(&((thread_call *) st)->w, CORPC_STATUS_CANCELLED);
+	thread_call *c = (thread_call *) st;
+	corpc__waiter_cancel(&c->w, CORPC_STATUS_CANCELLED);
+	corpc__ctx_cancelled(&c->ctx);
 }
 
 // Frees the call's server slot and recycles it. Runs on the client's
