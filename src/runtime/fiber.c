@@ -8,6 +8,10 @@
 
 #include "runtime/fiber.h"
 
+#ifdef CORPC_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -40,9 +44,23 @@ corpc__stack_pool_create(size_t stack_size)
 	return p;
 }
 
+// A stack's frames may end in a switch, not a return, and leave ASan's
+// redzones poisoned; unpoison before each use and before unmapping, or a
+// later user of the memory sees stale poison.
+static void
+stack_unpoison(corpc__stack *s)
+{
+#ifdef CORPC_ASAN
+	__asan_unpoison_memory_region(s->bottom, s->size);
+#else
+	(void) s;
+#endif
+}
+
 static void
 stack_free(corpc__stack *s)
 {
+	stack_unpoison(s);
 #ifdef CORPC_HAVE_VALGRIND
 	VALGRIND_STACK_DEREGISTER(s->valgrind_id);
 #endif
@@ -89,6 +107,7 @@ corpc__stack_get(corpc__stack_pool *pool)
 	pool->out++;
 	pthread_mutex_unlock(&pool->mu);
 	if (s != NULL) {
+		stack_unpoison(s);
 		return s;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {

@@ -36,6 +36,13 @@ bool load_run(const load_opts *opts, load_result *out);
 // Prints a result as one table row (header first when `header`).
 void load_print(const load_opts *opts, const load_result *r, bool header);
 
+// --idle: holds `streams` idle bidi streams to `addr` (one connection, one
+// client thread), makes `unary` sequential calls meanwhile and prints their
+// latency, the time until every stream had its first response, and the
+// threads and RSS of process `server_pid` (0: this one). Returns 0 when
+// every stream and call succeeded.
+int load_idle(const char *addr, unsigned streams, unsigned unary, int server_pid);
+
 // Process resources, for leak checks between rounds.
 size_t load_rss_kib(void);   // resident set size
 size_t load_open_fds(void);  // entries in /proc/self/fd

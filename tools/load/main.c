@@ -4,6 +4,9 @@
 //   corpc_load --listen tcp://0.0.0.0:50051          only serve, until ^C
 // options: --streams N (256) --threads N (4) --messages N (10)
 //          --seconds S (5) --rounds N (1) --timeout-ms N (0: none)
+//   corpc_load (--serve L | --addr A) --idle N [--unary M] [--server-pid P]
+//          holds N idle bidi streams, makes M (1000) unary calls meanwhile,
+//          reports their latency and the server's threads and RSS
 // Each round prints streams done, messages/s, stream latency percentiles
 // and errors by status; then RSS and open descriptors, to spot leaks.
 #include <signal.h>
@@ -50,8 +53,10 @@ usage(const char *argv0)
 	fprintf(stderr,
 	    "usage: %s (--serve LISTEN | --addr ADDR | --listen LISTEN)\n"
 	    "          [--streams N] [--threads N] [--messages N] [--seconds S]\n"
-	    "          [--rounds N] [--timeout-ms N]\n",
-	    argv0);
+	    "          [--rounds N] [--timeout-ms N]\n"
+	    "       %s (--serve LISTEN | --addr ADDR) --idle N [--unary M]\n"
+	    "          [--server-pid PID]\n",
+	    argv0, argv0);
 	return 2;
 }
 
@@ -62,6 +67,8 @@ main(int argc, char **argv)
 	             .seconds = 5};
 	const char *serve_addr = NULL, *listen_only = NULL;
 	int         rounds     = 1;
+	unsigned    idle = 0, unary = 1000;
+	int         server_pid = 0;
 	if (argc % 2 == 0) {
 		return usage(argv[0]); // options come in pairs
 	}
@@ -85,6 +92,12 @@ main(int argc, char **argv)
 			rounds = atoi(v);
 		} else if (strcmp(a, "--timeout-ms") == 0) {
 			o.timeout_ms = atoll(v);
+		} else if (strcmp(a, "--idle") == 0) {
+			idle = (unsigned) atoi(v);
+		} else if (strcmp(a, "--unary") == 0) {
+			unary = (unsigned) atoi(v);
+		} else if (strcmp(a, "--server-pid") == 0) {
+			server_pid = atoi(v);
 		} else {
 			return usage(argv[0]);
 		}
@@ -113,6 +126,11 @@ main(int argc, char **argv)
 			return 1;
 		}
 		o.addr = corpc_server_address(srv, 0);
+	}
+	if (o.addr != NULL && idle > 0) {
+		int rc = load_idle(o.addr, idle, unary, server_pid);
+		corpc_server_destroy(srv);
+		return rc;
 	}
 	if (o.addr == NULL || o.streams == 0 || o.threads == 0 || rounds < 1) {
 		return usage(argv[0]);

@@ -471,6 +471,13 @@ on_new(corpc__grpc_tag *tag, bool ok)
 {
 	gcall *c  = ((gop *) tag)->c;
 	gsrv  *gs = c->gs;
+	if (!ok) {
+		// Shutting down: the request was withdrawn. Pool it first: the
+		// count below is what lets the server be destroyed.
+		if (!corpc__freelist_put(&gs->pool, &c->node)) {
+			call_free(c);
+		}
+	}
 	pthread_mutex_lock(&gs->mu);
 	gs->requested--;
 	if (ok) {
@@ -481,14 +488,9 @@ on_new(corpc__grpc_tag *tag, bool ok)
 	}
 	changed(gs);
 	pthread_mutex_unlock(&gs->mu);
-	if (!ok) {
-		// Shutting down: the request was withdrawn.
-		if (!corpc__freelist_put(&gs->pool, &c->node)) {
-			call_free(c);
-		}
-		return;
+	if (ok) {
+		call_start(c);
 	}
-	call_start(c);
 }
 
 // ---- ctx ops ----------------------------------------------------------------
