@@ -135,7 +135,9 @@ call_new(gsrv *gs)
 	c->gs = gs;
 	grpc_call_details_init(&c->details);
 	grpc_metadata_array_init(&c->req_md);
-	corpc__arena_init(&c->arena);
+	// Small at first: an idle stream holds its call, and most requests are
+	// small; the arena grows to the largest request it has held.
+	corpc__arena_init_sized(&c->arena, 256);
 	if (corpc_metadata_create(&c->md) != CORPC_OK) {
 		free(c);
 		return NULL;
