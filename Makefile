@@ -1,12 +1,13 @@
 # Entry points for a fresh machine:
 #   make bench   install deps, Release build, print the benchmark table
 #   make test    install deps, build and run every test, then again under
-#                ASan+UBSan, then short fuzz runs
+#                ASan+UBSan, the in-process ones under TSan, then short
+#                fuzz runs
 #   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS each (default 10)
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all deps bench test test-plain test-asan fuzz clean
+.PHONY: all deps bench test test-plain test-asan test-tsan fuzz clean
 
 all: deps
 	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
@@ -20,7 +21,7 @@ bench: deps
 	cmake --build $(BUILD)/release -j $(JOBS) --target corpc_bench
 	$(BUILD)/release/bench/corpc_bench $(BENCH_ARGS)
 
-test: deps test-plain test-asan fuzz
+test: deps test-plain test-asan test-tsan fuzz
 
 test-plain:
 	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
@@ -33,6 +34,16 @@ test-asan:
 	cmake --build $(BUILD)/asan -j $(JOBS)
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer on the runtime and the in-process transports (Debian's
+# gRPC is not built with TSan, so the network transport is left out).
+test-tsan:
+	cmake -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=Debug \
+		-DCORPC_SANITIZER=thread -DCORPC_TRANSPORT_GRPC=OFF \
+		-DCORPC_BENCH=OFF -DCORPC_EXAMPLES=OFF
+	cmake --build $(BUILD)/tsan -j $(JOBS)
+	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
 fuzz: deps

@@ -28,14 +28,14 @@ one_thread(void)
 
 typedef struct counter {
 	atomic_int n;
-	corpc_runtime *seen;
+	_Atomic(corpc_runtime *) seen; // what corpc_runtime_current said
 } counter;
 
 static void
 count_one(void *arg)
 {
 	counter *c = arg;
-	c->seen    = corpc_runtime_current();
+	atomic_store(&c->seen, corpc_runtime_current());
 	atomic_fetch_add(&c->n, 1);
 }
 
@@ -56,7 +56,7 @@ spawn_and_join(void **state)
 		corpc_task_join(t[i]);
 	}
 	assert_int_equal(atomic_load(&c.n), 200);
-	assert_ptr_equal(c.seen, rt);
+	assert_ptr_equal(atomic_load(&c.seen), rt);
 	// Detached tasks: destroy waits for them.
 	for (int i = 0; i < 100; i++) {
 		assert_int_equal(corpc_task_spawn(rt, count_one, &c, NULL), CORPC_OK);
@@ -66,6 +66,37 @@ spawn_and_join(void **state)
 	assert_int_equal(corpc_task_spawn(NULL, count_one, &c, NULL), CORPC_EINVAL);
 	corpc_runtime_destroy(NULL);
 	corpc_task_join(NULL);
+}
+
+// Spawns `n` tasks of fn(arg) from inside a task and joins them: they are
+// all queued on the one thread before any of them runs.
+typedef struct batch {
+	corpc_runtime *rt;
+	void (*fn)(void *);
+	void *arg;
+	int   n;
+} batch;
+
+static void
+spawn_batch(void *p)
+{
+	batch      *b = p;
+	corpc_task *t[64];
+	for (int i = 0; i < b->n; i++) {
+		assert_int_equal(corpc_task_spawn(b->rt, b->fn, b->arg, &t[i]), CORPC_OK);
+	}
+	for (int i = 0; i < b->n; i++) {
+		corpc_task_join(t[i]);
+	}
+}
+
+static void
+run_batch(corpc_runtime *rt, void (*fn)(void *), void *arg, int n)
+{
+	batch       b = {.rt = rt, .fn = fn, .arg = arg, .n = n};
+	corpc_task *t;
+	assert_int_equal(corpc_task_spawn(rt, spawn_batch, &b, &t), CORPC_OK);
+	corpc_task_join(t);
 }
 
 // ---- sleeps suspend ----------------------------------------------------------
@@ -97,13 +128,7 @@ sleep_suspends(void **state)
 	(void) state;
 	corpc_runtime *rt = one_thread();
 	sleepers       s  = {0};
-	corpc_task    *t[50];
-	for (int i = 0; i < 50; i++) {
-		assert_int_equal(corpc_task_spawn(rt, sleep_task, &s, &t[i]), CORPC_OK);
-	}
-	for (int i = 0; i < 50; i++) {
-		corpc_task_join(t[i]);
-	}
+	run_batch(rt, sleep_task, &s, 50);
 	// On one thread, all 50 were asleep at once: a blocking sleep would let
 	// the first one end before the second started.
 	assert_int_equal(atomic_load(&s.started_before_any_end), 50);
@@ -205,12 +230,7 @@ yields_alternate(void **state)
 	(void) state;
 	corpc_runtime *rt = one_thread();
 	pingpong       p  = {0};
-	corpc_task    *a, *b;
-	// Both start on the one thread before either runs.
-	assert_int_equal(corpc_task_spawn(rt, yielder, &p, &a), CORPC_OK);
-	assert_int_equal(corpc_task_spawn(rt, yielder, &p, &b), CORPC_OK);
-	corpc_task_join(a);
-	corpc_task_join(b);
+	run_batch(rt, yielder, &p, 2); // both queued before either runs
 	assert_int_equal(p.len, 8);
 	int alternated = 0;
 	for (int i = 0; i + 1 < 8; i += 2) {
