@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,106 @@ test_nested_call(void **state)
 	    CORPC_STATUS_OK);
 	assert_string_equal(resp->text, "inner0;inner1;inner2;");
 	corpc_stream_destroy(st);
+}
+
+static void
+test_nested_call_deadline_and_cancel(void **state)
+{
+	(void) state;
+	// The outer call's deadline ends the inner call too: its handler (on
+	// the inner server) sees it, stops and cleans up.
+	echo_stats_reset(&inner_es.stats);
+	Req req      = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text     = "nested";
+	req.count    = 1000000;
+	req.delay_ms = 5;
+	corpc_call_opts opts = {.timeout_ms = 200};
+	const Resp     *resp;
+	corpc_stream   *st;
+	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
+	    CORPC_STATUS_DEADLINE_EXCEEDED);
+	corpc_stream_destroy(st);
+	for (int i = 0; i < 5000 && atomic_load(&inner_es.stats.finished) < 1; i++) {
+		corpc_sleep_ms(1);
+	}
+	assert_int_equal(atomic_load(&inner_es.stats.finished), 1);
+	assert_int_equal(atomic_load(&inner_es.stats.saw_deadline), 1);
+	assert_int_equal(atomic_load(&inner_es.stats.saw_cancel), 1);
+	wait_handlers_done();
+}
+
+// ---- calls from tasks ----------------------------------------------------------
+
+typedef struct streamer {
+	atomic_int       *started_seen; // es.stats.started at the first message
+	corpc_status_code code;
+	int               n;
+} streamer;
+
+static void
+stream_slowly(void *arg)
+{
+	streamer *s   = arg;
+	Req       req = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text      = "slow";
+	req.count     = 3;
+	req.delay_ms  = 100;
+	corpc_stream *st;
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	const Resp *r;
+	while ((s->code = corpc__test__echo__server_stream_recv(st, &r)) ==
+	           CORPC_STATUS_OK &&
+	       r != NULL) {
+		if (s->n++ == 0) {
+			atomic_store(s->started_seen, atomic_load(&es.stats.started));
+		}
+	}
+	corpc_stream_destroy(st);
+}
+
+typedef struct two_streams {
+	corpc_runtime *rt;
+	atomic_int     seen[2];
+	streamer       s[2];
+} two_streams;
+
+static void
+spawn_two(void *arg)
+{
+	two_streams *t = arg;
+	corpc_task  *k[2];
+	for (int i = 0; i < 2; i++) {
+		t->s[i].started_seen = &t->seen[i];
+		assert_int_equal(
+		    corpc_task_spawn(t->rt, stream_slowly, &t->s[i], &k[i]), CORPC_OK);
+	}
+	for (int i = 0; i < 2; i++) {
+		corpc_task_join(k[i]);
+	}
+}
+
+static void
+test_calls_from_tasks_suspend(void **state)
+{
+	(void) state;
+	// Two tasks on one client thread, each reading a slow stream: each
+	// saw both handlers started by its first message, so neither call held
+	// the thread while it waited (on coroutine handoff the handler's own
+	// sleep suspends the client's task).
+	two_streams        t  = {0};
+	corpc_runtime_opts ro = {.threads = 1};
+	assert_int_equal(corpc_runtime_create(&ro, &t.rt), CORPC_OK);
+	corpc_task *k;
+	assert_int_equal(corpc_task_spawn(t.rt, spawn_two, &t, &k), CORPC_OK);
+	corpc_task_join(k);
+	corpc_runtime_destroy(t.rt);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(t.s[i].code, CORPC_STATUS_OK);
+		assert_int_equal(t.s[i].n, 3);
+		assert_int_equal(atomic_load(&t.seen[i]), 2);
+	}
+	wait_handlers_done();
 }
 
 static void
@@ -803,6 +904,8 @@ main(int argc, char **argv)
 	    T(test_unknown_method),
 	    T(test_invalid_arguments),
 	    T(test_nested_call),
+	    T(test_nested_call_deadline_and_cancel),
+	    T(test_calls_from_tasks_suspend),
 	    T(test_handler_sees_deadline),
 	    T(test_unary_deadline),
 	    T(test_server_stream_0),

@@ -114,10 +114,13 @@ nested(echo_server *es, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	Corpc__Test__EchoRequest inner_req = CORPC__TEST__ECHO_REQUEST__INIT;
 	inner_req.text                     = "inner";
 	inner_req.count                    = req->count;
-	corpc_stream *st;
+	inner_req.delay_ms                 = req->delay_ms;
+	// The inner call ends when this one does (deadline, cancel).
+	corpc_call_opts inner_opts = {.parent = ctx};
+	corpc_stream   *st;
 	if (es->inner == NULL ||
-	    corpc__test__echo__server_stream_open(es->inner, NULL, &inner_req, &st) !=
-	        CORPC_OK) {
+	    corpc__test__echo__server_stream_open(
+	        es->inner, &inner_opts, &inner_req, &st) != CORPC_OK) {
 		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL, "no inner channel");
 	}
 	char                            text[256] = "";
