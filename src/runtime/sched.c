@@ -58,43 +58,24 @@ queue_move(task_queue *to, task_queue *from)
 	from->len               = 0;
 }
 
-// ---- the condition-variable poller ------------------------------------------
+// ---- the built-in poller: the worker parks like a plain thread -------------
 
 static void
 cvp_wait(void *p, int64_t deadline)
 {
-	cv_poller *c = p;
-	pthread_mutex_lock(&c->mu);
-	while (!c->kicked) {
-		if (deadline == CORPC_DEADLINE_NONE) {
-			pthread_cond_wait(&c->cv, &c->mu);
-		} else if (corpc_now() >= deadline) {
-			break;
-		} else {
-			struct timespec ts = corpc__timespec_at(deadline);
-			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-		}
-	}
-	c->kicked = false;
-	pthread_mutex_unlock(&c->mu);
+	corpc__park(p, deadline);
 }
 
 static void
 cvp_kick(void *p)
 {
-	cv_poller *c = p;
-	pthread_mutex_lock(&c->mu);
-	c->kicked = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	corpc__unpark(p);
 }
 
 static void
 cvp_destroy(void *p)
 {
-	cv_poller *c = p;
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
+	corpc__thread_parker_fini(p);
 }
 
 static const corpc__poller_ops cv_poller_ops = {
@@ -248,8 +229,7 @@ worker_new(corpc_runtime *rt, unsigned index)
 	w->rt    = rt;
 	w->index = index;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_mutex_init(&w->cvp.mu, NULL);
-	corpc__cond_init_monotonic(&w->cvp.cv);
+	corpc__thread_parker_init(&w->cvp);
 	w->ops    = &cv_poller_ops;
 	w->poller = &w->cvp;
 	return w;

@@ -45,12 +45,9 @@ typedef struct task_queue {
 	size_t       len;
 } task_queue;
 
-// The built-in poller: a condition variable.
-typedef struct cv_poller {
-	pthread_mutex_t mu;
-	pthread_cond_t  cv;
-	bool            kicked;
-} cv_poller;
+// task.c: a thread parker for `p` (the built-in poller is one, too).
+void corpc__thread_parker_init(corpc__parker *p);
+void corpc__thread_parker_fini(corpc__parker *p);
 
 // A poller the worker used before: kept until it stops, so that a kick
 // racing with the switch never touches freed memory.
@@ -82,7 +79,7 @@ struct corpc__worker {
 	const corpc__poller_ops *next_ops; // to switch to at the next turn
 	void                    *next_poller;
 	retired_poller          *retired;
-	cv_poller                cvp;
+	corpc__parker            cvp; // the built-in poller: a thread parker
 };
 
 struct corpc_runtime {

@@ -22,13 +22,28 @@ static __thread bool thread_parker_ready
 static corpc__parker *
 thread_parker_get(void) __attribute__((noinline));
 
+void
+corpc__thread_parker_init(corpc__parker *p)
+{
+	p->task     = NULL;
+	p->notified = false;
+	pthread_mutex_init(&p->mu, NULL);
+	corpc__cond_init_monotonic(&p->cv); // timed parks
+}
+
+void
+corpc__thread_parker_fini(corpc__parker *p)
+{
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+}
+
 static corpc__parker *
 thread_parker_get(void)
 {
 	corpc__parker *p = &thread_parker;
 	if (!thread_parker_ready) {
-		pthread_mutex_init(&p->mu, NULL);
-		corpc__cond_init_monotonic(&p->cv); // timed parks
+		corpc__thread_parker_init(p);
 		thread_parker_ready = true;
 	}
 	return p;

@@ -31,6 +31,27 @@ echo_stats_reset(echo_stats *s)
 	atomic_store(&s->saw_cancel, 0);
 }
 
+corpc_server *
+echo_serve(const char *addr, echo_server *es, const corpc_server_opts *opts)
+{
+	corpc_server *srv;
+	corpc_err     err;
+	echo_stats_reset(&es->stats);
+	if ((err = corpc_server_create(opts, &srv)) != CORPC_OK) {
+		fprintf(stderr, "server: %s\n", corpc_strerror(err));
+		return NULL;
+	}
+	if ((err = corpc__test__echo__register_server(srv, &echo_impl, es)) !=
+	        CORPC_OK ||
+	    (err = corpc_server_listen(srv, addr)) != CORPC_OK ||
+	    (err = corpc_server_start(srv)) != CORPC_OK) {
+		fprintf(stderr, "server %s: %s\n", addr, corpc_strerror(err));
+		corpc_server_destroy(srv);
+		return NULL;
+	}
+	return srv;
+}
+
 // A resource a handler holds until its cleanup: leaks show under LSan.
 static void *
 acquire(echo_server *es)

@@ -33,4 +33,10 @@ extern const Corpc__Test__Echo_Server echo_impl;
 
 void echo_stats_reset(echo_stats *s);
 
+// Resets es's stats, then creates an Echo server with `opts` (NULL:
+// defaults) serving `es` on `addr` and starts it. NULL on failure, with the
+// reason on stderr.
+corpc_server *echo_serve(
+    const char *addr, echo_server *es, const corpc_server_opts *opts);
+
 #endif // CORPC_TEST_ECHO_SERVICE_H

@@ -35,14 +35,9 @@ static char self_exe[4096]; // this program, for the killed-client child
 static corpc_server *
 serve_opts(const char *addr, echo_server *es, const corpc_server_opts *opts)
 {
-	corpc_server *s;
-	echo_stats_reset(&es->stats);
-	es->inner = NULL;
-	assert_int_equal(corpc_server_create(opts, &s), CORPC_OK);
-	assert_int_equal(
-	    corpc__test__echo__register_server(s, &echo_impl, es), CORPC_OK);
-	assert_int_equal(corpc_server_listen(s, addr), CORPC_OK);
-	assert_int_equal(corpc_server_start(s), CORPC_OK);
+	es->inner       = NULL;
+	corpc_server *s = echo_serve(addr, es, opts);
+	assert_non_null(s);
 	return s;
 }
 

@@ -30,21 +30,7 @@ on_signal(int sig)
 static corpc_server *
 serve(const char *addr, echo_server *es)
 {
-	corpc_server *srv;
-	corpc_err     err;
-	if ((err = corpc_server_create(NULL, &srv)) != CORPC_OK) {
-		fprintf(stderr, "server: %s\n", corpc_strerror(err));
-		return NULL;
-	}
-	if ((err = corpc__test__echo__register_server(srv, &echo_impl, es)) !=
-	        CORPC_OK ||
-	    (err = corpc_server_listen(srv, addr)) != CORPC_OK ||
-	    (err = corpc_server_start(srv)) != CORPC_OK) {
-		fprintf(stderr, "server %s: %s\n", addr, corpc_strerror(err));
-		corpc_server_destroy(srv);
-		return NULL;
-	}
-	return srv;
+	return echo_serve(addr, es, NULL);
 }
 
 static int
