@@ -122,10 +122,11 @@ typedef struct corpc_fanout_opts {
 	// interrupted: they are bounded by the call's deadline only.
 	int64_t backend_timeout_ms;
 	corpc_fanout_pull pull;
-	// Optional: the server call this fan-out runs for. While the fan-out
-	// waits for a reader thread it polls corpc_ctx_is_cancelled(parent)
-	// every 20 ms and cancels every backend when the client is gone. Only
-	// when the fan-out is driven on that handler's thread.
+	// Optional: the server call this fan-out runs for. Every backend call
+	// has it as its corpc_call_opts.parent (cancelled with it, deadline at
+	// most its own), and while the fan-out waits for a reader it also polls
+	// corpc_ctx_is_cancelled(parent) every 20 ms. Only when the fan-out is
+	// driven from that handler.
 	corpc_ctx *parent;
 } corpc_fanout_opts;
 

@@ -137,6 +137,7 @@ open_backends(struct corpc_fanout *fo, corpc_channel *const *backends,
 	corpc_call_opts bo = {0};
 	bo.deadline = fo->deadline != CORPC_DEADLINE_NONE ? fo->deadline : 0;
 	bo.metadata = call != NULL ? call->metadata : NULL;
+	bo.parent   = fo->opts.parent; // the parent's cancel ends every backend
 	for (size_t i = 0; i < fo->n; i++) {
 		corpc__fo_backend *b = &fo->b[i];
 		b->index             = i;
