@@ -149,6 +149,115 @@ idle_streams_starve_nobody(void **state)
 	corpc_server_destroy(s);
 }
 
+// ---- limits answer at once --------------------------------------------------------
+
+static void
+limit_answers_at_once(const char *addr)
+{
+	echo_server       es;
+	corpc_server_opts so = {.max_concurrent_calls = 2};
+	corpc_server     *s  = serve_opts(addr, &es, &so);
+	corpc_channel    *ch = dial(s, NULL);
+	corpc_stream     *a = open_idle(ch), *b = open_idle(ch);
+	// A third call is refused at once, with a reason; no handler ran.
+	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text = "third";
+	const Resp   *r;
+	corpc_stream *st;
+	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &r, &st),
+	    CORPC_STATUS_RESOURCE_EXHAUSTED);
+	corpc_status status;
+	corpc_stream_finish(st, &status);
+	assert_non_null(strstr(status.message, "limit of 2 concurrent calls"));
+	corpc_stream_destroy(st);
+	assert_int_equal(atomic_load(&es.stats.started), 2);
+	// A slot frees: calls go through again.
+	corpc_stream_destroy(a);
+	assert_int_equal(await(&es.stats.finished, 1), 1);
+	assert_int_equal(unary(ch, "fourth", 5000), CORPC_STATUS_OK);
+	corpc_stream_destroy(b);
+	corpc_channel_close(ch);
+	corpc_server_destroy(s);
+}
+
+static void
+max_concurrent_calls_tcp(void **state)
+{
+	(void) state;
+	limit_answers_at_once("tcp://127.0.0.1:0");
+}
+
+static void
+max_concurrent_calls_inproc(void **state)
+{
+	(void) state;
+	limit_answers_at_once("inproc://scale-limit");
+}
+
+static void
+max_streams_per_connection(void **state)
+{
+	(void) state;
+	// The limit reaches the client in HTTP/2 SETTINGS: a third stream on
+	// the connection waits at the client (here until its deadline), and
+	// goes through once another stream ends.
+	echo_server       es;
+	corpc_server_opts so = {.max_streams_per_connection = 2};
+	corpc_server     *s  = serve_opts("tcp://127.0.0.1:0", &es, &so);
+	corpc_channel    *ch = dial(s, NULL);
+	corpc_stream     *a = open_idle(ch), *b = open_idle(ch);
+	assert_int_equal(unary(ch, "third", 300), CORPC_STATUS_DEADLINE_EXCEEDED);
+	assert_int_equal(atomic_load(&es.stats.started), 2); // never reached it
+	corpc_stream_destroy(a);
+	assert_int_equal(unary(ch, "fourth", 5000), CORPC_STATUS_OK);
+	corpc_stream_destroy(b);
+	corpc_channel_close(ch);
+	corpc_server_destroy(s);
+}
+
+// ---- servers sharing one runtime ----------------------------------------------------
+
+typedef struct self_call {
+	corpc_channel    *ch;
+	corpc_status_code code;
+} self_call;
+
+static void
+call_from_task(void *arg)
+{
+	self_call *c = arg;
+	c->code      = unary(c->ch, "from a task", 5000);
+}
+
+static void
+servers_share_a_runtime(void **state)
+{
+	(void) state;
+	corpc_runtime     *rt;
+	corpc_runtime_opts ro = {.threads = 1};
+	assert_int_equal(corpc_runtime_create(&ro, &rt), CORPC_OK);
+	corpc_server_opts so = {.runtime = rt};
+	echo_server       es1, es2;
+	corpc_server     *s1 = serve_opts("tcp://127.0.0.1:0", &es1, &so);
+	corpc_server     *s2 = serve_opts("unix:scale-shared.sock", &es2, &so);
+	assert_ptr_equal(corpc_server_runtime(s1), rt);
+	assert_ptr_equal(corpc_server_runtime(s2), rt);
+	corpc_channel *c1 = dial(s1, NULL), *c2 = dial(s2, NULL);
+	assert_int_equal(unary(c1, "one", 5000), CORPC_STATUS_OK);
+	assert_int_equal(unary(c2, "two", 5000), CORPC_STATUS_OK);
+	// An application task on the same thread calls one of the servers.
+	self_call   sc = {.ch = c1};
+	corpc_task *t;
+	assert_int_equal(corpc_task_spawn(rt, call_from_task, &sc, &t), CORPC_OK);
+	corpc_task_join(t);
+	assert_int_equal(sc.code, CORPC_STATUS_OK);
+	corpc_channel_close(c1);
+	corpc_channel_close(c2);
+	corpc_server_destroy(s1);
+	corpc_server_destroy(s2);
+	corpc_runtime_destroy(rt); // after the servers, as runtime.h says
+}
+
 // ---- HEADERS-only calls without a token ---------------------------------------------
 
 static bool
@@ -510,6 +619,10 @@ main(void)
 	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(idle_streams_starve_nobody),
+	    cmocka_unit_test(max_concurrent_calls_tcp),
+	    cmocka_unit_test(max_concurrent_calls_inproc),
+	    cmocka_unit_test(max_streams_per_connection),
+	    cmocka_unit_test(servers_share_a_runtime),
 	    cmocka_unit_test(headers_only_calls_hold_nothing),
 	    cmocka_unit_test(cancel_reaches_every_handler),
 	    cmocka_unit_test(dropped_streams_leak_nothing),
