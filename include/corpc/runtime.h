@@ -7,6 +7,11 @@
 // so keep thousands of calls in flight. From a plain thread the same
 // functions block as usual.
 //
+// A stream is best driven where it was opened: one opened on a plain
+// thread and then driven from a task still blocks that task's thread
+// while it waits (and one opened in a task must be destroyed before that
+// task's runtime).
+//
 // What a task must not do: block its thread for long on anything corpc does
 // not know about (sleep(), a blocking read, a lock held for long, heavy CPU
 // work). Every other task of that scheduler thread would wait. Run such
@@ -53,7 +58,9 @@ CORPC_DECL corpc_err corpc_runtime_create(
 // Waits until every task on the runtime has returned, then stops its
 // threads and frees it. Servers using it (corpc_server_opts.runtime) must
 // be destroyed first, and every stream opened inside its tasks destroyed.
-// From a plain thread only (not from one of its tasks). NULL is allowed.
+// From one of its own tasks it returns at once and the rest happens on
+// another thread once every task (the caller too) has returned; no new
+// task may be spawned meanwhile (CORPC_ESTATE). NULL is allowed.
 CORPC_DECL void corpc_runtime_destroy(corpc_runtime *rt);
 
 // Returns the number of scheduler threads of `rt`.

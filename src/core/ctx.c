@@ -1,6 +1,7 @@
 // Server call contexts: the handler-facing API and the rules every
 // transport shares (unary sends once, headers before messages).
 #include <stdarg.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "core/ctx.h"
@@ -27,16 +28,20 @@ corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
 	ctx->returned     = false;
 	ctx->broke_rule   = false;
 	ctx->call.n       = 0;
-	ctx->kids_cancelled = false; // every child of the last call is gone
-	ctx->kids           = NULL;
 	corpc__strbuf_clear(&ctx->message);
+	corpc__ctx_reset_kids(ctx);
 	return CORPC_OK;
 }
 
 static void
 kids_lock(corpc_ctx *ctx)
 {
-	while (atomic_exchange_explicit(&ctx->kids_lock, true, memory_order_acquire)) {
+	for (unsigned i = 0; atomic_exchange_explicit(
+	                         &ctx->kids_lock, true, memory_order_acquire);
+	     i++) {
+		if (i > 64) {
+			sched_yield(); // the holder may be off its core
+		}
 	}
 }
 
@@ -44,6 +49,18 @@ static void
 kids_unlock(corpc_ctx *ctx)
 {
 	atomic_store_explicit(&ctx->kids_lock, false, memory_order_release);
+}
+
+static void kids_unlock(corpc_ctx *ctx);
+
+void
+corpc__ctx_reset_kids(corpc_ctx *ctx)
+{
+	// Under the lock: a parent's cancel may already look at this ctx.
+	kids_lock(ctx);
+	ctx->kids_cancelled = false; // every child of the last call is gone
+	ctx->kids           = NULL;
+	kids_unlock(ctx);
 }
 
 void

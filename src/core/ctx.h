@@ -75,6 +75,9 @@ corpc_status_code corpc__ctx_run(corpc_ctx *ctx);
 // Transports call it when they learn of it; any thread; idempotent.
 void corpc__ctx_cancelled(corpc_ctx *ctx);
 
+// Clears the child list for a new call (corpc__ctx_init does it).
+void corpc__ctx_reset_kids(corpc_ctx *ctx);
+
 // Links child stream `st` to its parent `ctx` (cancelled at once if the
 // parent already is), and unlinks it. Core's stream open and destroy.
 void corpc__ctx_adopt(corpc_ctx *ctx, corpc_stream *st);

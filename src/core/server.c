@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/server_impl.h"
+#include "runtime/cond.h"
 #include "runtime/sched.h"
 #include "transport/transport.h"
 
@@ -28,7 +29,7 @@ typedef struct attachment {
 struct corpc_server {
 	corpc_server_opts opts;
 	pthread_mutex_t   mu;
-	pthread_cond_t    cv; // signalled when a live call ends
+	corpc__cond       cv; // broadcast when a live call ends; tasks may wait
 	corpc__handler   *handlers;
 	size_t            handler_count;
 	listener        **listeners; // each its own allocation: addresses stay put
@@ -68,7 +69,7 @@ corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 	}
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_mutex_init(&srv->run_mu, NULL);
-	corpc__cond_init_monotonic(&srv->cv);
+	srv->cv = (corpc__cond) CORPC__COND_INIT;
 	*out = srv;
 	return CORPC_OK;
 }
@@ -244,7 +245,7 @@ corpc__server_call_end(corpc_server *srv, corpc_ctx *ctx)
 	}
 	ctx->live_next = ctx->live_prev = NULL;
 	srv->live--;
-	pthread_cond_broadcast(&srv->cv);
+	corpc__cond_broadcast(&srv->cv);
 	pthread_mutex_unlock(&srv->mu);
 }
 
@@ -324,7 +325,7 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	bool first         = !srv->shutting_down;
 	srv->shutting_down = true;
 	while (!first && !srv->shut_down) {
-		pthread_cond_wait(&srv->cv, &srv->mu); // another thread shuts down
+		corpc__cond_wait(&srv->cv, &srv->mu, CORPC_DEADLINE_NONE); // another shuts down
 	}
 	pthread_mutex_unlock(&srv->mu);
 	if (!first) {
@@ -340,12 +341,13 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 		l->tp->listener->l_stop(l->state);
 	}
 	// 2. One grace for every transport, then cancel what is left.
-	struct timespec until = corpc__timespec_at(corpc_now() + grace_ms * 1000000);
+	if (grace_ms > INT64_MAX / 4000000) {
+		grace_ms = INT64_MAX / 4000000; // "forever" without overflow
+	}
+	int64_t until = corpc_now() + grace_ms * 1000000;
 	pthread_mutex_lock(&srv->mu);
-	while (srv->live > 0 && grace_ms > 0) {
-		if (pthread_cond_timedwait(&srv->cv, &srv->mu, &until) == ETIMEDOUT) {
-			break;
-		}
+	while (srv->live > 0 && corpc_now() < until) {
+		corpc__cond_wait(&srv->cv, &srv->mu, until);
 	}
 	for (corpc_ctx *c = srv->live_head; c != NULL; c = c->live_next) {
 		c->ops->x_cancel(c);
@@ -363,7 +365,7 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	}
 	pthread_mutex_lock(&srv->mu);
 	srv->shut_down = true;
-	pthread_cond_broadcast(&srv->cv);
+	corpc__cond_broadcast(&srv->cv);
 	pthread_mutex_unlock(&srv->mu);
 }
 
@@ -404,7 +406,7 @@ corpc_server_destroy(corpc_server *srv)
 	corpc_server_shutdown(srv, 0);
 	pthread_mutex_lock(&srv->mu);
 	while (srv->live > 0) {
-		pthread_cond_wait(&srv->cv, &srv->mu);
+		corpc__cond_wait(&srv->cv, &srv->mu, CORPC_DEADLINE_NONE);
 	}
 	pthread_mutex_unlock(&srv->mu);
 	for (size_t i = 0; i < srv->listener_count; i++) {
@@ -423,7 +425,6 @@ corpc_server_destroy(corpc_server *srv)
 	free(srv->attachments);
 	free(srv->listeners);
 	free(srv->handlers);
-	pthread_cond_destroy(&srv->cv);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
 }

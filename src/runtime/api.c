@@ -38,6 +38,9 @@ corpc_sleep_ms(int64_t ms)
 	if (ms <= 0) {
 		return;
 	}
+	if (ms > INT64_MAX / 4000000) {
+		ms = INT64_MAX / 4000000; // about 73 years: no overflow below
+	}
 	int64_t until = corpc_now() + ms * 1000000;
 	if (corpc__task_current() == NULL) {
 		struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000};

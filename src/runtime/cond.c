@@ -22,8 +22,13 @@ unlink_waiter(corpc__cond *c, corpc__cond_waiter *w)
 void
 corpc__cond_wait(corpc__cond *c, pthread_mutex_t *mu, int64_t deadline)
 {
-	corpc__cond_waiter w = {.next = c->head, .parker = corpc__parker_self()};
-	c->head              = &w;
+	// First come, first signalled.
+	corpc__cond_waiter w = {.next = NULL, .parker = corpc__parker_self()};
+	corpc__cond_waiter **tail = &c->head;
+	while (*tail != NULL) {
+		tail = &(*tail)->next;
+	}
+	*tail = &w;
 	pthread_mutex_unlock(mu);
 	corpc__park(w.parker, deadline); // a signal that came first counts
 	pthread_mutex_lock(mu);

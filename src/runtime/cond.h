@@ -24,7 +24,9 @@ typedef struct corpc__cond {
 // spuriously: callers loop on their condition.
 void corpc__cond_wait(corpc__cond *c, pthread_mutex_t *mu, int64_t deadline);
 
-// With the mutex held: wakes one waiter / every waiter.
+// With the mutex held: wakes the longest waiting waiter / every waiter. A
+// waiter whose wait timed out may take a signal too: waiters re-check their
+// condition.
 void corpc__cond_signal(corpc__cond *c);
 void corpc__cond_broadcast(corpc__cond *c);
 

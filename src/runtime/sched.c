@@ -1,6 +1,7 @@
 // Runtimes and their workers: the scheduler loop, remote wake-ups, and the
 // built-in condition-variable poller.
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -103,14 +104,13 @@ corpc__worker_push_remote(corpc__worker *w, corpc__task *t)
 {
 	pthread_mutex_lock(&w->mu);
 	corpc__queue_push(&w->inbox, t);
-	bool                     kick   = w->sleeping;
-	const corpc__poller_ops *ops    = w->ops;
-	void                    *poller = w->poller;
-	w->sleeping                     = false; // one kick is enough
-	pthread_mutex_unlock(&w->mu);
-	if (kick) {
-		ops->p_kick(poller); // pollers live until the worker stops
+	if (w->sleeping) {
+		w->sleeping = false; // one kick is enough
+		// Under the lock: once it is released the task may run and end,
+		// and the runtime be destroyed with this worker and its poller.
+		w->ops->p_kick(w->poller);
 	}
+	pthread_mutex_unlock(&w->mu);
 }
 
 void *
@@ -126,12 +126,7 @@ corpc__worker_poller(corpc__worker *w, const corpc__poller_ops *ops,
 		if (p != NULL) {
 			w->next_ops    = ops;
 			w->next_poller = p;
-			// Wake the worker from its old poller to switch.
-			const corpc__poller_ops *old = w->ops;
-			void                    *op  = w->poller;
-			pthread_mutex_unlock(&w->mu);
-			old->p_kick(op);
-			return p;
+			w->ops->p_kick(w->poller); // wake it to switch
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -309,12 +304,43 @@ runtime_free(corpc_runtime *rt)
 	free(rt);
 }
 
+static void runtime_stop(corpc_runtime *rt);
+
+static void *
+runtime_stop_main(void *rt)
+{
+	runtime_stop(rt);
+	return NULL;
+}
+
 void
 corpc_runtime_destroy(corpc_runtime *rt)
 {
 	if (rt == NULL) {
 		return;
 	}
+	if (corpc_runtime_current() == rt) {
+		// From one of its own tasks: that task must return first, so the
+		// rest happens on a thread of its own.
+		pthread_t      th;
+		pthread_attr_t a;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		int rc = pthread_create(&th, &a, runtime_stop_main, rt);
+		pthread_attr_destroy(&a);
+		if (rc == 0) {
+			return;
+		}
+		fprintf(stderr, "corpc: cannot start a thread to destroy a runtime "
+		                "from its own task; it stays\n");
+		return;
+	}
+	runtime_stop(rt);
+}
+
+static void
+runtime_stop(corpc_runtime *rt)
+{
 	pthread_mutex_lock(&rt->mu);
 	rt->stopping = true;
 	while (rt->tasks > 0) {

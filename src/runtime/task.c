@@ -121,8 +121,7 @@ heap_down(corpc__worker *w, size_t i)
 	heap_set(w, i, t);
 }
 
-// Returns false when out of memory (the park then has no time limit but
-// its caller's loop checks the clock after every wake).
+// Returns false when out of memory.
 static bool
 timer_add(corpc__worker *w, corpc__task *t, int64_t due)
 {
@@ -224,7 +223,12 @@ corpc__park(corpc__parker *p, int64_t deadline)
 		if (deadline <= corpc_now()) {
 			return;
 		}
-		timer_add(w, t, deadline);
+		if (!timer_add(w, t, deadline)) {
+			// Out of memory for the timer: come back after the others
+			// ran instead; the caller's loop looks at the clock again.
+			task_switch_out(t, TASK_YIELDING);
+			return;
+		}
 	}
 	task_switch_out(t, TASK_PARKING);
 	if (t->heap_pos != 0) {

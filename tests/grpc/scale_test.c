@@ -258,6 +258,44 @@ servers_share_a_runtime(void **state)
 	corpc_runtime_destroy(rt); // after the servers, as runtime.h says
 }
 
+// ---- shutdown from a task -------------------------------------------------------------
+
+typedef struct stopper {
+	corpc_server *srv;
+	corpc_stream *idle; // a stream whose handler is still running
+	atomic_int    done;
+} stopper;
+
+static void
+stop_from_task(void *arg)
+{
+	stopper *s = arg;
+	// Its own runtime's workers must keep polling while this waits.
+	corpc_server_shutdown(s->srv, 100);
+	corpc_server_destroy(s->srv);
+	atomic_store(&s->done, 1);
+}
+
+static void
+shutdown_from_a_task(void **state)
+{
+	(void) state;
+	echo_server    es;
+	corpc_server  *s  = serve_opts("tcp://127.0.0.1:0", &es, NULL);
+	corpc_channel *ch = dial(s, NULL);
+	stopper        st = {.srv = s, .idle = open_idle(ch)};
+	assert_int_equal(
+	    corpc_task_spawn(corpc_server_runtime(s), stop_from_task, &st, NULL),
+	    CORPC_OK);
+	assert_int_equal(await(&st.done, 1), 1);
+	// The idle stream's handler was cancelled after the grace.
+	assert_int_equal(atomic_load(&es.stats.finished), 1);
+	assert_int_equal(atomic_load(&es.stats.saw_cancel), 1);
+	corpc_stream_destroy(st.idle);
+	corpc_channel_close(ch);
+	corpc_sleep_ms(50); // the runtime's last thread finishes on its own
+}
+
 // ---- HEADERS-only calls without a token ---------------------------------------------
 
 static bool
@@ -623,6 +661,7 @@ main(void)
 	    cmocka_unit_test(max_concurrent_calls_inproc),
 	    cmocka_unit_test(max_streams_per_connection),
 	    cmocka_unit_test(servers_share_a_runtime),
+	    cmocka_unit_test(shutdown_from_a_task),
 	    cmocka_unit_test(headers_only_calls_hold_nothing),
 	    cmocka_unit_test(cancel_reaches_every_handler),
 	    cmocka_unit_test(dropped_streams_leak_nothing),

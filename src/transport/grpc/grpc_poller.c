@@ -7,6 +7,7 @@
 // connects: gRPC's public API has no other way to post to a queue, and it
 // costs what a futex wake-up does here (about 30 µs round trip, 2 vCPU).
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "runtime/sched.h"
@@ -75,9 +76,18 @@ poller_destroy(void *p)
 	// Every call on this queue has ended (runtime.h): what is left are
 	// kicks.
 	grpc_completion_queue_shutdown(g->cq);
-	while (grpc_completion_queue_next(
-	           g->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
-	           .type != GRPC_QUEUE_SHUTDOWN) {
+	for (;;) {
+		grpc_event ev = grpc_completion_queue_next(
+		    g->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+		if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+			break;
+		}
+		if (ev.type == GRPC_OP_COMPLETE && ev.tag != &kick_tag) {
+			// Not run: whoever waits for it outlived the runtime.
+			fprintf(stderr, "corpc: a runtime was destroyed while a call on "
+			                "it was still in progress (destroy its streams "
+			                "first; see runtime.h)\n");
+		}
 	}
 	grpc_completion_queue_destroy(g->cq);
 	free(g);

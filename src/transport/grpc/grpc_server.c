@@ -32,6 +32,7 @@
 #include "core/clock.h"
 #include "core/freelist.h"
 #include "core/server_impl.h"
+#include "runtime/cond.h"
 #include "runtime/event.h"
 #include "transport/grpc/grpc_common.h"
 
@@ -95,7 +96,7 @@ struct gsrv {
 	unsigned        nq;
 	corpc__freelist pool; // released calls
 	pthread_mutex_t mu;
-	pthread_cond_t  cv;
+	corpc__cond     cv; // shutdown waits (a task may wait)
 	unsigned        requested; // request_call outstanding
 	size_t          alive;     // calls not yet released
 	bool            started;
@@ -169,7 +170,7 @@ call_free(gcall *c)
 static void
 changed(gsrv *gs)
 {
-	pthread_cond_broadcast(&gs->cv);
+	corpc__cond_broadcast(&gs->cv);
 }
 
 // Handler gone and every batch completed: give the call back.
@@ -662,7 +663,7 @@ gsrv_create(corpc_server *srv)
 	gs->srv  = srv;
 	gs->pool = (corpc__freelist) CORPC__FREELIST_INIT(4096);
 	pthread_mutex_init(&gs->mu, NULL);
-	corpc__cond_init_monotonic(&gs->cv);
+	gs->cv = (corpc__cond) CORPC__COND_INIT;
 	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
 	grpc_arg                 args[9];
@@ -679,7 +680,6 @@ gsrv_create(corpc_server *srv)
 	}
 	gs->server = grpc_server_create(&cargs, NULL);
 	if (gs->server == NULL) {
-		pthread_cond_destroy(&gs->cv);
 		pthread_mutex_destroy(&gs->mu);
 		free(gs);
 		corpc__grpc_unref();
@@ -695,7 +695,7 @@ gsrv_wait(gsrv *gs)
 	pthread_mutex_lock(&gs->mu);
 	while (gs->started &&
 	       (!gs->shut_seen || gs->requested > 0 || gs->alive > 0)) {
-		pthread_cond_wait(&gs->cv, &gs->mu);
+		corpc__cond_wait(&gs->cv, &gs->mu, CORPC_DEADLINE_NONE);
 	}
 	pthread_mutex_unlock(&gs->mu);
 }
@@ -721,7 +721,6 @@ gsrv_destroy(void *p)
 		call_free((gcall *) ((char *) n - offsetof(gcall, node)));
 	}
 	free(gs->queues);
-	pthread_cond_destroy(&gs->cv);
 	pthread_mutex_destroy(&gs->mu);
 	free(gs);
 	corpc__grpc_unref();
