@@ -7,6 +7,7 @@
 // connects: gRPC's public API has no other way to post to a queue, and it
 // costs what a futex wake-up does here (about 30 µs round trip, 2 vCPU).
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,8 +17,13 @@
 // Events taken per wait before the worker runs its tasks again.
 #define DRAIN_MAX 256
 
+// Without a backlog, a wait tries to drain once in this many events.
+#define PROBE_EVERY 16
+
 typedef struct grpc_poller {
 	grpc_completion_queue *cq;
+	bool                   draining;    // the last drain found events
+	unsigned               since_probe; // events since the last drain
 } grpc_poller;
 
 static char            kick_tag; // completions to ignore
@@ -51,14 +57,28 @@ poller_wait(void *p, int64_t deadline)
 	                  : deadline <= 0 ? gpr_inf_past(GPR_CLOCK_MONOTONIC)
 	                                  : corpc__grpc_deadline_to(deadline);
 	grpc_event ev = grpc_completion_queue_next(g->cq, dl, NULL);
-	for (int n = 0; ev.type == GRPC_OP_COMPLETE; n++) {
-		dispatch(ev);
-		if (n == DRAIN_MAX) {
-			break;
-		}
+	if (ev.type != GRPC_OP_COMPLETE) {
+		return;
+	}
+	dispatch(ev);
+	// Draining costs a poll of gRPC's pollset when the queue is empty, as
+	// it is for one busy stream: drain while that finds more, and only
+	// probe now and then otherwise.
+	if (!g->draining && ++g->since_probe < PROBE_EVERY) {
+		return;
+	}
+	g->since_probe = 0;
+	int n          = 0;
+	while (n < DRAIN_MAX) {
 		ev = grpc_completion_queue_next(
 		    g->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+		if (ev.type != GRPC_OP_COMPLETE) {
+			break;
+		}
+		dispatch(ev);
+		n++;
 	}
+	g->draining = n > 0;
 }
 
 static void
