@@ -7,6 +7,7 @@
 #include "corpc/runtime.h"
 #include "corpc/client.h"
 #include "corpc/interceptor.h"
+#include "corpc/log.h"
 #include "corpc/fanout.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"

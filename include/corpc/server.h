@@ -155,6 +155,28 @@ CORPC_DECL int64_t corpc_ctx_deadline(const corpc_ctx *ctx);
 // true when the event arrives, whatever the handler is doing.
 CORPC_DECL bool corpc_ctx_is_cancelled(corpc_ctx *ctx);
 
+// Who is calling. Strings are borrowed from the call until the handler
+// returns.
+typedef struct corpc_peer {
+	// gRPC's form of the client's address ("ipv4:127.0.0.1:40112",
+	// "ipv6:[::1]:40112", "unix:/run/app.sock"), or "inproc" in-process.
+	const char *address;
+	// True when the connection is TLS (tcp:// with corpc_server_opts.tls).
+	bool tls;
+	// The client certificate's subject ("CN=client,O=corpc test"), when
+	// the client presented one (mutual TLS); NULL otherwise.
+	const char *subject;
+	// Its subject alternative names (DNS names, IPs, URIs, emails as
+	// gRPC lists them), `san_count` of them.
+	const char *const *sans;
+	size_t             san_count;
+} corpc_peer;
+
+// Fills *out with the calling peer. In-process calls give {"inproc",
+// false, NULL, NULL, 0}. Handler's thread only. Errors: CORPC_EINVAL,
+// CORPC_ENOMEM.
+CORPC_DECL corpc_err corpc_ctx_peer(corpc_ctx *ctx, corpc_peer *out);
+
 // Adds a response header (copied; validated like corpc_metadata_add).
 // Headers go out with the first message, corpc_ctx_send_headers, or the
 // status, whichever comes first. Errors: CORPC_EBADKEY, CORPC_EBADVALUE,

@@ -86,6 +86,14 @@ CORPC_DECL const char *corpc_strerror(corpc_err err);
 // any thread.
 CORPC_DECL const char *corpc_err_name(corpc_err err);
 
+// Says what exactly made the last failed setup call on this thread fail:
+// the call and its argument, then the errno text, path or gRPC message,
+// e.g. "listen on unix:/run/x/s.sock: directory /run/x: No such file or
+// directory". Setup calls are corpc_server_create, _register, _listen,
+// _start and corpc_channel_open; each clears it on entry. "" when none
+// failed. Thread-local: valid until this thread's next setup call.
+CORPC_DECL const char *corpc_err_detail(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,11 @@ typedef struct corpc__address {
 	char target[CORPC__ADDR_MAX + 16];
 } corpc__address;
 
+// What corpc__address_parse accepts, for error details.
+#define CORPC__ADDRESS_FORMS                                                   \
+	"expected inproc://NAME[?mode=thread|thread-copy], tcp://HOST:PORT, "     \
+	"unix:///abs/path or unix:rel/path"
+
 // Parses `text` into *out. Errors: CORPC_EINVAL (NULL), CORPC_EADDRINVAL
 // (unknown scheme, empty name or host, bad port, bad query, too long).
 corpc_err corpc__address_parse(const char *text, corpc__address *out);

@@ -4,21 +4,22 @@
 #include <string.h>
 
 #include "core/channel.h"
+#include "core/detail.h"
 
-corpc_err
-corpc_channel_open(
+static corpc_err
+channel_open(
     const char *address, const corpc_channel_opts *opts, corpc_channel **out)
 {
 	corpc_err rv;
-	if (address == NULL || out == NULL) {
-		return CORPC_EINVAL;
-	}
 	*out                = NULL;
 	corpc_channel *ch   = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if ((rv = corpc__address_parse(address, &ch->addr)) != CORPC_OK ||
+	if ((rv = corpc__address_parse(address, &ch->addr)) == CORPC_EADDRINVAL) {
+		corpc__detail_set(CORPC__ADDRESS_FORMS);
+	}
+	if (rv != CORPC_OK ||
 	    (rv = corpc__transport_for(&ch->addr, false, &ch->tp)) != CORPC_OK) {
 		free(ch);
 		return rv;
@@ -37,6 +38,18 @@ corpc_channel_open(
 	}
 	*out = ch;
 	return CORPC_OK;
+}
+
+corpc_err
+corpc_channel_open(
+    const char *address, const corpc_channel_opts *opts, corpc_channel **out)
+{
+	corpc__detail_clear();
+	if (address == NULL || out == NULL) {
+		return corpc__detail_finish(CORPC_EINVAL, "open a channel");
+	}
+	return corpc__detail_finish(
+	    channel_open(address, opts, out), "open a channel to %s", address);
 }
 
 void

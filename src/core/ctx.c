@@ -201,6 +201,19 @@ corpc_ctx_is_cancelled(corpc_ctx *ctx)
 }
 
 corpc_err
+corpc_ctx_peer(corpc_ctx *ctx, corpc_peer *out)
+{
+	if (ctx == NULL || out == NULL) {
+		return CORPC_EINVAL;
+	}
+	if (ctx->ops->x_peer != NULL) {
+		return ctx->ops->x_peer(ctx, out);
+	}
+	*out = (corpc_peer) {.address = "inproc"};
+	return CORPC_OK;
+}
+
+corpc_err
 corpc_ctx_set_header(
     corpc_ctx *ctx, const char *key, const void *value, size_t value_len)
 {

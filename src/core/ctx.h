@@ -26,6 +26,8 @@ typedef struct corpc__ctx_ops {
 	// Cancel the call from any thread (server shutdown); the handler's next
 	// send/recv returns CANCELLED.
 	void (*x_cancel)(corpc_ctx *ctx);
+	// Optional: who is calling (corpc_ctx_peer); NULL means in-process.
+	corpc_err (*x_peer)(corpc_ctx *ctx, corpc_peer *out);
 } corpc__ctx_ops;
 
 // What a registered method resolves to.

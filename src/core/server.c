@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/detail.h"
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/sched.h"
@@ -48,8 +49,8 @@ struct corpc_server {
 	corpc_ctx        *live_head;
 };
 
-corpc_err
-corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
+static corpc_err
+server_create(const corpc_server_opts *opts, corpc_server **out)
 {
 	if (out == NULL) {
 		return CORPC_EINVAL;
@@ -74,19 +75,23 @@ corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 	return CORPC_OK;
 }
 
+corpc_err
+corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
+{
+	corpc__detail_clear();
+	return corpc__detail_finish(server_create(opts, out), "create a server");
+}
+
 const corpc_server_opts *
 corpc__server_opts(const corpc_server *srv)
 {
 	return &srv->opts;
 }
 
-corpc_err
-corpc_server_register(corpc_server *srv, const corpc_service_desc *desc,
+static corpc_err
+server_register(corpc_server *srv, const corpc_service_desc *desc,
     const void *impl, void *self)
 {
-	if (srv == NULL || desc == NULL || desc->name == NULL) {
-		return CORPC_EINVAL;
-	}
 	if (srv->started || srv->shutting_down) {
 		return CORPC_ESTATE;
 	}
@@ -94,6 +99,8 @@ corpc_server_register(corpc_server *srv, const corpc_service_desc *desc,
 		for (size_t j = 0; j < desc->method_count; j++) {
 			if (strcmp(srv->handlers[i].method->path,
 			        desc->methods[j]->path) == 0) {
+				corpc__detail_set(
+				    "method %s is registered already", desc->methods[j]->path);
 				return CORPC_EEXIST;
 			}
 		}
@@ -113,6 +120,18 @@ corpc_server_register(corpc_server *srv, const corpc_service_desc *desc,
 		};
 	}
 	return CORPC_OK;
+}
+
+corpc_err
+corpc_server_register(corpc_server *srv, const corpc_service_desc *desc,
+    const void *impl, void *self)
+{
+	corpc__detail_clear();
+	if (srv == NULL || desc == NULL || desc->name == NULL) {
+		return corpc__detail_finish(CORPC_EINVAL, "register a service");
+	}
+	return corpc__detail_finish(server_register(srv, desc, impl, self),
+	    "register service %s", desc->name);
 }
 
 const corpc__handler *
@@ -137,20 +156,21 @@ corpc__server_find(
 	return NULL;
 }
 
-corpc_err
-corpc_server_listen(corpc_server *srv, const char *address)
+static corpc_err
+server_listen(corpc_server *srv, const char *address)
 {
 	corpc_err              rv;
 	corpc__address         addr;
 	const corpc__transport *tp;
-	if (srv == NULL || address == NULL) {
-		return CORPC_EINVAL;
-	}
 	if (srv->started || srv->shutting_down) {
+		corpc__detail_set("the server is started or shut down already");
 		return CORPC_ESTATE;
 	}
-	if ((rv = corpc__address_parse(address, &addr)) != CORPC_OK ||
-	    (rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
+	if ((rv = corpc__address_parse(address, &addr)) != CORPC_OK) {
+		corpc__detail_set(CORPC__ADDRESS_FORMS);
+		return rv;
+	}
+	if ((rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
 		return rv;
 	}
 	listener **ls = realloc(
@@ -174,6 +194,17 @@ corpc_server_listen(corpc_server *srv, const char *address)
 	return CORPC_OK;
 }
 
+corpc_err
+corpc_server_listen(corpc_server *srv, const char *address)
+{
+	corpc__detail_clear();
+	if (srv == NULL || address == NULL) {
+		return corpc__detail_finish(CORPC_EINVAL, "listen");
+	}
+	return corpc__detail_finish(
+	    server_listen(srv, address), "listen on %s", address);
+}
+
 const char *
 corpc_server_address(const corpc_server *srv, size_t i)
 {
@@ -183,12 +214,9 @@ corpc_server_address(const corpc_server *srv, size_t i)
 	return srv->listeners[i]->bound;
 }
 
-corpc_err
-corpc_server_start(corpc_server *srv)
+static corpc_err
+server_start(corpc_server *srv)
 {
-	if (srv == NULL) {
-		return CORPC_EINVAL;
-	}
 	if (srv->started || srv->shutting_down) {
 		return CORPC_ESTATE;
 	}
@@ -201,6 +229,16 @@ corpc_server_start(corpc_server *srv)
 		}
 	}
 	return CORPC_OK;
+}
+
+corpc_err
+corpc_server_start(corpc_server *srv)
+{
+	corpc__detail_clear();
+	if (srv == NULL) {
+		return corpc__detail_finish(CORPC_EINVAL, "start a server");
+	}
+	return corpc__detail_finish(server_start(srv), "start a server");
 }
 
 corpc_status_code

@@ -1,11 +1,11 @@
 // Runtimes and their workers: the scheduler loop, remote wake-ups, and the
 // built-in condition-variable poller.
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "corpc/client.h"
 #include "runtime/sched_impl.h"
 
@@ -331,8 +331,8 @@ corpc_runtime_destroy(corpc_runtime *rt)
 		if (rc == 0) {
 			return;
 		}
-		fprintf(stderr, "corpc: cannot start a thread to destroy a runtime "
-		                "from its own task; it stays\n");
+		corpc__log(CORPC_LOG_ERROR, "cannot start a thread to destroy a "
+		                            "runtime from its own task; it stays");
 		return;
 	}
 	runtime_stop(rt);

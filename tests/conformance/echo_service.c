@@ -45,7 +45,8 @@ echo_serve(const char *addr, echo_server *es, const corpc_server_opts *opts)
 	        CORPC_OK ||
 	    (err = corpc_server_listen(srv, addr)) != CORPC_OK ||
 	    (err = corpc_server_start(srv)) != CORPC_OK) {
-		fprintf(stderr, "server %s: %s\n", addr, corpc_strerror(err));
+		fprintf(stderr, "server %s: %s (%s)\n", addr, corpc_strerror(err),
+		    corpc_err_detail());
 		corpc_server_destroy(srv);
 		return NULL;
 	}

@@ -43,7 +43,7 @@ make_leaf() {
 make_ca ca "corpc test CA"
 make_ca ca2 "corpc unrelated test CA"
 make_leaf server ca localhost serverAuth "DNS:localhost,IP:127.0.0.1"
-make_leaf client ca "corpc test client" clientAuth
+make_leaf client ca "corpc test client" clientAuth "DNS:client.corpc.test"
 make_leaf client2 ca2 "corpc other client" clientAuth
 
 # The expired server certificate: `openssl ca` is the CLI's way to set

@@ -282,6 +282,85 @@ test_mtls_calls(void **state)
 	corpc_server_destroy(s);
 }
 
+// ---- who is calling ---------------------------------------------------------
+
+typedef struct seen_peer {
+	int    calls;
+	char   address[128];
+	bool   tls;
+	char   subject[256]; // "" when NULL
+	size_t san_count;
+	char   san0[128];
+} seen_peer;
+
+// A server interceptor that records corpc_ctx_peer for the last call.
+static corpc_status_code
+record_peer(void *self, corpc_call *call)
+{
+	seen_peer *s = self;
+	corpc_peer p;
+	if (corpc_ctx_peer(corpc_call_ctx(call), &p) != CORPC_OK) {
+		return corpc_call_refuse(call, CORPC_STATUS_INTERNAL, "no peer");
+	}
+	s->calls++;
+	snprintf(s->address, sizeof(s->address), "%s", p.address);
+	s->tls = p.tls;
+	snprintf(s->subject, sizeof(s->subject), "%s", p.subject ? p.subject : "");
+	s->san_count = p.san_count;
+	snprintf(s->san0, sizeof(s->san0), "%s", p.san_count > 0 ? p.sans[0] : "");
+	return CORPC_STATUS_OK;
+}
+
+static void
+test_peer_identity(void **state)
+{
+	(void) state;
+	seen_peer               seen  = {0};
+	const corpc_interceptor rec   = {.name = "peer", .self = &seen, .start = record_peer};
+	const corpc_tls_server  mtls  = server_mtls();
+	corpc_server_opts       opts  = {.tls = &mtls, .interceptors = &rec,
+	                 .interceptor_count = 1};
+	echo_server             es    = {0};
+	corpc_server           *s     = echo_serve("tcp://127.0.0.1:0", &es, &opts);
+	assert_non_null(s);
+	corpc_tls_client ctls = {.root_certs_pem = pem.ca,
+	    .cert_chain_pem = pem.client_crt, .private_key_pem = pem.client_key};
+	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
+	expect_ok(ch);
+	corpc_channel_close(ch);
+	assert_int_equal(seen.calls, 1);
+	print_message("  peer %s tls=%d subject=%s sans=%zu %s\n", seen.address,
+	    seen.tls, seen.subject, seen.san_count, seen.san0);
+	assert_true(strncmp(seen.address, "ipv4:127.0.0.1:", 15) == 0);
+	assert_true(seen.tls);
+	assert_true(contains(seen.subject, "CN=corpc test client"));
+	assert_int_equal(seen.san_count, 1);
+	assert_string_equal(seen.san0, "client.corpc.test");
+	corpc_server_destroy(s);
+
+	// Plaintext: no TLS, no subject; in-process: "inproc".
+	opts.tls = NULL;
+	s        = echo_serve("tcp://127.0.0.1:0", &es, &opts);
+	assert_non_null(s);
+	ch = dial_tls(corpc_server_address(s, 0), NULL);
+	expect_ok(ch);
+	corpc_channel_close(ch);
+	assert_int_equal(seen.calls, 2);
+	assert_false(seen.tls);
+	assert_string_equal(seen.subject, "");
+	assert_int_equal(seen.san_count, 0);
+	corpc_server_destroy(s);
+	s = echo_serve("inproc://peer-test", &es, &opts);
+	assert_non_null(s);
+	assert_int_equal(corpc_channel_open("inproc://peer-test", NULL, &ch), CORPC_OK);
+	expect_ok(ch);
+	corpc_channel_close(ch);
+	assert_int_equal(seen.calls, 3);
+	assert_string_equal(seen.address, "inproc");
+	assert_false(seen.tls);
+	corpc_server_destroy(s);
+}
+
 // client_roots_pem without require_client_cert: a certificate is checked
 // if sent, but not required.
 static void
@@ -679,6 +758,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tls_calls),
 	    cmocka_unit_test(test_mtls_calls),
+	    cmocka_unit_test(test_peer_identity),
 	    cmocka_unit_test(test_optional_client_cert),
 	    cmocka_unit_test(test_wrong_ca),
 	    cmocka_unit_test(test_expired_server_cert),

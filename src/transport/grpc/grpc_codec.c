@@ -2,16 +2,41 @@
 // and the library reference count.
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 
+#include "core/detail.h"
+#include "core/log.h"
 #include "transport/grpc/grpc_common.h"
+
+// gRPC's log lines, already filtered by GRPC_VERBOSITY, go through corpc's
+// hook (log.h).
+static void
+log_bridge(gpr_log_func_args *a)
+{
+	corpc_log_level level = a->severity == GPR_LOG_SEVERITY_ERROR ? CORPC_LOG_ERROR
+	                        : a->severity == GPR_LOG_SEVERITY_INFO ? CORPC_LOG_INFO
+	                                                               : CORPC_LOG_DEBUG;
+	const char *file  = a->file != NULL ? a->file : "?";
+	const char *slash = strrchr(file, '/');
+	char        text[2048];
+	snprintf(text, sizeof(text), "grpc %s %s:%d] %s", corpc_log_level_name(level),
+	    slash != NULL ? slash + 1 : file, a->line,
+	    a->message != NULL ? a->message : "");
+	if (level == CORPC_LOG_ERROR && corpc__detail_capturing()) {
+		corpc__detail_add(a->message != NULL ? a->message : "");
+	}
+	corpc__log_grpc(level, text);
+}
 
 static void
 init_once(void)
 {
+	gpr_set_log_function(log_bridge);
 	// gRPC's default DNS resolver here is c-ares 1.18, which leaks memory
 	// on every lookup of a name (seen by LSan, 10 bytes each). Prefer the
 	// getaddrinfo resolver unless the user chose one: gRPC reads this

@@ -8,9 +8,9 @@
 // costs what a futex wake-up does here (about 30 µs round trip, 2 vCPU).
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 
+#include "core/log.h"
 #include "runtime/sched.h"
 #include "transport/grpc/grpc_common.h"
 
@@ -104,9 +104,9 @@ poller_destroy(void *p)
 		}
 		if (ev.type == GRPC_OP_COMPLETE && ev.tag != &kick_tag) {
 			// Not run: whoever waits for it outlived the runtime.
-			fprintf(stderr, "corpc: a runtime was destroyed while a call on "
-			                "it was still in progress (destroy its streams "
-			                "first; see runtime.h)\n");
+			corpc__log(CORPC_LOG_ERROR,
+			    "a runtime was destroyed while a call on it was still in "
+			    "progress (destroy its streams first; see runtime.h)");
 		}
 	}
 	grpc_completion_queue_destroy(g->cq);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,7 +35,9 @@
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/event.h"
+#include "core/detail.h"
 #include "transport/grpc/grpc_common.h"
+#include "transport/grpc/grpc_peer.h"
 
 // Calls requested ahead on each worker's queue: a burst of new calls is
 // taken without waiting for re-requests.
@@ -86,6 +89,8 @@ struct gcall {
 	int                  close_cancelled;
 	atomic_bool          close_done; // RECV_CLOSE_ON_SERVER completed
 	atomic_bool          cancel_req; // x_cancel or server shutdown
+	corpc_peer           peer;     // looked up at the first corpc_ctx_peer
+	void                *peer_mem; // its strings
 };
 
 struct gsrv {
@@ -184,6 +189,8 @@ call_release(gcall *c)
 	grpc_call_details_init(&c->details);
 	corpc__grpc_md_array_reset(&c->req_md);
 	corpc__arena_reset(&c->arena);
+	free(c->peer_mem);
+	c->peer_mem = NULL;
 	if (!corpc__freelist_put(&gs->pool, &c->node)) {
 		call_free(c);
 	}
@@ -631,12 +638,27 @@ x_cancel(corpc_ctx *ctx)
 	grpc_call_cancel(c->call, NULL);
 }
 
+static corpc_err
+x_peer(corpc_ctx *ctx, corpc_peer *out)
+{
+	gcall *c = (gcall *) ctx;
+	if (c->peer_mem == NULL) {
+		corpc_err rv = corpc__grpc_peer(c->call, &c->peer, &c->peer_mem);
+		if (rv != CORPC_OK) {
+			return rv;
+		}
+	}
+	*out = c->peer;
+	return CORPC_OK;
+}
+
 static const corpc__ctx_ops ctx_ops = {
     .x_send         = x_send,
     .x_recv         = x_recv,
     .x_send_headers = x_send_headers,
     .x_is_cancelled = x_is_cancelled,
     .x_cancel       = x_cancel,
+    .x_peer         = x_peer,
 };
 
 // ---- the attachment ---------------------------------------------------------
@@ -749,6 +771,36 @@ unix_in_use(const char *path)
 	return used;
 }
 
+// A socket can only be made in a directory that exists and that we may
+// write to: say so before gRPC says only "system call failed".
+static bool
+unix_dir_usable(const char *path)
+{
+	char        dir[CORPC__ADDR_MAX];
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+	} else if (slash == path) {
+		snprintf(dir, sizeof(dir), "/");
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		corpc__detail_set("directory %s: %s", dir, strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		corpc__detail_set("%s is not a directory", dir);
+		return false;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		corpc__detail_set("directory %s: %s", dir, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 // gRPC says only "0" when a bind fails: find out why with a bind of our own.
 static corpc_err
 tcp_bind_error(const corpc__address *addr)
@@ -770,8 +822,11 @@ tcp_bind_error(const corpc__address *addr)
 		}
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE) {
-			rv = CORPC_EADDRINUSE;
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			corpc__detail_set("bind %s:%s: %s", addr->host, port, strerror(errno));
+			if (errno == EADDRINUSE) {
+				rv = CORPC_EADDRINUSE;
+			}
 		}
 		close(fd);
 	}
@@ -788,8 +843,14 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 	if (gs == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if (addr->scheme == CORPC__SCHEME_UNIX && unix_in_use(addr->host)) {
-		return CORPC_EADDRINUSE; // gRPC would unlink the live socket
+	if (addr->scheme == CORPC__SCHEME_UNIX) {
+		if (unix_in_use(addr->host)) {
+			corpc__detail_set("%s: a server listens there", addr->host);
+			return CORPC_EADDRINUSE; // gRPC would unlink the live socket
+		}
+		if (!unix_dir_usable(addr->host)) {
+			return CORPC_ESYS;
+		}
 	}
 	// TLS on tcp:// only: a unix:// socket stays plaintext (tls.h).
 	const corpc_tls_server *tls = addr->scheme == CORPC__SCHEME_TCP
@@ -800,7 +861,9 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 	if (rv != CORPC_OK) {
 		return rv;
 	}
+	corpc__detail_capture(true); // gRPC says why only in its log
 	int port = grpc_server_add_http2_port(gs->server, addr->target, sc);
+	corpc__detail_capture(false);
 	grpc_server_credentials_release(sc);
 	if (port == 0) {
 		return addr->scheme == CORPC__SCHEME_TCP ? tcp_bind_error(addr)
