@@ -154,6 +154,13 @@ CORPC_DECL corpc_status_code corpc_stream_finish(
 // Trailing metadata, valid after finish and until destroy; empty before.
 CORPC_DECL const corpc_metadata *corpc_stream_trailers(const corpc_stream *st);
 
+// The call's rich error details, valid like corpc_stream_trailers: sets
+// *bytes and *len to the serialized google.rpc.Status the server sent in
+// CORPC_STATUS_DETAILS_KEY and returns true, or returns false when it sent
+// none. Parse it with google/rpc/status.proto's generated code.
+CORPC_DECL bool corpc_stream_status_details(
+    const corpc_stream *st, const void **bytes, size_t *len);
+
 // Cancels the call: pending and later operations return CANCELLED and the
 // server sees CANCELLED. Safe from any thread, also while another thread
 // drives the stream; idempotent; no effect on a finished call.

@@ -13,10 +13,17 @@ extern "C" {
 #endif
 
 // An ordered list of entries; keys may repeat. Keys are lower-case ASCII
-// ([0-9a-z_.-]), must not start with "grpc-" (reserved for the protocol),
-// and a key ending in "-bin" (with a name before it, as in gRPC) carries
-// arbitrary bytes; any other value is printable ASCII (0x20..0x7e). Not thread-safe: one thread at a time.
+// ([0-9a-z_.-]), must not start with "grpc-" (reserved for the protocol;
+// CORPC_STATUS_DETAILS_KEY is the one exception), and a key ending in
+// "-bin" (with a name before it, as in gRPC) carries arbitrary bytes; any
+// other value is printable ASCII (0x20..0x7e). Not thread-safe: one thread
+// at a time.
 typedef struct corpc_metadata corpc_metadata;
+
+// The trailer that carries rich error details: a serialized google.rpc.Status
+// (code, message and google.protobuf.Any details), as every gRPC library
+// reads it. See corpc_ctx_set_status_details and corpc_stream_status_details.
+#define CORPC_STATUS_DETAILS_KEY "grpc-status-details-bin"
 
 // One entry, borrowed from its list: valid until the list is changed or
 // destroyed. `value` is NUL-terminated for convenience, but a "-bin" value

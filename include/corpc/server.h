@@ -189,6 +189,14 @@ CORPC_DECL corpc_err corpc_ctx_set_header(
 CORPC_DECL corpc_err corpc_ctx_set_trailer(
     corpc_ctx *ctx, const char *key, const void *value, size_t value_len);
 
+// Sets the call's rich error details: `bytes` is a serialized
+// google.rpc.Status (its code and message should match the status the
+// handler returns), sent as the CORPC_STATUS_DETAILS_KEY trailer and read
+// by any gRPC client's rich-error API. Copied. Once per call: a second
+// call returns CORPC_EEXIST; other errors as corpc_ctx_set_trailer.
+CORPC_DECL corpc_err corpc_ctx_set_status_details(
+    corpc_ctx *ctx, const void *bytes, size_t len);
+
 // Sends the response headers now. Returns OK, or CANCELLED /
 // DEADLINE_EXCEEDED when the call is gone.
 CORPC_DECL corpc_status_code corpc_ctx_send_headers(corpc_ctx *ctx);
@@ -208,6 +216,12 @@ CORPC_DECL corpc_status_code corpc_ctx_send(
 // call is gone.
 CORPC_DECL corpc_status_code corpc_ctx_recv(
     corpc_ctx *ctx, const ProtobufCMessage **msg);
+
+// Sets the status message to `message` as it is (copied; NULL means none)
+// and returns `code`: for text that is not a format, such as a client's
+// input. The message is ignored when the handler returns OK.
+CORPC_DECL corpc_status_code corpc_ctx_status(
+    corpc_ctx *ctx, corpc_status_code code, const char *message);
 
 // Sets the status message (printf-style, copied) and returns `code`, so a
 // handler can `return corpc_ctx_error(ctx, CORPC_STATUS_NOT_FOUND, "no %s",

@@ -233,6 +233,15 @@ corpc_ctx_set_trailer(
 	return corpc_metadata_add(ctx->trailers, key, value, value_len);
 }
 
+corpc_err
+corpc_ctx_set_status_details(corpc_ctx *ctx, const void *bytes, size_t len)
+{
+	if (corpc_metadata_get(ctx->trailers, CORPC_STATUS_DETAILS_KEY) != NULL) {
+		return CORPC_EEXIST;
+	}
+	return corpc_ctx_set_trailer(ctx, CORPC_STATUS_DETAILS_KEY, bytes, len);
+}
+
 corpc_status_code
 corpc_ctx_send_headers(corpc_ctx *ctx)
 {
@@ -278,6 +287,13 @@ corpc_ctx_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 		corpc__call_message(&ctx->call, false, *msg);
 	}
 	return rc;
+}
+
+corpc_status_code
+corpc_ctx_status(corpc_ctx *ctx, corpc_status_code code, const char *message)
+{
+	corpc__strbuf_set(&ctx->message, "%s", message != NULL ? message : "");
+	return code;
 }
 
 corpc_status_code

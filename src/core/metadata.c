@@ -57,8 +57,11 @@ corpc_metadata_check_key(const char *key)
 			return CORPC_EBADKEY;
 		}
 	}
-	if (strncmp(key, "grpc-", 5) == 0) {
-		return CORPC_EBADKEY; // reserved for the protocol itself
+	// Reserved for the protocol itself, except the one that applications
+	// fill: rich error details (a serialized google.rpc.Status).
+	if (strncmp(key, "grpc-", 5) == 0 &&
+	    strcmp(key, CORPC_STATUS_DETAILS_KEY) != 0) {
+		return CORPC_EBADKEY;
 	}
 	return CORPC_OK;
 }

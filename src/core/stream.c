@@ -292,6 +292,20 @@ corpc_stream_trailers(const corpc_stream *st)
 	return st != NULL ? st->trailers : NULL;
 }
 
+bool
+corpc_stream_status_details(
+    const corpc_stream *st, const void **bytes, size_t *len)
+{
+	const corpc_metadata_entry *e =
+	    corpc_metadata_get(corpc_stream_trailers(st), CORPC_STATUS_DETAILS_KEY);
+	if (e == NULL || bytes == NULL || len == NULL) {
+		return false;
+	}
+	*bytes = e->value;
+	*len   = e->value_len;
+	return true;
+}
+
 void
 corpc_stream_cancel(corpc_stream *st)
 {

@@ -197,6 +197,44 @@ test_unary_error_statuses(void **state)
 	}
 }
 
+// Rich error details (google.rpc.Status bytes, NULs included) come back
+// byte for byte, and a status message is text, not a format.
+static void
+test_rich_error_details(void **state)
+{
+	(void) state;
+	// A google.rpc.Status{code: 5, message: "gone", details: []} and a NUL.
+	static const unsigned char details[] = {
+	    0x08, 0x05, 0x12, 0x04, 'g', 'o', 'n', 'e', 0x00};
+	Req req                = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text               = "x";
+	req.fail_code          = CORPC_STATUS_NOT_FOUND;
+	req.fail_message       = "100% gone %s %n";
+	req.fail_details.data  = (uint8_t *) details;
+	req.fail_details.len   = sizeof(details);
+	const Resp   *resp;
+	corpc_stream *st;
+	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
+	    CORPC_STATUS_NOT_FOUND);
+	corpc_status status;
+	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_NOT_FOUND);
+	assert_string_equal(status.message, "100% gone %s %n");
+	const void *got;
+	size_t      len;
+	assert_true(corpc_stream_status_details(st, &got, &len));
+	assert_int_equal(len, sizeof(details));
+	assert_memory_equal(got, details, sizeof(details));
+	corpc_stream_destroy(st);
+
+	// Without details there are none.
+	req.fail_details.len = 0;
+	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
+	    CORPC_STATUS_NOT_FOUND);
+	corpc_stream_finish(st, &status);
+	assert_false(corpc_stream_status_details(st, &got, &len));
+	corpc_stream_destroy(st);
+}
+
 static void
 test_unary_rules(void **state)
 {
@@ -900,6 +938,7 @@ main(int argc, char **argv)
 	    T(test_unary_echo),
 	    T(test_unary_metadata_both_ways),
 	    T(test_unary_error_statuses),
+	    T(test_rich_error_details),
 	    T(test_unary_rules),
 	    T(test_unknown_method),
 	    T(test_invalid_arguments),

@@ -9,7 +9,8 @@
 //                 count > 0 makes the server first send `count` greetings.
 // Every handler: echo_metadata copies request metadata to headers ("h-" +
 // key) and trailers ("t-" + key); fail_code (non-zero) ends with that code
-// and fail_message.
+// and fail_message (as it is, not a format), and fail_details as the rich
+// error details.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +111,13 @@ echo_metadata(corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 static corpc_status_code
 fail(corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 {
-	return corpc_ctx_error(ctx, (corpc_status_code) req->fail_code, "%s",
-	    req->fail_message ? req->fail_message : "");
+	if (req->fail_details.len > 0 &&
+	    corpc_ctx_set_status_details(
+	        ctx, req->fail_details.data, req->fail_details.len) != CORPC_OK) {
+		return corpc_ctx_status(ctx, CORPC_STATUS_INTERNAL, "details refused");
+	}
+	return corpc_ctx_status(
+	    ctx, (corpc_status_code) req->fail_code, req->fail_message);
 }
 
 static void

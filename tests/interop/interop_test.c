@@ -187,6 +187,22 @@ call_peer(corpc_channel *ch)
 	assert_string_equal(status.message, "no such thing");
 	assert_null(resp);
 	corpc_stream_destroy(st);
+
+	// Rich error details (a google.rpc.Status and a NUL) come as they went.
+	static const unsigned char details[] = {
+	    0x08, 0x05, 0x12, 0x04, 'g', 'o', 'n', 'e', 0x00};
+	bad.fail_message      = "gone";
+	bad.fail_details.data = (uint8_t *) details;
+	bad.fail_details.len  = sizeof(details);
+	assert_int_equal(unary(ch, &bad, NULL, &resp, &st, &status),
+	    CORPC_STATUS_NOT_FOUND);
+	const void *got;
+	size_t      got_len;
+	assert_true(corpc_stream_status_details(st, &got, &got_len));
+	assert_int_equal(got_len, sizeof(details));
+	assert_memory_equal(got, details, sizeof(details));
+	corpc_stream_destroy(st);
+	bad.fail_details.len = 0;
 	bad.fail_code    = CORPC_STATUS_INVALID_ARGUMENT;
 	bad.fail_after   = 2;
 	bad.fail_message = "stop";

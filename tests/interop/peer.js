@@ -43,6 +43,9 @@ function serve(unixPath) {
       const trl = echoMd(call) || new grpc.Metadata();
       await sleep(req.delay_ms);
       if (req.fail_code) {
+        if (req.fail_details && req.fail_details.length > 0) {
+          trl.set('grpc-status-details-bin', Buffer.from(req.fail_details));
+        }
         cb({code: req.fail_code, details: req.fail_message, metadata: trl});
         return;
       }
@@ -159,6 +162,14 @@ async function runClient(target) {
     {text: 'x', fail_code: 5, fail_message: 'no such thing'}, null, dl(10000));
   check('error status', r.err && r.err.code === 5 &&
     r.err.details === 'no such thing', r.err && r.err.message);
+
+  const details = Buffer.from([8, 5, 0x12, 4, 0x67, 0x6f, 0x6e, 0x65, 0]);
+  r = await unaryP(client, {text: 'x', fail_code: 5, fail_message: 'gone',
+    fail_details: details}, null, dl(10000));
+  const gotDetails = r.err && r.err.metadata &&
+    r.err.metadata.get('grpc-status-details-bin')[0];
+  check('rich error details', r.err && r.err.code === 5 && gotDetails &&
+    Buffer.compare(gotDetails, details) === 0, String(gotDetails));
 
   s = await streamP(client,
     {text: 'e', fail_code: 3, fail_after: 2, fail_message: 'stop'}, null,

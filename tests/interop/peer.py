@@ -32,11 +32,18 @@ def echo_md(req, ctx):
     ctx.set_trailing_metadata([("t-" + k, v) for k, v in md])
 
 
+def fail(req, ctx):
+    if req.fail_details:
+        ctx.set_trailing_metadata([("grpc-status-details-bin",
+                                    req.fail_details)])
+    ctx.abort(CODES[req.fail_code], req.fail_message)
+
+
 def unary(req, ctx):
     echo_md(req, ctx)
     time.sleep(req.delay_ms / 1000.0)
     if req.fail_code:
-        ctx.abort(CODES[req.fail_code], req.fail_message)
+        fail(req, ctx)
     return pb.EchoResponse(text=req.text, blob=req.blob)
 
 
@@ -118,6 +125,16 @@ def client(target):
     except grpc.RpcError as e:
         check("error status", e.code() == grpc.StatusCode.NOT_FOUND and
               e.details() == "no such thing", "%s %r" % (e.code(), e.details()))
+
+    details = b"\x08\x05\x12\x04gone\x00"  # google.rpc.Status + a NUL
+    try:
+        unary_call(pb.EchoRequest(text="x", fail_code=5, fail_message="gone",
+                                  fail_details=details), timeout=10)
+        check("rich error details", False, "no error")
+    except grpc.RpcError as e:
+        got = dict(e.trailing_metadata() or ()).get("grpc-status-details-bin")
+        check("rich error details", e.code() == grpc.StatusCode.NOT_FOUND and
+              got == details, repr(got))
 
     it = stream_call(pb.EchoRequest(text="e", count=0, fail_code=3,
                                     fail_after=2, fail_message="stop"),
