@@ -13,5 +13,6 @@
 #include "corpc/server.h"
 #include "corpc/status.h"
 #include "corpc/tls.h"
+#include "corpc/version.h"
 
 #endif // CORPC_CORPC_H
