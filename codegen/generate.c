@@ -251,7 +251,9 @@ gen_check_clashes(const cg_file *f, char **err)
 		gen_names_add(&l, cg_strdupf("%s__corpc_methods", P));
 		gen_names_add(&l, cg_strdupf("%s__corpc_handlers", P));
 		gen_names_add(&l, cg_strdupf("%s__register_server", P));
-		// protoc-c's.
+		// protoc-c's service stubs: not generated (delegate.c) but
+		// kept reserved, so that protoc-c --c_out on the same file
+		// still gives code that links with ours.
 		gen_names_add(&l, cg_strdupf("%s_Service", s->type));
 		gen_names_add(&l, cg_strdupf("%s_ServiceDestroy", s->type));
 		gen_names_add(&l, cg_strdupf("%s__init", P));
