@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark cases. direct and buffer call the service's producing loop
 // themselves; every other case goes through the generated client API on a
 // channel to one in-process server, the address being the only difference.

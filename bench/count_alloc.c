@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interposed malloc that counts allocations, forwarding to glibc's own
 // implementation (__libc_malloc and friends). Defined in the executable, so
 // the dynamic linker binds every malloc of the process (libc, libcorpc,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fanout_bench: what embedding buys a fan-out proxy. The same data (the
 // ListStrings reference workload: every backend streams 10,000 100-byte
 // strings, RESP_SIZE per response) merged from 4 backends that are either

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_bench: the reference workload (anchors.md): one op opens a
 // ListStrings.List stream and receives all 10,000 strings. For each case
 // and respSize: time/op is the median of --count samples after a warm-up,

@@ -41,3 +41,5 @@ install(CODE "configure_file(\"${PROJECT_BINARY_DIR}/corpc.pc.in\"
   \"${PROJECT_BINARY_DIR}/pc/corpc.pc\" @ONLY)")
 install(FILES ${PROJECT_BINARY_DIR}/pc/corpc.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

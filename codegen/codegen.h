@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: internal interfaces of the code generator.
 //
 // The generator reads a CodeGeneratorRequest, builds a small model of every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs protobuf-c's own plugin (protoc-gen-c) on our request, so that one
 // protoc run writes X.pb-c.{h,c} next to X.corpc.{h,c}.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes X.corpc.h: the declarations of the generated API.
 #include <stdlib.h>
 

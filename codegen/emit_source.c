@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes X.corpc.c: method and service descriptions, the handler
 // trampolines and the typed wrappers.
 #include <stdlib.h>

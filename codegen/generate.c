@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Builds the model of each file to generate and fills the response.
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: a protoc plugin that generates corpc service code.
 //
 // protoc runs it with a CodeGeneratorRequest on stdin and reads a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protobuf-c's naming rules, reimplemented from their description in
 // protobuf-c's protoc-gen-c (CamelToLower, ToCamel, FullNameToLower,
 // FullNameToC, OverrideFullName), so generated names match protoc-c's.

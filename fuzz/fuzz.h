@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the fuzz targets: the libFuzzer entry points and a check that
 // turns a broken invariant into a crash libFuzzer reports.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the address parser and corpc_channel_open with arbitrary strings.
 //
 // Invariants: parsing is deterministic; on success the scheme is known, the

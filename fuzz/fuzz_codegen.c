@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the code generator's request handling: the bytes protoc would send
 // on the plugin's stdin, unpacked as a CodeGeneratorRequest and run through
 // cg_generate, as protoc-gen-corpc's main does (without the protoc-gen-c

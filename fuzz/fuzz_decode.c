@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the server-side message decode path: protobuf_c_message_unpack of
 // the received bytes, corpc__msg_clone of the result (what thread-copy and
 // the coroutine transport do with messages) and, with the network transport

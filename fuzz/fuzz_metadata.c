@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the metadata validator and list: corpc_metadata_check_key,
 // check_value, add, get, at, clear and the internal copy; with the network
 // transport built, also its metadata import and validity check.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages corpc needs, only those missing, saying what
 # it installs. Idempotent; run as root (or with sudo available).
 set -eu

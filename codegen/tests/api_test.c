@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: the generated API, compiled against and run. The
 // declarations are checked by assigning every generated function to a
 // pointer of the type the contract specifies (-Werror turns a mismatch into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: the generator driven in-process with hand-made
 // requests, for the cases protoc cannot produce or protoc-c cannot compile
 // (error paths, keyword method names, services without methods).

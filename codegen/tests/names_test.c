@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: protobuf-c's naming rules, reimplemented in names.c.
 #include <setjmp.h>
 #include <stdarg.h>

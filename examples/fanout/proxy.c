@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fanout_proxy: a ListStrings proxy. Each List call is fanned out to every
 // backend (any mix of tcp://, unix:// and inproc:// addresses) and their
 // streams come back merged, zero copy, through corpc_fanout_serve.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The README's complete example, built and run as a test so that the
 // README stays true. Usage: greeter [ADDRESS] (default inproc://greeter).
 #include <stdio.h>

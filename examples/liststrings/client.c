@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // liststrings_client: one List call to the server at ADDRESS; prints how
 // many messages and strings arrived and the final status.
 //   liststrings_client tcp://127.0.0.1:50051 [RESP_SIZE]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ListStrings service: pre-built responses and the loop that sends them.
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ListStrings reference service: one implementation, served by
 // liststrings_server, embedded by liststrings_client --serve, and measured
 // by bench/. It holds 10,000 copies of one 100-byte string, pre-built into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: per-call bearer-token credentials, as a pair of interceptors.
 // The client interceptor sends "authorization: Bearer TOKEN" with every
 // call; the server interceptor refuses a call without a well-formed token

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: the client side. A channel is opened from an address; each call is
 // a stream. The address alone chooses the transport:
 //   inproc://NAME               a server in this process (coroutine handoff)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: fan-out. One server-streaming (or unary) call is started on N
 // backend channels at once and their responses come back as one merged
 // stream, whatever transport each backend uses (inproc://, tcp://, unix://).

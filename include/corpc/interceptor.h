@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: interceptors, on the client and on the server, for all four RPC
 // kinds and every transport (in-process included): they run in core, above
 // the transport, so moving a service into the process changes nothing but

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: method and service descriptions. protoc-gen-corpc emits these for
 // every service; hand-written services may fill them in directly.
 #ifndef CORPC_METHOD_H

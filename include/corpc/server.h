@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: the server side. One server holds service implementations and
 // listens on one or more addresses (inproc://, tcp://, unix://); the same
 // handler serves every one of them.

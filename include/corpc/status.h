@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: call status codes and library errors.
 //
 // Two kinds of failure are kept apart:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: TLS for the network transport. Set `tls` in corpc_channel_opts or
 // corpc_server_opts; NULL (the zero-initialised default) means plaintext.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Address strings: the one place that knows their syntax.
 //   inproc://NAME[?mode=coro|thread|thread-copy]
 //   tcp://HOST:PORT    (HOST: name, IPv4, or [IPv6])

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: address strings parsed once, in one place.
 #ifndef CORPC_CORE_ADDRESS_H
 #define CORPC_CORE_ADDRESS_H

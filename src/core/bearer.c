@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bearer-token credentials as interceptors.
 #include <stdio.h>
 #include <string.h>

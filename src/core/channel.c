@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channels: parse the address, pick the transport, delegate.
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptor-driven deep copy of protobuf-c messages.
 //
 // The copy is kept in a state protobuf_c_message_free_unpacked accepts at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Server call contexts: the handler-facing API and the rules every
 // transport shares (unary sends once, headers before messages).
 #include <stdarg.h>

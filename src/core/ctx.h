@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the server-side call state every transport shares. A transport
 // embeds struct corpc_ctx in its own call type and fills `ops`.
 #ifndef CORPC_CORE_CTX_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A stream that ended before reaching any transport: a call refused by a
 // client interceptor. Its status is known at open; every op reports it.
 #include <stdlib.h>

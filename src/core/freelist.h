@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a bounded, thread-safe free list for pooled objects (transport
 // call objects), so that a call in steady state costs no malloc. An object
 // embeds a corpc__freelist_node.

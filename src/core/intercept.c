@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interceptor chains: the hooks' order and the accessors they use.
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Metadata: an entry array plus one byte pool holding keys and values, both
 // reused after clear, so pooled calls add headers without malloc.
 #include <stdint.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Servers: the registered handlers, the listeners, the live-call list that
 // shutdown and destroy wait on, and where handlers run (the runtime, or the
 // thread-per-call pool). Shutdown is owned here, for every transport.

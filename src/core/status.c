@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names of status codes and library errors, from the X-macros in status.h.
 #include "corpc/status.h"
 #include "corpc/method.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A reusable string buffer for status messages.
 #include <stdio.h>
 #include <stdlib.h>

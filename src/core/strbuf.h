@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a growable string reused across pooled calls, so that a status
 // message costs no allocation once the buffer is large enough.
 #ifndef CORPC_CORE_STRBUF_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client streams: argument and state checks shared by every transport; the
 // transport's ops do the rest.
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the client-side call state every transport shares. A transport
 // embeds struct corpc_stream as the first member of its own stream type.
 #ifndef CORPC_CORE_STREAM_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pulling one backend. An inline backend is a plain corpc_stream_recv on
 // the driving thread: the merge hands out the transport's own message (zero
 // copy) and calls recv again only once it has released it. A threaded

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out: open every backend call, hand out the merge's messages, decide
 // the merged status from the backends' ends.
 #include <stdarg.h>

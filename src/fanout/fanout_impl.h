@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the state of a fan-out, shared by its files.
 //   fanout.c  public API, backend end handling, the merged status
 //   backend.c pulling one backend: inline recv, or a reader thread's ring

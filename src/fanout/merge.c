@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The merge policies (concat, interleave, sorted k-way) and dedup. Each
 // picks a backend whose head goes out next; heads stay borrowed from their
 // backend until released, so at most one message per backend is held.

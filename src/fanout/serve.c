@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_fanout_serve: a server-streaming handler that answers with the
 // merged stream of its backends.
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The public task API (runtime.h): spawn, join, yield, sleep, offload.
 #include <errno.h>
 #include <time.h>

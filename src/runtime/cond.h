@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a condition variable whose waiters may be tasks or threads,
 // used with an ordinary pthread mutex. A waiting task parks (its worker runs
 // other tasks); a waiting thread blocks. The mutex is never held across the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a reusable one-shot event between one waiter and one setter on
 // any threads: "this batch completed", "this task ended".
 //

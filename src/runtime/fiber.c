@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fibers: the stack pool, each thread's own fiber, and the entry that
 // runs a fiber's function and leaves it for good.
 #include <pthread.h>

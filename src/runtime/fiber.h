@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: stackful coroutines on Boost.Context's fcontext (C linkage in
 // libboost_context), with pooled mmap stacks behind a guard page, and the
 // ASan, TSan and valgrind annotations that make switches visible to those

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The on-demand thread pool. Threads are joinable: one that exits for
 // idleness leaves its id on a list, and the next start or the destroy joins
 // it, so that no thread outlives the pool's memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runtimes and their workers: the scheduler loop, remote wake-ups, and the
 // built-in condition-variable poller.
 #include <errno.h>

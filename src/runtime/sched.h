@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the runtime that runs handlers and the user's tasks as
 // coroutines on a few scheduler threads ("workers").
 //

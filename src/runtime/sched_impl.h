@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal to src/runtime: the structures behind sched.h, shared by
 // sched.c (workers, runtimes), task.c (tasks, parking, timers) and api.c.
 #ifndef CORPC_RUNTIME_SCHED_IMPL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tasks: spawning, running, parking and unparking, timed parks, joins, and
 // the events built on parking.
 #include <sched.h>

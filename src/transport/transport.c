@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transport table: which transport serves which address. A transport
 // that is not built answers CORPC_ENOTSUP with the address still parsed.
 #include <stddef.h>

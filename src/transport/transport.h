@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the contract a transport implements. Core (src/core) owns the
 // public API, argument checks and the state every transport shares; a
 // transport fills one corpc__transport with its ops tables and is listed in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The conformance suite: gRPC semantics that every transport must show
 // identically. Written once; CTest runs it per transport with
 //   conformance_test LISTEN_ADDR INNER_LISTEN_ADDR [DIAL_SUFFIX]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Echo service behaviour, by request field:
 //   Unary:        text "twice" sends two replies; "noreply" returns OK with
 //                 none; "nested" relays a ServerStream call through `inner`;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The conformance suite's Echo service: one implementation, behaviour chosen
 // by the request, with counters the tests read to see what the server saw.
 #ifndef CORPC_TEST_ECHO_SERVICE_H

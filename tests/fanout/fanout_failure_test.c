@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out failures: a backend failing mid-stream under fail-fast and
 // continue, every backend failing, a slow backend against the call's
 // deadline and against a per-backend timeout, early stop after k messages

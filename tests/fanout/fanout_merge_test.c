@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out merge policies: concat, interleave and sorted, with and without
 // dedup, over sorted, unsorted, partly empty, empty and duplicate-heavy
 // backends, pulled inline (coroutine backends) and by reader threads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_fanout_serve: a proxy server whose handler fans out to backends.
 // Checks what reaches the backends (request, metadata, deadline), what the
 // proxy's client gets (merged stream, status, x-fanout-failed trailer), that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fan-out tests' Items backends and helpers.
 #include <stdio.h>
 #include <stdlib.h>

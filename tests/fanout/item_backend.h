@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fan-out tests' backends: one Items server per backend, each streaming
 // its configured keys, with counters of what its handler saw; plus helpers
 // to start N of them, read a fan-out to the end, and check the cleanup.

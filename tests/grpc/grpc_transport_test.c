@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Network transport tests (tcp://, unix://) beyond the conformance suite:
 // bound addresses, refused connections, bytes that do not parse, message
 // size limits, invalid metadata, a client killed mid-stream, a server

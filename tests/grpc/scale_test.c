@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A network server at scale, with default options: thousands of idle
 // streams cost no threads and starve nobody, HEADERS-only calls hold
 // nothing, cancellation reaches every handler, streams dropped by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interceptors and bearer credentials, the same on every transport. Run per
 // transport like the conformance suite:
 //   interceptor_test LISTEN_ADDR [DIAL_SUFFIX]

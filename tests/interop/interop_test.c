@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interoperability with a gRPC implementation nobody here wrote, both ways:
 //   interop_test PEER_COMMAND...
 // PEER_COMMAND (e.g. "/usr/bin/python3 peer.py DIR" or "node peer.js

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Load and soak over tcp://: 256 concurrent streams from several threads,
 // repeated rounds with zero errors and no growth in memory or descriptors;
 // and a server restarted under load, whose clients see UNAVAILABLE and then

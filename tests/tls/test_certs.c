@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loads the TLS test certificates (test_certs.h).
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS on the network transport (tls.h): calls over TLS and mutual TLS,
 // every handshake failure as a prompt UNAVAILABLE that says what went
 // wrong, bad configuration as CORPC_ETLS at open or listen, PEM text not

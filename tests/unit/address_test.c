@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Address parsing: every scheme, and clear refusals for malformed input.
 #include <setjmp.h>
 #include <stdarg.h>

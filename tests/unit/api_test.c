@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The public API's setup calls: their errors, server lifecycle, shutdown.
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the bump arena: alignment, no overlap, large requests, reuse
 // across reset, and use as a protobuf-c allocator.
 #include <setjmp.h>

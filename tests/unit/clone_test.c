@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for corpc__msg_clone: re-packing the copy gives the source's bytes,
 // the copy owns all its memory, frees cleanly, survives allocation failure
 // at every step, and can live in an arena.

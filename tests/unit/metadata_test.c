@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Metadata: validation, order, binary values, reuse after clear.
 #include <setjmp.h>
 #include <stdarg.h>

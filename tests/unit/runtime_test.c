@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The runtime (runtime.h): tasks, joins, yields, sleeps that suspend, and
 // offloads that let the scheduler thread run other tasks meanwhile. Each
 // test proves suspension by what happens in between, never by timing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Status code names and library error texts.
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_load --idle N: holds N idle bidi streams open on one connection
 // and measures what else the server still does meanwhile.
 //

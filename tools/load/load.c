@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The load generator: each client thread keeps its share of the streams
 // open at once and reads them round-robin; a stream that ends is recorded
 // and replaced by a new one until the round's time is up.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_load: drives a corpc Echo server with many concurrent streams from
 // several client threads for a bounded time, and reports throughput,
 // latency percentiles and errors. The pieces are here so that tests can run

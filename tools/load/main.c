@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_load: load and soak tool for corpc servers (the Echo test service).
 //   corpc_load --serve tcp://127.0.0.1:0 [options]  server in this process
 //   corpc_load --addr tcp://HOST:PORT [options]      an external server

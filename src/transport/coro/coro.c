@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The coroutine in-process transport (inproc://NAME, the default mode).
 //
 // The client's thread drives the server: a unary handler is called directly;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport, client side: channels and streams.
 //
 // Each operation starts one batch and waits for it. How it waits depends on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport helpers: protobuf <-> byte buffers, metadata, deadlines,
 // and the library reference count.
 #include <limits.h>

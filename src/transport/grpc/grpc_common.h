@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the network transport (tcp://, unix://) on gRPC's C core.
 // Shared by grpc_channel.c (client), grpc_server.c (server) and
 // grpc_codec.c (messages, metadata, deadlines, library lifetime).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The gRPC poller: a worker of the runtime waits in its own `next`
 // completion queue, so that a batch completion resumes the task waiting on
 // it on the very thread that polled it, with no handoff.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport, server side: listeners, calls, and their handlers.
 //
 // Every tcp:// and unix:// listener of one corpc_server shares one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport: TLS credentials from corpc_tls_client / corpc_tls_server
 // (tls.h), and the words for a failed handshake.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The in-process registry: inproc://NAME → server. Listening adds a name,
 // shutdown removes it; lookups run under one mutex, held only briefly.
 #include <pthread.h>

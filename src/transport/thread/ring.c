@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SPSC message ring with spin-then-sleep waits; see ring.h.
 #include <errno.h>
 #include <sched.h>

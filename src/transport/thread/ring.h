@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a bounded single-producer single-consumer ring of messages that
 // crosses threads (or tasks). Waiting spins briefly before it sleeps (a
 // task yields to its worker's other ready tasks while it spins, then

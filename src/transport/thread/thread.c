@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The thread-handoff in-process transport:
 //   inproc://NAME?mode=thread       server messages shared (zero copy)
 //   inproc://NAME?mode=thread-copy  server messages deep-copied
