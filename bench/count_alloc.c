@@ -140,8 +140,7 @@ count_alloc_totals
 count_alloc_stop(void)
 {
 	atomic_store(&counting, false);
-	count_alloc_totals t = { atomic_load(&n_allocs),
-		atomic_load(&n_bytes) };
+	count_alloc_totals t = {atomic_load(&n_allocs), atomic_load(&n_bytes)};
 	return t;
 }
 
@@ -161,7 +160,7 @@ count_alloc_start(void)
 count_alloc_totals
 count_alloc_stop(void)
 {
-	count_alloc_totals t = { 0, 0 };
+	count_alloc_totals t = {0, 0};
 	return t;
 }
 

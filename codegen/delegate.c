@@ -27,7 +27,7 @@
 static bool
 delegate_read_all(int fd, uint8_t **out, size_t *len)
 {
-	cg_buf b = { 0 };
+	cg_buf b = {0};
 	char   chunk[65536];
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -125,7 +125,7 @@ cg_delegate(const char *path, cg_request *req, cg_response *resp, char **err)
 		return false;
 	}
 	for (size_t i = 0; i < req->n_proto_file; i++) {
-		n_service[i]                 = req->proto_file[i]->n_service;
+		n_service[i]                  = req->proto_file[i]->n_service;
 		req->proto_file[i]->n_service = 0;
 	}
 	size_t n =

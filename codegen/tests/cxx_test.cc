@@ -40,10 +40,10 @@ test_keyword_methods(void **state)
 	    CORPC_RPC_CLIENT_STREAMING);
 	check_method(&kw__switch__new__method, "/kw.Switch/New",
 	    CORPC_RPC_BIDI_STREAMING);
-	check_method(&kw__switch__class__method, "/kw.Switch/Class",
-	    CORPC_RPC_UNARY);
-	check_method(&kw__class__private__method, "/kw.Class/Private",
-	    CORPC_RPC_UNARY);
+	check_method(
+	    &kw__switch__class__method, "/kw.Switch/Class", CORPC_RPC_UNARY);
+	check_method(
+	    &kw__class__private__method, "/kw.Class/Private", CORPC_RPC_UNARY);
 	check_method(&default__new__method, "/Default/New", CORPC_RPC_UNARY);
 	assert_ptr_equal(kw__switch__delete__method.response,
 	    &google__protobuf__empty__descriptor);
@@ -59,8 +59,8 @@ static corpc_status_code
 switch_register(void *self, corpc_ctx *ctx, const Kw__Msg *req)
 {
 	(void) self;
-	Kw__Msg                  resp  = KW__MSG__INIT;
-	Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Kw__Msg                       resp = KW__MSG__INIT;
+	Google__Protobuf__Timestamp   at   = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Google__Protobuf__StringValue name =
 	    GOOGLE__PROTOBUF__STRING_VALUE__INIT;
 	char text[32] = "";
@@ -90,10 +90,10 @@ test_keyword_call(void **state)
 	impl.register_         = switch_register;
 	corpc_server *srv      = nullptr;
 	assert_int_equal(corpc_server_create(nullptr, &srv), CORPC_OK);
-	assert_int_equal(kw__switch__register_server(srv, &impl, nullptr),
-	    CORPC_OK);
-	assert_int_equal(corpc_server_listen(srv, "inproc://cxx_test"),
-	    CORPC_OK);
+	assert_int_equal(
+	    kw__switch__register_server(srv, &impl, nullptr), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(srv, "inproc://cxx_test"), CORPC_OK);
 	assert_int_equal(corpc_server_start(srv), CORPC_OK);
 	corpc_channel *ch = nullptr;
 	assert_int_equal(
@@ -112,7 +112,7 @@ test_keyword_call(void **state)
 	    GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT;
 	e.key                                      = (char *) "k";
 	e.value                                    = &v;
-	Google__Protobuf__Struct__FieldsEntry *f[] = { &e };
+	Google__Protobuf__Struct__FieldsEntry *f[] = {&e};
 	Google__Protobuf__Struct s = GOOGLE__PROTOBUF__STRUCT__INIT;
 	s.n_fields                 = 1;
 	s.fields                   = f;
@@ -156,8 +156,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keyword_methods),
-		cmocka_unit_test(test_keyword_call),
+	    cmocka_unit_test(test_keyword_methods),
+	    cmocka_unit_test(test_keyword_call),
 	};
 	return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

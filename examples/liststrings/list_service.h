@@ -13,8 +13,8 @@
 
 #include "list.corpc.h"
 
-#define LIST_STRINGS 10000   // strings per call
-#define LIST_STRING_SIZE 100 // bytes per string
+#define LIST_STRINGS     10000 // strings per call
+#define LIST_STRING_SIZE 100   // bytes per string
 
 typedef struct list_service list_service;
 

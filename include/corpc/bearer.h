@@ -35,7 +35,8 @@ typedef struct corpc_bearer_check {
 
 // Returns a server interceptor that enforces `check` (borrowed: it must
 // outlive the server).
-CORPC_DECL corpc_interceptor corpc_bearer_server(const corpc_bearer_check *check);
+CORPC_DECL corpc_interceptor corpc_bearer_server(
+    const corpc_bearer_check *check);
 
 #ifdef __cplusplus
 }

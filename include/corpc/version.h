@@ -18,17 +18,17 @@ extern "C" {
 #define CORPC_VERSION_PATCH 0
 
 // The headers' version as a string literal, "MAJOR.MINOR.PATCH".
-#define CORPC_VERSION_STRING                                                   \
-	CORPC_VERSION_STR_(CORPC_VERSION_MAJOR)                                    \
-	"." CORPC_VERSION_STR_(CORPC_VERSION_MINOR) "." CORPC_VERSION_STR_(        \
+#define CORPC_VERSION_STRING                                                  \
+	CORPC_VERSION_STR_(CORPC_VERSION_MAJOR)                               \
+	"." CORPC_VERSION_STR_(CORPC_VERSION_MINOR) "." CORPC_VERSION_STR_(   \
 	    CORPC_VERSION_PATCH)
 #define CORPC_VERSION_STR_(x)  CORPC_VERSION_STR__(x)
 #define CORPC_VERSION_STR__(x) #x
 
 // The headers' version as one comparable number (MAJOR * 10000 + MINOR * 100
 // + PATCH), e.g. `#if CORPC_VERSION_NUMBER >= 100` for 0.1.0 or later.
-#define CORPC_VERSION_NUMBER                                                   \
-	(CORPC_VERSION_MAJOR * 10000 + CORPC_VERSION_MINOR * 100 +                 \
+#define CORPC_VERSION_NUMBER                                                  \
+	(CORPC_VERSION_MAJOR * 10000 + CORPC_VERSION_MINOR * 100 +            \
 	    CORPC_VERSION_PATCH)
 
 // Returns the version of the library linked at run time, "MAJOR.MINOR.PATCH"

@@ -14,13 +14,14 @@ corpc_channel_open(
 	if (address == NULL || out == NULL) {
 		return CORPC_EINVAL;
 	}
-	*out                = NULL;
-	corpc_channel *ch   = calloc(1, sizeof(*ch));
+	*out              = NULL;
+	corpc_channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
 		return CORPC_ENOMEM;
 	}
 	if ((rv = corpc__address_parse(address, &ch->addr)) != CORPC_OK ||
-	    (rv = corpc__transport_for(&ch->addr, false, &ch->tp)) != CORPC_OK) {
+	    (rv = corpc__transport_for(&ch->addr, false, &ch->tp)) !=
+	        CORPC_OK) {
 		free(ch);
 		return rv;
 	}

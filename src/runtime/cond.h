@@ -18,7 +18,10 @@ typedef struct corpc__cond {
 	corpc__cond_waiter *head; // under the caller's mutex
 } corpc__cond;
 
-#define CORPC__COND_INIT {NULL}
+#define CORPC__COND_INIT                                                      \
+	{                                                                     \
+		NULL                                                          \
+	}
 
 // With `mu` held: releases it, waits for a signal or `deadline`
 // (corpc_now() clock, CORPC_DEADLINE_NONE: none), takes it again. May wake

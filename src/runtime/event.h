@@ -17,7 +17,7 @@
 #include "runtime/sched.h"
 
 typedef struct corpc__event {
-	atomic_bool               done;
+	atomic_bool              done;
 	_Atomic(corpc__parker *) waiter; // NULL, a parker, or EVENT_BUSY
 } corpc__event;
 

@@ -25,9 +25,9 @@ typedef struct item_backend {
 	int     delay_ms; // sleep before each item
 
 	// What it saw.
-	atomic_int started, finished, live, sent;
-	atomic_int last_send; // the code of a failed send, or -1
-	atomic_int saw_deadline, saw_trace, saw_tag;
+	atomic_int            started, finished, live, sent;
+	atomic_int            last_send; // the code of a failed send, or -1
+	atomic_int            saw_deadline, saw_trace, saw_tag;
 	_Atomic(const void *) item_addr; // the message the handler sends
 
 	corpc_server  *srv;

@@ -37,25 +37,25 @@ shop_delete(void *self, corpc_ctx *ctx, const Shop__Item *req)
 }
 
 static const Shop__Switch_Server shop = {
-	.register_ = shop_register,
-	.delete_   = shop_delete,
+    .register_ = shop_register,
+    .delete_   = shop_delete,
 };
 
 static int
 call(corpc_channel *ch)
 {
-	corpc_call_opts opts = { .timeout_ms = 5000 };
-	Google__Protobuf__Timestamp at = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-	Shop__Item                  in = SHOP__ITEM__INIT;
-	at.seconds                     = 1000;
-	in.name                        = "gone";
-	in.added                       = &at;
-	const Shop__Item *out          = NULL;
-	corpc_stream     *st           = NULL;
+	corpc_call_opts             opts = {.timeout_ms = 5000};
+	Google__Protobuf__Timestamp at   = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Shop__Item                  in   = SHOP__ITEM__INIT;
+	at.seconds                       = 1000;
+	in.name                          = "gone";
+	in.added                         = &at;
+	const Shop__Item *out            = NULL;
+	corpc_stream     *st             = NULL;
 	corpc_status_code rc =
 	    shop__switch__register_call(ch, &opts, &in, &out, &st);
 	int ok = rc == CORPC_STATUS_OK && out != NULL && out->added != NULL &&
-	    out->added->seconds == 1060 && strcmp(out->name, "gone") == 0;
+	         out->added->seconds == 1060 && strcmp(out->name, "gone") == 0;
 	corpc_stream_destroy(st);
 
 	const Google__Protobuf__Empty *empty = NULL;
@@ -71,20 +71,21 @@ main(int argc, char **argv)
 {
 	if (strcmp(corpc_version(), CORPC_VERSION_STRING) != 0 ||
 	    strcmp(consumer_cxx_path(), "/shop.Switch/Register") != 0) {
-		fprintf(stderr, "version %s or C++ side wrong\n",
-		    corpc_version());
+		fprintf(
+		    stderr, "version %s or C++ side wrong\n", corpc_version());
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
 		corpc_server  *srv = NULL;
 		corpc_channel *ch  = NULL;
-		int            ok  = corpc_server_create(NULL, &srv) == CORPC_OK &&
-		    shop__switch__register_server(srv, &shop, NULL) == CORPC_OK &&
-		    corpc_server_listen(srv, argv[i]) == CORPC_OK &&
-		    corpc_server_start(srv) == CORPC_OK &&
-		    corpc_channel_open(corpc_server_address(srv, 0), NULL, &ch) ==
-		        CORPC_OK &&
-		    call(ch);
+		int ok = corpc_server_create(NULL, &srv) == CORPC_OK &&
+		         shop__switch__register_server(srv, &shop, NULL) ==
+		             CORPC_OK &&
+		         corpc_server_listen(srv, argv[i]) == CORPC_OK &&
+		         corpc_server_start(srv) == CORPC_OK &&
+		         corpc_channel_open(corpc_server_address(srv, 0), NULL,
+		             &ch) == CORPC_OK &&
+		         call(ch);
 		if (ch != NULL) {
 			corpc_channel_close(ch);
 		}
