@@ -4,10 +4,14 @@
 #                ASan+UBSan, the in-process ones under TSan, then short
 #                fuzz runs
 #   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS each (default 10)
+#   make format-check  clang-format --dry-run on every C/C++ file
+#   make build-options the library and examples with each in-process
+#                transport switched off (tcp:// off is test-tsan's build)
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
-.PHONY: all deps bench test test-plain test-asan test-tsan fuzz clean
+.PHONY: all deps bench test test-plain test-asan test-tsan fuzz format-check \
+	build-options clean
 
 all: deps
 	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug
@@ -48,6 +52,20 @@ test-tsan:
 
 fuzz: deps
 	BUILD=$(BUILD) JOBS=$(JOBS) sh scripts/fuzz.sh
+
+# Not the generator's golden output, which is compared byte for byte.
+format-check:
+	clang-format --dry-run --Werror \
+		$$(git ls-files '*.c' '*.h' '*.cc' | grep -v '^codegen/tests/golden/')
+
+# Build only: the tests assume the coroutine and thread modes of inproc://.
+build-options:
+	for t in CORO THREAD; do \
+		cmake -S . -B $(BUILD)/no-$$t -DCMAKE_BUILD_TYPE=Debug \
+			-DCORPC_TRANSPORT_$$t=OFF -DCORPC_TESTS=OFF -DCORPC_BENCH=OFF \
+			>/dev/null && \
+		cmake --build $(BUILD)/no-$$t -j $(JOBS) >/dev/null || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

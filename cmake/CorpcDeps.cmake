@@ -1,17 +1,17 @@
 # Third-party dependencies, all from Debian packages (see scripts/deps.sh).
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
+set(CORPC_WITH_GRPC ${CORPC_TRANSPORT_GRPC})
+include(CorpcFindDeps)
 find_program(PROTOC_C protoc-c REQUIRED)
 find_program(PROTOC protoc REQUIRED)
-# Fibers (src/runtime) for every handler and task, whatever the transports.
-find_library(BOOST_CONTEXT_LIB boost_context REQUIRED)
-if(CORPC_TRANSPORT_GRPC)
-  pkg_check_modules(GRPC REQUIRED IMPORTED_TARGET grpc gpr)
-  # TLS PEM checks (src/transport/grpc/grpc_tls.c); libgrpc-dev depends on
-  # libssl-dev, so this adds no package.
-  pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+# protobuf's own .proto files (libprotobuf-dev, pulled in by libprotoc-dev):
+# plugin.proto for codegen/, the well-known types for src/wkt/.
+find_path(CORPC_PROTOBUF_PROTO_DIR google/protobuf/compiler/plugin.proto
+  PATHS /usr/include /usr/local/include
+  DOC "Directory holding google/protobuf/compiler/plugin.proto")
+if(NOT CORPC_PROTOBUF_PROTO_DIR)
+  message(FATAL_ERROR "google/protobuf/compiler/plugin.proto not found "
+    "(install libprotoc-dev) or set CORPC_PROTOBUF_PROTO_DIR")
 endif()
 if(CORPC_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 endif()
-find_package(Threads REQUIRED)

@@ -1,4 +1,5 @@
-# corpc_generate_library(NAME PROTOS <files...> [IMPORT_DIRS <dirs...>])
+# corpc_generate_library(NAME [STATIC] PROTOS <files...>
+#                        [IMPORT_DIRS <dirs...>])
 #
 # Creates the static library NAME from generated code: for each proto file,
 # protobuf-c's X.pb-c.c and protoc-gen-corpc's X.corpc.c, generated at build
@@ -6,7 +7,12 @@
 # directory). X keeps the proto's name relative to its import directory:
 # with IMPORT_DIRS /p, /p/sub/foo.proto gives sub/foo.pb-c.h and
 # sub/foo.corpc.h, included as "sub/foo.corpc.h". A proto under none of the
-# IMPORT_DIRS is imported from its own directory. NAME links corpc PUBLIC.
+# IMPORT_DIRS is imported from its own directory.
+#
+# NAME links PUBLIC corpc::corpc and corpc::corpc_wkt (the well-known types,
+# google/protobuf/*.proto, which protoc finds by itself), or with STATIC
+# corpc::corpc_static and corpc::corpc_wkt_static. NAME itself is always a
+# static archive of position-independent code.
 #
 # In the corpc tree the generator is the target protoc-gen-corpc; with an
 # installed corpc (find_package(corpc)) it is found on PATH or next to the
@@ -14,10 +20,10 @@
 set(_CORPC_GENERATE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(corpc_generate_library name)
-  cmake_parse_arguments(G "" "" "PROTOS;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(G "STATIC" "" "PROTOS;IMPORT_DIRS" ${ARGN})
   if(G_UNPARSED_ARGUMENTS OR NOT G_PROTOS)
-    message(FATAL_ERROR "usage: corpc_generate_library(NAME PROTOS <files...> "
-      "[IMPORT_DIRS <dirs...>]); got: ${ARGN}")
+    message(FATAL_ERROR "usage: corpc_generate_library(NAME [STATIC] "
+      "PROTOS <files...> [IMPORT_DIRS <dirs...>]); got: ${ARGN}")
   endif()
 
   # Tools: protoc, protobuf-c's plugin, ours.
@@ -93,14 +99,16 @@ function(corpc_generate_library name)
 
   add_library(${name} STATIC ${srcs})
   target_include_directories(${name} PUBLIC ${out})
-  if(TARGET corpc_testing)
-    target_link_libraries(${name} PUBLIC corpc_testing)
-  elseif(TARGET corpc)
-    target_link_libraries(${name} PUBLIC corpc)
-  elseif(TARGET corpc::corpc)
-    target_link_libraries(${name} PUBLIC corpc::corpc)
-  else()
-    message(FATAL_ERROR "corpc_generate_library: no corpc target "
-      "(call find_package(corpc) first)")
+  set(link corpc::corpc corpc::corpc_wkt)
+  if(G_STATIC)
+    set(link corpc::corpc_static corpc::corpc_wkt_static)
   endif()
+  foreach(t IN LISTS link)
+    if(NOT TARGET ${t})
+      message(FATAL_ERROR "corpc_generate_library: no target ${t} "
+        "(call find_package(corpc) first)")
+    endif()
+  endforeach()
+  set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  target_link_libraries(${name} PUBLIC ${link})
 endfunction()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs protobuf-c's own plugin (protoc-gen-c) on our request, so that one
 // protoc run writes X.pb-c.{h,c} next to X.corpc.{h,c}.
 //
@@ -6,6 +7,12 @@
 // output is right for them (a proto3 optional field is a one-member
 // "synthetic" oneof, and protoc-gen-c generates oneofs with presence).
 // Run through us, the response carries our FEATURE_PROTO3_OPTIONAL.
+//
+// protoc-gen-c sees no services: its service stubs (which corpc never uses)
+// name a vfunc member after each method, so a method called Register,
+// Default or Switch does not compile in C, Delete or New not in C++, and a
+// service without methods trips -Wpedantic. Messages and enums are the same
+// with or without them.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +27,7 @@
 static bool
 delegate_read_all(int fd, uint8_t **out, size_t *len)
 {
-	cg_buf b = { 0 };
+	cg_buf b = {0};
 	char   chunk[65536];
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -106,9 +113,21 @@ cg_delegate(const char *path, cg_request *req, cg_response *resp, char **err)
 {
 	*err = NULL;
 
-	// protoc-gen-c rejects options it does not know: send it none.
+	// protoc-gen-c rejects options it does not know: send it none. And no
+	// services (see the top of this file); both restored after packing.
 	char *param    = req->parameter;
 	req->parameter = NULL;
+	size_t *n_service =
+	    calloc(req->n_proto_file != 0 ? req->n_proto_file : 1,
+	        sizeof(*n_service));
+	if (n_service == NULL) {
+		req->parameter = param;
+		return false;
+	}
+	for (size_t i = 0; i < req->n_proto_file; i++) {
+		n_service[i]                  = req->proto_file[i]->n_service;
+		req->proto_file[i]->n_service = 0;
+	}
 	size_t n =
 	    google__protobuf__compiler__code_generator_request__get_packed_size(
 	        req);
@@ -117,6 +136,10 @@ cg_delegate(const char *path, cg_request *req, cg_response *resp, char **err)
 		google__protobuf__compiler__code_generator_request__pack(
 		    req, data);
 	}
+	for (size_t i = 0; i < req->n_proto_file; i++) {
+		req->proto_file[i]->n_service = n_service[i];
+	}
+	free(n_service);
 	req->parameter = param;
 	if (data == NULL) {
 		return false;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the server-side message decode path: protobuf_c_message_unpack of
 // the received bytes, corpc__msg_clone of the result (what thread-copy and
 // the coroutine transport do with messages) and, with the network transport
@@ -97,10 +98,10 @@ decode_has_field0(const ProtobufCMessage *m)
 		}
 		const char *base = (const char *) m;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *) (const void *) (base +
-			    f->quantifier_offset);
+			size_t n = *(const size_t *) (const void
+			        *) (base + f->quantifier_offset);
 			ProtobufCMessage *const *v = *(ProtobufCMessage *const
-				*const *) (const void *) (base + f->offset);
+			        *const *) (const void *) (base + f->offset);
 			for (size_t j = 0; j < n; j++) {
 				if (decode_has_field0(v[j])) {
 					return true;
@@ -109,13 +110,13 @@ decode_has_field0(const ProtobufCMessage *m)
 			continue;
 		}
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
-		    *(const uint32_t *) (const void *) (base +
-			f->quantifier_offset) != f->id) {
+		    *(const uint32_t *) (const void
+		            *) (base + f->quantifier_offset) != f->id) {
 			continue; // another member of the oneof is set
 		}
 		const ProtobufCMessage *sub =
 		    *(ProtobufCMessage *const *) (const void *) (base +
-			f->offset);
+		                                                 f->offset);
 		if (sub != NULL && decode_has_field0(sub)) {
 			return true;
 		}

@@ -1,11 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages corpc needs, only those missing, saying what
 # it installs. Idempotent; run as root (or with sudo available).
 set -eu
 PKGS="cmake make gcc g++ pkg-config
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotoc-dev
 libboost-context-dev libgrpc-dev libcmocka-dev valgrind openssl
-clang libclang-rt-14-dev
+clang libclang-rt-14-dev clang-format
 python3-grpcio python3-protobuf"
 # Extra packages named by the caller (e.g. interop peers).
 PKGS="$PKGS ${CORPC_EXTRA_PKGS:-}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets (clang, ASan+UBSan, CORPC_FUZZ=ON) in
 # $BUILD/fuzz and runs each for FUZZ_SECONDS seconds (default 10), all at
 # once, from its seed corpus (generated from the tests at build time) and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The fan-out example with backends in separate processes: two
 # liststrings_server processes on tcp (ports picked by the kernel), one
 # ListStrings server embedded in the proxy's own process (inproc://), and

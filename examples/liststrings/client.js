@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Node @grpc/grpc-js client for liststrings_server: proof that any gRPC
 // peer can call a corpc server. Usage (see README, "Network transport"):
 //   npm install --prefix /tmp/js @grpc/grpc-js @grpc/proto-loader

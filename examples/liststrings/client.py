@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A Python grpcio client for liststrings_server: proof that any gRPC peer
 can call a corpc server. Usage (see README, "Network transport"):
 

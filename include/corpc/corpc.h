@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: gRPC for C, with the same API in-process and over the network.
 // This umbrella header includes the whole public API.
 #ifndef CORPC_CORPC_H
@@ -14,5 +15,6 @@
 #include "corpc/server.h"
 #include "corpc/status.h"
 #include "corpc/tls.h"
+#include "corpc/version.h"
 
 #endif // CORPC_CORPC_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: one place for log lines, corpc's own and gRPC C-core's.
 //
 // By default corpc writes its warnings and errors to stderr, and gRPC's
@@ -24,7 +25,8 @@ typedef enum corpc_log_level {
 // from whichever thread logs it, corpc's or gRPC's, possibly several at
 // once: it must be thread-safe, return quickly, and not call corpc. gRPC's
 // lines start with "grpc " and the source file and line.
-typedef void (*corpc_log_fn)(corpc_log_level level, const char *text, void *arg);
+typedef void (*corpc_log_fn)(
+    corpc_log_level level, const char *text, void *arg);
 
 // Sends every later log line to `fn` (with `arg`); NULL restores the
 // default. Any thread, any time. gRPC's hook is process-wide: corpc

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: metadata, the ordered key/value list of gRPC headers and trailers.
 #ifndef CORPC_METADATA_H
 #define CORPC_METADATA_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bearer-token credentials as interceptors.
 #include <stdio.h>
 #include <string.h>
@@ -5,7 +6,7 @@
 #include "corpc/bearer.h"
 
 #define AUTH_KEY "authorization"
-#define PREFIX "Bearer "
+#define PREFIX   "Bearer "
 
 static corpc_status_code
 client_start(void *self, corpc_call *call)
@@ -44,7 +45,8 @@ server_start(void *self, corpc_call *call)
 		return corpc_call_refuse(call, CORPC_STATUS_UNAUTHENTICATED,
 		    "missing bearer token");
 	}
-	if (!check->check(check->arg, corpc_call_method(call), e->value + plen)) {
+	if (!check->check(
+	        check->arg, corpc_call_method(call), e->value + plen)) {
 		return corpc_call_refuse(call, CORPC_STATUS_PERMISSION_DENIED,
 		    "token may not call %s", corpc_call_method(call)->path);
 	}

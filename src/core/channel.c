@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channels: parse the address, pick the transport, delegate.
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,16 +12,17 @@ channel_open(
     const char *address, const corpc_channel_opts *opts, corpc_channel **out)
 {
 	corpc_err rv;
-	*out                = NULL;
-	corpc_channel *ch   = calloc(1, sizeof(*ch));
+	*out              = NULL;
+	corpc_channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if ((rv = corpc__address_parse(address, &ch->addr)) == CORPC_EADDRINVAL) {
+	if ((rv = corpc__address_parse(address, &ch->addr)) ==
+	    CORPC_EADDRINVAL) {
 		corpc__detail_set(CORPC__ADDRESS_FORMS);
 	}
-	if (rv != CORPC_OK ||
-	    (rv = corpc__transport_for(&ch->addr, false, &ch->tp)) != CORPC_OK) {
+	if (rv != CORPC_OK || (rv = corpc__transport_for(
+	                           &ch->addr, false, &ch->tp)) != CORPC_OK) {
 		free(ch);
 		return rv;
 	}

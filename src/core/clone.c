@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptor-driven deep copy of protobuf-c messages.
 //
 // The copy is kept in a state protobuf_c_message_free_unpacked accepts at
@@ -29,9 +30,9 @@ clone_sys_free(void *data, void *ptr)
 // Same behaviour as protobuf-c's (unexported) default allocator, so a copy
 // made with alloc == NULL can be freed with free_unpacked(copy, NULL).
 static ProtobufCAllocator clone_malloc = {
-	.alloc          = clone_sys_alloc,
-	.free           = clone_sys_free,
-	.allocator_data = NULL,
+    .alloc          = clone_sys_alloc,
+    .free           = clone_sys_free,
+    .allocator_data = NULL,
 };
 
 static size_t
@@ -88,16 +89,16 @@ clone_is_default(const ProtobufCFieldDescriptor *f, const void *msg)
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		return CLONE_AT(const char *, msg, f->offset) ==
-		    (const char *) f->default_value;
+		       (const char *) f->default_value;
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *def = f->default_value;
 		return def != NULL &&
-		    CLONE_AT(const ProtobufCBinaryData, msg, f->offset).data ==
-		    def->data;
+		       CLONE_AT(const ProtobufCBinaryData, msg, f->offset)
+		               .data == def->data;
 	}
 	case PROTOBUF_C_TYPE_MESSAGE:
 		return CLONE_AT(const ProtobufCMessage *, msg, f->offset) ==
-		    (const ProtobufCMessage *) f->default_value;
+		       (const ProtobufCMessage *) f->default_value;
 	default:
 		return 1;
 	}
@@ -332,8 +333,8 @@ clone_msg(const ProtobufCMessage *src, ProtobufCAllocator *alloc)
 			continue;
 		}
 		int ok = f->label == PROTOBUF_C_LABEL_REPEATED
-		    ? clone_repeated(f, src, dst, alloc)
-		    : clone_singular(f, src, dst, alloc);
+		             ? clone_repeated(f, src, dst, alloc)
+		             : clone_singular(f, src, dst, alloc);
 		if (!ok) {
 			protobuf_c_message_free_unpacked(dst, alloc);
 			return NULL;

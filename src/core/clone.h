@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: descriptor-driven deep copy of a protobuf-c message (protobuf-c
 // 1.4 has none). Handles scalars, has_* flags, oneofs, repeated fields,
 // strings, bytes, nested messages, defaults and unknown fields.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Per-thread error detail; see detail.h.
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ corpc__detail_finish(corpc_err rv, const char *fmt, ...)
 		return rv;
 	}
 	char old[DETAIL_MAX];
-	snprintf(old, sizeof(old), "%s", detail[0] != '\0' ? detail : corpc_strerror(rv));
+	snprintf(old, sizeof(old), "%s",
+	    detail[0] != '\0' ? detail : corpc_strerror(rv));
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(detail, sizeof(detail), fmt, ap);
@@ -69,6 +71,7 @@ corpc__detail_add(const char *text)
 {
 	size_t n = strlen(detail);
 	if (n + 3 < sizeof(detail)) {
-		snprintf(detail + n, sizeof(detail) - n, "%s%s", n > 0 ? "; " : "", text);
+		snprintf(detail + n, sizeof(detail) - n, "%s%s",
+		    n > 0 ? "; " : "", text);
 	}
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the calling thread's error detail (corpc_err_detail, status.h).
 // A public setup call clears it on entry, lower layers say what failed
 // (errno text, path, gRPC's message), and the call adds its own context
@@ -13,7 +14,8 @@
 void corpc__detail_clear(void);
 
 // Sets this thread's detail (printf-style), replacing what was there.
-void corpc__detail_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void corpc__detail_set(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 // For a public call's return: when `rv` is an error, prefixes the detail
 // with the call's context ("listen on unix:/x: ") and, if no lower layer

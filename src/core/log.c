@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The log hook: one (fn, arg) pair, swapped under a mutex so that a line
 // never sees the fn of one call with the arg of another.
 #include <pthread.h>
@@ -59,7 +60,8 @@ corpc__log(corpc_log_level level, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (!to_hook(level, text) && level >= CORPC_LOG_WARNING) {
-		fprintf(stderr, "corpc: %s: %s\n", corpc_log_level_name(level), text);
+		fprintf(stderr, "corpc: %s: %s\n", corpc_log_level_name(level),
+		    text);
 	}
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal logging: every corpc line and every gRPC line passes here.
 #ifndef CORPC_CORE_LOG_H
 #define CORPC_CORE_LOG_H

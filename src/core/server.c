@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Servers: the registered handlers, the listeners, the live-call list that
 // shutdown and destroy wait on, and where handlers run (the runtime, or the
 // thread-per-call pool). Shutdown is owned here, for every transport.
@@ -30,23 +31,23 @@ typedef struct attachment {
 struct corpc_server {
 	corpc_server_opts opts;
 	pthread_mutex_t   mu;
-	corpc__cond       cv; // broadcast when a live call ends; tasks may wait
-	corpc__handler   *handlers;
-	size_t            handler_count;
-	listener        **listeners; // each its own allocation: addresses stay put
-	size_t            listener_count;
-	attachment       *attachments;
-	size_t            attachment_count;
-	bool              started;
-	bool              shutting_down;
-	bool              shut_down; // every listener waited for
-	pthread_mutex_t   run_mu;    // creates the runtime and pools below
-	corpc_runtime    *runtime;   // opts.runtime, or own_runtime
-	corpc_runtime    *own_runtime;
-	corpc__stack_pool *stacks;   // handler coroutines, opts.stack_size
-	corpc__pool      *threads;   // thread-per-call handlers
-	size_t            live;
-	corpc_ctx        *live_head;
+	corpc__cond     cv; // broadcast when a live call ends; tasks may wait
+	corpc__handler *handlers;
+	size_t          handler_count;
+	listener  **listeners; // each its own allocation: addresses stay put
+	size_t      listener_count;
+	attachment *attachments;
+	size_t      attachment_count;
+	bool        started;
+	bool        shutting_down;
+	bool        shut_down;      // every listener waited for
+	pthread_mutex_t    run_mu;  // creates the runtime and pools below
+	corpc_runtime     *runtime; // opts.runtime, or own_runtime
+	corpc_runtime     *own_runtime;
+	corpc__stack_pool *stacks;  // handler coroutines, opts.stack_size
+	corpc__pool       *threads; // thread-per-call handlers
+	size_t             live;
+	corpc_ctx         *live_head;
 };
 
 static corpc_err
@@ -71,7 +72,7 @@ server_create(const corpc_server_opts *opts, corpc_server **out)
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_mutex_init(&srv->run_mu, NULL);
 	srv->cv = (corpc__cond) CORPC__COND_INIT;
-	*out = srv;
+	*out    = srv;
 	return CORPC_OK;
 }
 
@@ -79,7 +80,8 @@ corpc_err
 corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 {
 	corpc__detail_clear();
-	return corpc__detail_finish(server_create(opts, out), "create a server");
+	return corpc__detail_finish(
+	    server_create(opts, out), "create a server");
 }
 
 const corpc_server_opts *
@@ -100,7 +102,8 @@ server_register(corpc_server *srv, const corpc_service_desc *desc,
 			if (strcmp(srv->handlers[i].method->path,
 			        desc->methods[j]->path) == 0) {
 				corpc__detail_set(
-				    "method %s is registered already", desc->methods[j]->path);
+				    "method %s is registered already",
+				    desc->methods[j]->path);
 				return CORPC_EEXIST;
 			}
 		}
@@ -128,7 +131,8 @@ corpc_server_register(corpc_server *srv, const corpc_service_desc *desc,
 {
 	corpc__detail_clear();
 	if (srv == NULL || desc == NULL || desc->name == NULL) {
-		return corpc__detail_finish(CORPC_EINVAL, "register a service");
+		return corpc__detail_finish(
+		    CORPC_EINVAL, "register a service");
 	}
 	return corpc__detail_finish(server_register(srv, desc, impl, self),
 	    "register service %s", desc->name);
@@ -159,11 +163,12 @@ corpc__server_find(
 static corpc_err
 server_listen(corpc_server *srv, const char *address)
 {
-	corpc_err              rv;
-	corpc__address         addr;
+	corpc_err               rv;
+	corpc__address          addr;
 	const corpc__transport *tp;
 	if (srv->started || srv->shutting_down) {
-		corpc__detail_set("the server is started or shut down already");
+		corpc__detail_set(
+		    "the server is started or shut down already");
 		return CORPC_ESTATE;
 	}
 	if ((rv = corpc__address_parse(address, &addr)) != CORPC_OK) {
@@ -173,8 +178,8 @@ server_listen(corpc_server *srv, const char *address)
 	if ((rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
 		return rv;
 	}
-	listener **ls = realloc(
-	    srv->listeners, (srv->listener_count + 1) * sizeof(*srv->listeners));
+	listener **ls = realloc(srv->listeners,
+	    (srv->listener_count + 1) * sizeof(*srv->listeners));
 	if (ls == NULL) {
 		return CORPC_ENOMEM;
 	}
@@ -185,7 +190,7 @@ server_listen(corpc_server *srv, const char *address)
 	}
 	l->tp = tp;
 	rv    = tp->listener->l_listen(
-        srv, &addr, &l->state, l->bound, sizeof(l->bound));
+	       srv, &addr, &l->state, l->bound, sizeof(l->bound));
 	if (rv != CORPC_OK) {
 		free(l);
 		return rv;
@@ -321,7 +326,8 @@ corpc__server_run(corpc_server *srv, corpc__worker *on, void (*fn)(void *),
 	if (srv->opts.exec == CORPC_EXEC_THREAD_PER_CALL) {
 		pthread_mutex_lock(&srv->run_mu);
 		if (srv->threads == NULL) {
-			// max_concurrent_calls bounds it through call_begin already.
+			// max_concurrent_calls bounds it through call_begin
+			// already.
 			srv->threads = corpc__pool_create(
 			    0, srv->opts.stack_size, THREAD_IDLE_MS);
 		}
@@ -363,7 +369,8 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	bool first         = !srv->shutting_down;
 	srv->shutting_down = true;
 	while (!first && !srv->shut_down) {
-		corpc__cond_wait(&srv->cv, &srv->mu, CORPC_DEADLINE_NONE); // another shuts down
+		corpc__cond_wait(&srv->cv, &srv->mu,
+		    CORPC_DEADLINE_NONE); // another shuts down
 	}
 	pthread_mutex_unlock(&srv->mu);
 	if (!first) {
@@ -427,7 +434,9 @@ corpc__server_attachment(corpc_server *srv, const void *key,
 			value            = create(srv);
 			if (value != NULL) {
 				a[srv->attachment_count++] =
-				    (attachment) {.key = key, .value = value, .destroy = destroy};
+				    (attachment) {.key = key,
+				        .value         = value,
+				        .destroy       = destroy};
 			}
 		}
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Setup errors say what failed (corpc_err_detail), and log lines, corpc's
 // and gRPC's, reach the hook (corpc_log_set).
 #include <pthread.h>
@@ -26,7 +27,8 @@ collect(corpc_log_level level, const char *text, void *arg)
 	log_sink *s = arg;
 	pthread_mutex_lock(&s->mu);
 	s->lines++;
-	if (level == CORPC_LOG_ERROR && strncmp(text, "grpc ERROR ", 11) == 0) {
+	if (level == CORPC_LOG_ERROR &&
+	    strncmp(text, "grpc ERROR ", 11) == 0) {
 		s->grpc_errors++;
 	}
 	snprintf(s->last, sizeof(s->last), "%s", text);
@@ -58,13 +60,15 @@ listen_in_missing_directory(void **state)
 	corpc_server *srv;
 	assert_int_equal(corpc_server_create(NULL, &srv), CORPC_OK);
 	assert_string_equal(corpc_err_detail(), "");
-	assert_int_equal(corpc_server_listen(srv, "unix:///nonexistent-corpc-dir/s.sock"),
+	assert_int_equal(
+	    corpc_server_listen(srv, "unix:///nonexistent-corpc-dir/s.sock"),
 	    CORPC_ESYS);
 	assert_detail_has("listen on unix:///nonexistent-corpc-dir/s.sock");
 	assert_detail_has("directory /nonexistent-corpc-dir");
 	assert_detail_has("No such file or directory");
 	// The next setup call starts afresh.
-	assert_int_equal(corpc_server_listen(srv, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(srv, "tcp://127.0.0.1:0"), CORPC_OK);
 	assert_string_equal(corpc_err_detail(), "");
 	corpc_server_destroy(srv);
 }
@@ -78,7 +82,7 @@ port_in_use_says_why_and_logs_grpc(void **state)
 	assert_non_null(first);
 	const char *bound = corpc_server_address(first, 0);
 	corpc_log_set(collect, &sink);
-	int before = grpc_errors();
+	int           before = grpc_errors();
 	corpc_server *srv;
 	assert_int_equal(corpc_server_create(NULL, &srv), CORPC_OK);
 	assert_int_equal(corpc_server_listen(srv, bound), CORPC_EADDRINUSE);
@@ -104,7 +108,8 @@ bad_address_lists_the_forms(void **state)
 	    CORPC_EADDRINVAL);
 	assert_detail_has("open a channel to http://example.com");
 	assert_detail_has("expected inproc://NAME");
-	assert_int_equal(corpc_channel_open("tcp://127.0.0.1:1", NULL, &ch), CORPC_OK);
+	assert_int_equal(
+	    corpc_channel_open("tcp://127.0.0.1:1", NULL, &ch), CORPC_OK);
 	assert_string_equal(corpc_err_detail(), "");
 	corpc_channel_close(ch);
 }
@@ -116,9 +121,12 @@ second_registration_names_the_method(void **state)
 	echo_server   es;
 	corpc_server *srv;
 	assert_int_equal(corpc_server_create(NULL, &srv), CORPC_OK);
-	assert_int_equal(corpc__test__echo__register_server(srv, &echo_impl, &es), CORPC_OK);
 	assert_int_equal(
-	    corpc__test__echo__register_server(srv, &echo_impl, &es), CORPC_EEXIST);
+	    corpc__test__echo__register_server(srv, &echo_impl, &es),
+	    CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__register_server(srv, &echo_impl, &es),
+	    CORPC_EEXIST);
 	assert_detail_has("register service corpc.test.Echo");
 	assert_detail_has("is registered already");
 	corpc_server_destroy(srv);
@@ -129,7 +137,8 @@ level_names(void **state)
 {
 	(void) state;
 	assert_string_equal(corpc_log_level_name(CORPC_LOG_DEBUG), "DEBUG");
-	assert_string_equal(corpc_log_level_name(CORPC_LOG_WARNING), "WARNING");
+	assert_string_equal(
+	    corpc_log_level_name(CORPC_LOG_WARNING), "WARNING");
 	assert_string_equal(corpc_log_level_name(CORPC_LOG_ERROR), "ERROR");
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interop peer on Node's @grpc/grpc-js (a gRPC stack of its own, HTTP/2 in
 // JavaScript): the corpc.test.Echo service and a client that checks a corpc
 // server. Driven by interop_test (see interop_test.c).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Interop peer on Python grpcio: the corpc.test.Echo service and a client
 that checks a corpc server. Driven by interop_test (see interop_test.c).
 

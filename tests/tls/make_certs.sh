@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Test fixture: makes the TLS test certificates in DIR (the build folder),
 # with the openssl CLI, so that no private key is ever committed.
 #   ca.pem            test CA (ca.key)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who is calling a network handler: gRPC's peer string and the TLS auth
 // context, copied into one block that lives as long as the call.
 #include <stdlib.h>
@@ -33,35 +34,49 @@ corpc__grpc_peer(grpc_call *call, corpc_peer *out, void **mem)
 	grpc_auth_context *ac   = grpc_call_auth_context(call);
 	const char        *a    = addr != NULL ? addr : "unknown";
 	// First pass: sizes.
-	size_t need = strlen(a) + 1, nsans = 0;
-	bool   tls  = false;
+	size_t                      need = strlen(a) + 1, nsans = 0;
+	bool                        tls = false;
 	grpc_auth_property_iterator it;
 	const grpc_auth_property   *p;
 	if (ac != NULL) {
 		it = grpc_auth_context_property_iterator(ac);
 		while ((p = grpc_auth_property_iterator_next(&it)) != NULL) {
-			if (strcmp(p->name, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) == 0) {
-				tls = tls || prop_is(p, GRPC_SSL_TRANSPORT_SECURITY_TYPE);
-			} else if (strcmp(p->name, GRPC_X509_SUBJECT_PROPERTY_NAME) == 0) {
+			if (strcmp(p->name,
+			        GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) ==
+			    0) {
+				tls = tls ||
+				      prop_is(
+				          p, GRPC_SSL_TRANSPORT_SECURITY_TYPE);
+			} else if (strcmp(p->name,
+			               GRPC_X509_SUBJECT_PROPERTY_NAME) == 0) {
 				need += p->value_length + 1;
-			} else if (strcmp(p->name, GRPC_X509_SAN_PROPERTY_NAME) == 0) {
+			} else if (strcmp(p->name,
+			               GRPC_X509_SAN_PROPERTY_NAME) == 0) {
 				need += p->value_length + 1 + sizeof(char *);
 				nsans++;
 			}
 		}
 	}
-	char **sans  = malloc(need + sizeof(char *));
-	corpc_err rv = CORPC_ENOMEM;
+	char    **sans = malloc(need + sizeof(char *));
+	corpc_err rv   = CORPC_ENOMEM;
 	if (sans != NULL) {
 		char *at = (char *) (sans + nsans);
-		*out     = (corpc_peer) {.address = put(&at, a, strlen(a)), .tls = tls};
+		*out     = (corpc_peer) {
+		        .address = put(&at, a, strlen(a)), .tls = tls};
 		if (ac != NULL) {
 			it = grpc_auth_context_property_iterator(ac);
-			while ((p = grpc_auth_property_iterator_next(&it)) != NULL) {
-				if (strcmp(p->name, GRPC_X509_SUBJECT_PROPERTY_NAME) == 0) {
-					out->subject = put(&at, p->value, p->value_length);
-				} else if (strcmp(p->name, GRPC_X509_SAN_PROPERTY_NAME) == 0) {
-					sans[out->san_count++] = put(&at, p->value, p->value_length);
+			while ((p = grpc_auth_property_iterator_next(&it)) !=
+			       NULL) {
+				if (strcmp(p->name,
+				        GRPC_X509_SUBJECT_PROPERTY_NAME) ==
+				    0) {
+					out->subject = put(
+					    &at, p->value, p->value_length);
+				} else if (strcmp(p->name,
+				               GRPC_X509_SAN_PROPERTY_NAME) ==
+				           0) {
+					sans[out->san_count++] = put(
+					    &at, p->value, p->value_length);
 				}
 			}
 		}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the peer of a network call (corpc_ctx_peer).
 #ifndef CORPC_GRPC_PEER_H
 #define CORPC_GRPC_PEER_H
