@@ -1,8 +1,9 @@
 # Entry points for a fresh machine:
 #   make bench   install deps, Release build, print the benchmark table
-#   make test    install deps, build and run every test, then again under
-#                ASan+UBSan, the in-process ones under TSan, then short
-#                fuzz runs
+#   make test    install deps, check formatting, build and run every test,
+#                then again under ASan+UBSan, the in-process ones under
+#                TSan, short fuzz runs, and the builds with an in-process
+#                transport switched off
 #   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS each (default 10)
 #   make format-check  clang-format --dry-run on every C/C++ file
 #   make build-options the library and examples with each in-process
@@ -25,7 +26,7 @@ bench: deps
 	cmake --build $(BUILD)/release -j $(JOBS) --target corpc_bench
 	$(BUILD)/release/bench/corpc_bench $(BENCH_ARGS)
 
-test: deps test-plain test-asan test-tsan fuzz
+test: deps format-check test-plain test-asan test-tsan fuzz build-options
 
 test-plain:
 	cmake -S . -B $(BUILD)/debug -DCMAKE_BUILD_TYPE=Debug

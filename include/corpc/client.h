@@ -19,6 +19,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "corpc/connection.h"
 #include "corpc/decl.h"
 #include "corpc/interceptor.h"
 #include "corpc/metadata.h"
@@ -73,6 +74,14 @@ typedef struct corpc_channel_opts {
 	// ignore it. Read by corpc_channel_open only (gRPC copies the PEM
 	// text).
 	const corpc_tls_client *tls;
+	// Keepalive pings from this client (tcp://, unix://; connection.h).
+	// A server that permits fewer pings answers with GOAWAY
+	// ("too_many_pings").
+	corpc_keepalive keepalive;
+	// gRPC channel arguments passed through (connection.h),
+	// `grpc_arg_count` of them. Borrowed: read by corpc_channel_open only.
+	const corpc_grpc_arg *grpc_args;
+	size_t                grpc_arg_count;
 } corpc_channel_opts;
 
 typedef struct corpc_channel corpc_channel;

@@ -26,6 +26,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "corpc/connection.h"
 #include "corpc/decl.h"
 #include "corpc/interceptor.h"
 #include "corpc/metadata.h"
@@ -88,6 +89,21 @@ typedef struct corpc_server_opts {
 	// inproc:// listeners ignore it. Borrowed: read at each
 	// corpc_server_listen, so it must stay valid until the last one.
 	const corpc_tls_server *tls;
+	// Keepalive pings from this server on tcp:// and unix:// connections
+	// (connection.h); `without_calls` also lets clients ping while no call
+	// is in progress.
+	corpc_keepalive keepalive;
+	// The shortest interval between client pings this server accepts while
+	// no data flows; a client that pings more often gets GOAWAY
+	// ("too_many_pings") after two such pings, as in gRPC. 0 means 10 s
+	// (gRPC's own default, 5 minutes, refuses common client keepalive
+	// settings, such as grpc-js' 10 s).
+	int64_t min_ping_interval_ms;
+	// gRPC channel arguments passed through to the gRPC server
+	// (connection.h), `grpc_arg_count` of them. Borrowed: read when the
+	// first tcp:// or unix:// listener is added.
+	const corpc_grpc_arg *grpc_args;
+	size_t                grpc_arg_count;
 } corpc_server_opts;
 
 // Creates a server in *out. The caller owns it (corpc_server_destroy).

@@ -457,6 +457,17 @@ test_name_mismatch(void **state)
 	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
 	expect_handshake_failure(ch, "host name");
 	corpc_channel_close(ch);
+
+	// The same through a string gRPC argument passed as it is.
+	const corpc_grpc_arg name[] = {{.key = "grpc.ssl_target_name_override",
+	    .string_value                    = "other.example"}};
+	const corpc_tls_client roots = {.root_certs_pem = pem.ca};
+	corpc_channel_opts     o     = {
+	            .tls = &roots, .grpc_args = name, .grpc_arg_count = 1};
+	assert_int_equal(
+	    corpc_channel_open(corpc_server_address(s, 0), &o, &ch), CORPC_OK);
+	expect_handshake_failure(ch, "other.example");
+	corpc_channel_close(ch);
 	corpc_server_destroy(s);
 }
 

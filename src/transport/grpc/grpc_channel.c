@@ -374,24 +374,27 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
 		free(g);
 		return rv;
 	}
-	g->tcp = addr->scheme == CORPC__SCHEME_TCP;
-	g->tls = tls != NULL;
-	grpc_arg          args[8];
-	grpc_channel_args ca = {
-	    .num_args = corpc__grpc_args(args, opts->max_message_size, false),
-	    .args     = args,
+	g->tcp                = addr->scheme == CORPC__SCHEME_TCP;
+	g->tls                = tls != NULL;
+	corpc__grpc_conn conn = {
+	    .max_message = opts->max_message_size,
+	    .tls_name    = tls != NULL ? tls->server_name_override : NULL,
+	    .keepalive   = opts->keepalive,
+	    .user        = opts->grpc_args,
+	    .user_count  = opts->grpc_arg_count,
 	};
-	if (tls != NULL && tls->server_name_override != NULL) {
-		// Copied by grpc_channel_create.
-		args[ca.num_args].type = GRPC_ARG_STRING;
-		args[ca.num_args].key  = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
-		args[ca.num_args].value.string =
-		    (char *) tls->server_name_override;
-		ca.num_args++;
+	corpc__grpc_argv argv;
+	if ((rv = corpc__grpc_argv_build(&argv, &conn)) != CORPC_OK) {
+		grpc_channel_credentials_release(cc);
+		corpc__grpc_unref();
+		free(g);
+		return rv;
 	}
-	char target[sizeof(addr->target) + 8];
+	grpc_channel_args ca = {.num_args = argv.n, .args = argv.args};
+	char              target[sizeof(addr->target) + 8];
 	grpc_target(addr, target, sizeof(target));
-	g->channel = grpc_channel_create(target, cc, &ca);
+	g->channel = grpc_channel_create(target, cc, &ca); // copies the args
+	corpc__grpc_argv_fini(&argv);
 	grpc_channel_credentials_release(cc);
 	if (g->channel == NULL) {
 		corpc__grpc_unref();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 
@@ -268,26 +269,114 @@ int_arg(const char *key, int value)
 	return a;
 }
 
-size_t
-corpc__grpc_args(grpc_arg *args, size_t max_message, bool server)
+static int
+clamp_int(int64_t v)
 {
-	int    max = max_message > INT_MAX ? INT_MAX : (int) max_message;
-	size_t n   = 0;
-	args[n++]  = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, max);
-	args[n++]  = int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, max);
-	if (server) {
+	return v > INT_MAX ? INT_MAX : v < 0 ? 0 : (int) v;
+}
+
+static void
+keepalive_args(corpc__grpc_argv *v, const corpc_keepalive *k)
+{
+	if (k->time_ms > 0) {
+		v->args[v->n++] =
+		    int_arg(GRPC_ARG_KEEPALIVE_TIME_MS, clamp_int(k->time_ms));
+		// Keep pinging on a quiet connection: gRPC's default stops
+		// after two pings without data, so a hung peer would go
+		// unnoticed.
+		v->args[v->n++] =
+		    int_arg(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+	}
+	if (k->timeout_ms > 0) {
+		v->args[v->n++] = int_arg(
+		    GRPC_ARG_KEEPALIVE_TIMEOUT_MS, clamp_int(k->timeout_ms));
+	}
+	if (k->without_calls) {
+		v->args[v->n++] =
+		    int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+	}
+}
+
+corpc_err
+corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
+{
+	v->n = 0;
+	v->args =
+	    calloc(CORPC__GRPC_OWN_ARGS + c->user_count, sizeof(grpc_arg));
+	if (v->args == NULL) {
+		return CORPC_ENOMEM;
+	}
+	int max = c->max_message > INT_MAX ? INT_MAX : (int) c->max_message;
+	v->args[v->n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, max);
+	v->args[v->n++] = int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, max);
+	if (c->server) {
 		// gRPC sets SO_REUSEPORT by default, which would let two
 		// servers bind one port; corpc reports the second as
 		// EADDRINUSE.
-		args[n++] = int_arg(GRPC_ARG_ALLOW_REUSEPORT, 0);
+		v->args[v->n++] = int_arg(GRPC_ARG_ALLOW_REUSEPORT, 0);
+		int64_t ping    = c->min_ping_interval_ms > 0
+		                      ? c->min_ping_interval_ms
+		                      : 10000;
+		v->args[v->n++] = int_arg(
+		    GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+		    clamp_int(ping));
+		if (c->max_streams > 0) {
+			v->args[v->n++] = int_arg(
+			    GRPC_ARG_MAX_CONCURRENT_STREAMS,
+			    c->max_streams > INT_MAX ? INT_MAX
+			                             : (int) c->max_streams);
+		}
 	} else {
 		// Reconnect soon after a server restart (defaults: 1 s, up to
 		// 120 s). Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC uses it
 		// as the connect timeout (20 s), and a short one fails slow
 		// handshakes.
-		args[n++] =
+		v->args[v->n++] =
 		    int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-		args[n++] = int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+		v->args[v->n++] =
+		    int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+		if (c->tls_name != NULL) {
+			grpc_arg *a     = &v->args[v->n++];
+			a->type         = GRPC_ARG_STRING;
+			a->key          = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+			a->value.string = (char *) c->tls_name;
+		}
 	}
-	return n;
+	keepalive_args(v, &c->keepalive);
+	// The user's replace corpc's of the same key (so that no key repeats).
+	for (size_t i = 0; i < c->user_count; i++) {
+		const corpc_grpc_arg *u = &c->user[i];
+		if (u->key == NULL) {
+			corpc__detail_set("grpc_args[%zu] has no key", i);
+			free(v->args);
+			v->args = NULL;
+			return CORPC_EINVAL;
+		}
+		grpc_arg *a = NULL;
+		for (size_t k = 0; k < v->n && a == NULL; k++) {
+			if (strcmp(v->args[k].key, u->key) == 0) {
+				a = &v->args[k];
+			}
+		}
+		if (a == NULL) {
+			a = &v->args[v->n++];
+		}
+		a->key = (char *) u->key;
+		if (u->string_value != NULL) {
+			a->type         = GRPC_ARG_STRING;
+			a->value.string = (char *) u->string_value;
+		} else {
+			a->type          = GRPC_ARG_INTEGER;
+			a->value.integer = u->int_value;
+		}
+	}
+	return CORPC_OK;
+}
+
+void
+corpc__grpc_argv_fini(corpc__grpc_argv *v)
+{
+	free(v->args);
+	v->args = NULL;
+	v->n    = 0;
 }

@@ -138,8 +138,30 @@ bool corpc__grpc_pluck(grpc_completion_queue *cq, void *tag);
 // Shuts a pluck queue down, drains it and destroys it.
 void corpc__grpc_cq_destroy(grpc_completion_queue *cq);
 
-// Fills `args` (the array must hold 8) with corpc's channel arguments for
-// a max message size; returns the count.
-size_t corpc__grpc_args(grpc_arg *args, size_t max_message, bool server);
+// What the channel arguments of one channel or server are made of.
+typedef struct corpc__grpc_conn {
+	bool                  server;
+	size_t                max_message;
+	unsigned              max_streams;          // server; 0: gRPC's
+	int64_t               min_ping_interval_ms; // server; 0: 10 s
+	const char           *tls_name;             // client: name override
+	corpc_keepalive       keepalive;
+	const corpc_grpc_arg *user; // passed through, last
+	size_t                user_count;
+} corpc__grpc_conn;
+
+// The most arguments corpc sets itself.
+#define CORPC__GRPC_OWN_ARGS 12
+
+typedef struct corpc__grpc_argv {
+	grpc_arg *args; // pointing into `conn`'s strings: keep them alive
+	size_t    n;
+} corpc__grpc_argv;
+
+// Builds the channel arguments for `conn`. Errors: CORPC_ENOMEM,
+// CORPC_EINVAL (a user argument without a key). Free with _fini.
+corpc_err corpc__grpc_argv_build(
+    corpc__grpc_argv *v, const corpc__grpc_conn *conn);
+void corpc__grpc_argv_fini(corpc__grpc_argv *v);
 
 #endif // CORPC_TRANSPORT_GRPC_COMMON_H

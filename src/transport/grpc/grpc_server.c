@@ -704,20 +704,25 @@ gsrv_create(corpc_server *srv)
 	gs->cv                        = (corpc__cond) CORPC__COND_INIT;
 	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
-	grpc_arg                 args[9];
-	grpc_channel_args        cargs = {
-	           .num_args = corpc__grpc_args(args, opts->max_message_size, true),
-	           .args = args,
+	corpc__grpc_conn         conn = {
+	            .server               = true,
+	            .max_message          = opts->max_message_size,
+	            .max_streams          = opts->max_streams_per_connection,
+	            .min_ping_interval_ms = opts->min_ping_interval_ms,
+	            .keepalive            = opts->keepalive,
+	            .user                 = opts->grpc_args,
+	            .user_count           = opts->grpc_arg_count,
         };
-	if (opts->max_streams_per_connection > 0) {
-		unsigned m                = opts->max_streams_per_connection;
-		args[cargs.num_args].type = GRPC_ARG_INTEGER;
-		args[cargs.num_args].key  = GRPC_ARG_MAX_CONCURRENT_STREAMS;
-		args[cargs.num_args].value.integer =
-		    m > INT_MAX ? INT_MAX : (int) m;
-		cargs.num_args++;
+	corpc__grpc_argv argv;
+	if (corpc__grpc_argv_build(&argv, &conn) != CORPC_OK) {
+		pthread_mutex_destroy(&gs->mu);
+		free(gs);
+		corpc__grpc_unref();
+		return NULL;
 	}
-	gs->server = grpc_server_create(&cargs, NULL);
+	grpc_channel_args cargs = {.num_args = argv.n, .args = argv.args};
+	gs->server = grpc_server_create(&cargs, NULL); // copies the args
+	corpc__grpc_argv_fini(&argv);
 	if (gs->server == NULL) {
 		pthread_mutex_destroy(&gs->mu);
 		free(gs);
