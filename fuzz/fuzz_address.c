@@ -64,6 +64,15 @@ address_check(const char *text, const corpc__address *a)
 		FUZZ_CHECK(a->port == 0);
 		break;
 	case CORPC__SCHEME_TCP:
+		FUZZ_CHECK(a->port >= 0 && a->port <= 65535);
+		if (a->resolver) {
+			// A gRPC URI, kept as it is.
+			FUZZ_CHECK(strncmp(text, "dns:", 4) == 0 ||
+			           strncmp(text, "ipv4:", 5) == 0 ||
+			           strncmp(text, "ipv6:", 5) == 0);
+			FUZZ_CHECK(strcmp(a->target, text) == 0);
+			break;
+		}
 		FUZZ_CHECK(strncmp(text, "tcp://", 6) == 0);
 		FUZZ_CHECK(a->port >= 0 && a->port <= 65535);
 		FUZZ_CHECK(a->mode == CORPC__INPROC_CORO);
@@ -104,7 +113,8 @@ address_canonical(const corpc__address *a, char *buf, size_t size)
 		snprintf(buf, size, "inproc://%s%s", a->host, modes[a->mode]);
 		break;
 	case CORPC__SCHEME_TCP:
-		snprintf(buf, size, "tcp://%s", a->target);
+		snprintf(
+		    buf, size, a->resolver ? "%s" : "tcp://%s", a->target);
 		break;
 	case CORPC__SCHEME_UNIX:
 		snprintf(buf, size, "%s%s",
@@ -135,7 +145,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		address_canonical(&a, canon, sizeof(canon));
 		FUZZ_CHECK(corpc__address_parse(canon, &b) == CORPC_OK);
 		FUZZ_CHECK(b.scheme == a.scheme && b.mode == a.mode &&
-		           b.port == a.port && strcmp(b.host, a.host) == 0 &&
+		           b.port == a.port && b.resolver == a.resolver &&
+		           strcmp(b.host, a.host) == 0 &&
 		           strcmp(b.target, a.target) == 0);
 	}
 

@@ -54,7 +54,20 @@ typedef struct corpc_call_opts {
 	// or the server shut down). Borrowed: destroy the stream before the
 	// handler returns. NULL: none.
 	corpc_ctx *parent;
+	// Wait for the server instead of failing at once with UNAVAILABLE
+	// while it cannot be reached (not listening, restarting, connecting):
+	// the call starts when it can, or ends DEADLINE_EXCEEDED at its
+	// deadline (set one). gRPC's wait-for-ready; in-process it waits for
+	// a server to listen on the name.
+	bool wait_for_ready;
 } corpc_call_opts;
+
+// How a channel whose target names several addresses (ipv4:A,B or a DNS
+// name with several records) spreads its calls.
+typedef enum corpc_lb_policy {
+	CORPC_LB_PICK_FIRST = 0, // gRPC's default: the first that connects
+	CORPC_LB_ROUND_ROBIN,    // a connection to each, calls in turn
+} corpc_lb_policy;
 
 // Channel options. Zero-initialise; NULL means all defaults.
 typedef struct corpc_channel_opts {
@@ -78,6 +91,15 @@ typedef struct corpc_channel_opts {
 	// A server that permits fewer pings answers with GOAWAY
 	// ("too_many_pings").
 	corpc_keepalive keepalive;
+	// For targets of several addresses (tcp:// names, dns:, ipv4:, ipv6:).
+	corpc_lb_policy load_balancing;
+	// Reconnect backoff after a connection fails (tcp://, unix://): the
+	// first retry after `reconnect_initial_ms` (0: 100 ms), growing 1.6x
+	// per failure up to `reconnect_max_ms` (0: 1 s), with gRPC's 20%
+	// jitter; so by default a restarted server is reached within about a
+	// second of its return. gRPC's own defaults are 1 s and 120 s.
+	int64_t reconnect_initial_ms;
+	int64_t reconnect_max_ms;
 	// gRPC channel arguments passed through (connection.h),
 	// `grpc_arg_count` of them. Borrowed: read by corpc_channel_open only.
 	const corpc_grpc_arg *grpc_args;
@@ -104,6 +126,31 @@ CORPC_DECL void corpc_channel_close(corpc_channel *ch);
 
 // Returns the address the channel was opened with. Borrowed from `ch`.
 CORPC_DECL const char *corpc_channel_address(const corpc_channel *ch);
+
+// A channel's connectivity state, as gRPC defines it.
+typedef enum corpc_channel_state {
+	CORPC_CHANNEL_IDLE,              // no connection, none being made
+	CORPC_CHANNEL_CONNECTING,        // connecting
+	CORPC_CHANNEL_READY,             // connected: calls go out at once
+	CORPC_CHANNEL_TRANSIENT_FAILURE, // failed; retrying with backoff
+	CORPC_CHANNEL_SHUTDOWN,          // closed
+} corpc_channel_state;
+
+// Returns the channel's state. With `try_to_connect`, an IDLE network
+// channel starts connecting. In-process channels are READY while a server
+// listens on their name, else TRANSIENT_FAILURE. Any thread; never blocks.
+CORPC_DECL corpc_channel_state corpc_channel_get_state(
+    corpc_channel *ch, bool try_to_connect);
+
+// Waits until the channel's state is no longer `last`, or `deadline`
+// (corpc_now()'s clock; CORPC_DEADLINE_NONE: no limit) passes; returns
+// true if it changed. Suspends a calling task, blocks a plain thread; the
+// state is looked at every 10 ms, so short-lived states may be missed.
+CORPC_DECL bool corpc_channel_wait_state_change(
+    corpc_channel *ch, corpc_channel_state last, int64_t deadline);
+
+// Returns the state's name ("READY"). Static string.
+CORPC_DECL const char *corpc_channel_state_name(corpc_channel_state s);
 
 // Starts a call of `method` on `ch` and returns its stream in *out.
 // For unary and server-streaming methods, `request` is the one request

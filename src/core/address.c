@@ -3,6 +3,9 @@
 //   inproc://NAME[?mode=coro|thread|thread-copy]
 //   tcp://HOST:PORT    (HOST: name, IPv4, or [IPv6])
 //   unix:///abs/path   unix:/abs/path   unix:rel/path
+//   channels only, gRPC resolver URIs passed on as they are:
+//   dns:///HOST:PORT   dns:HOST:PORT   ipv4:A:P[,A:P...]   ipv6:[A]:P[,...]
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +139,49 @@ parse_unix(const char *path, corpc__address *out)
 	return CORPC_OK;
 }
 
+// A gRPC resolver URI: each comma-separated address must be a valid
+// HOST:PORT (ipv4: numeric, ipv6: bracketed numeric); the first one is
+// kept as host and port.
+static corpc_err
+parse_resolver(
+    const char *text, const char *list, int family, corpc__address *out)
+{
+	if (strlen(text) >= sizeof(out->target)) {
+		return CORPC_EADDRINVAL;
+	}
+	corpc__address first, one;
+	bool           have = false;
+	for (const char *p = list;;) {
+		const char *comma = strchr(p, ',');
+		size_t      len   = comma ? (size_t) (comma - p) : strlen(p);
+		char        part[CORPC__ADDR_MAX];
+		if (copy_bounded(part, sizeof(part), p, len) != CORPC_OK ||
+		    parse_tcp(part, &one) != CORPC_OK) {
+			return CORPC_EADDRINVAL;
+		}
+		unsigned char ip[16];
+		if ((family == 4 && inet_pton(AF_INET, one.host, ip) != 1) ||
+		    (family == 6 &&
+		        (part[0] != '[' ||
+		            inet_pton(AF_INET6, one.host, ip) != 1))) {
+			return CORPC_EADDRINVAL;
+		}
+		if (!have) {
+			first = one;
+			have  = true;
+		}
+		if (comma == NULL) {
+			break;
+		}
+		p = comma + 1;
+	}
+	memcpy(out->host, first.host, sizeof(out->host));
+	out->port     = first.port;
+	out->resolver = true;
+	snprintf(out->target, sizeof(out->target), "%s", text);
+	return CORPC_OK;
+}
+
 corpc_err
 corpc__address_parse(const char *text, corpc__address *out)
 {
@@ -162,6 +208,19 @@ corpc__address_parse(const char *text, corpc__address *out)
 	if (strncmp(text, "unix:", 5) == 0) {
 		out->scheme = CORPC__SCHEME_UNIX;
 		return parse_unix(text + 5, out);
+	}
+	out->scheme = CORPC__SCHEME_TCP;
+	if (strncmp(text, "dns:///", 7) == 0) {
+		return parse_resolver(text, text + 7, 0, out);
+	}
+	if (strncmp(text, "dns:", 4) == 0 && text[4] != '/') {
+		return parse_resolver(text, text + 4, 0, out);
+	}
+	if (strncmp(text, "ipv4:", 5) == 0) {
+		return parse_resolver(text, text + 5, 4, out);
+	}
+	if (strncmp(text, "ipv6:", 5) == 0) {
+		return parse_resolver(text, text + 5, 6, out);
 	}
 	return CORPC_EADDRINVAL;
 }

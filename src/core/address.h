@@ -3,6 +3,7 @@
 #ifndef CORPC_CORE_ADDRESS_H
 #define CORPC_CORE_ADDRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "corpc/status.h"
@@ -32,6 +33,10 @@ typedef struct corpc__address {
 	int  port; // tcp only, 0..65535
 	// For the gRPC core target: "127.0.0.1:80", "[::1]:80", "unix:/p".
 	char target[CORPC__ADDR_MAX + 16];
+	// tcp only: `target` is a gRPC resolver URI given by the user
+	// (dns:///HOST:PORT, ipv4:A:P[,B:P...], ipv6:[A]:P[,...]); host and
+	// port are its first address. Channels only.
+	bool resolver;
 } corpc__address;
 
 // What corpc__address_parse accepts, for error details.

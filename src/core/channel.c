@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpc/runtime.h"
 #include "core/channel.h"
 #include "core/detail.h"
 
@@ -68,4 +69,51 @@ const char *
 corpc_channel_address(const corpc_channel *ch)
 {
 	return ch != NULL ? ch->text : "";
+}
+
+corpc_channel_state
+corpc_channel_get_state(corpc_channel *ch, bool try_to_connect)
+{
+	if (ch == NULL) {
+		return CORPC_CHANNEL_SHUTDOWN;
+	}
+	return ch->tp->channel->c_state(ch->state, try_to_connect);
+}
+
+// How often a wait looks at the state: gRPC's watch would need a queue per
+// waiter, and a task must not block its thread in one.
+#define STATE_POLL_MS 10
+
+bool
+corpc_channel_wait_state_change(
+    corpc_channel *ch, corpc_channel_state last, int64_t deadline)
+{
+	for (;;) {
+		if (corpc_channel_get_state(ch, false) != last) {
+			return true;
+		}
+		if (deadline != CORPC_DEADLINE_NONE &&
+		    corpc_now() >= deadline) {
+			return false;
+		}
+		corpc_sleep_ms(STATE_POLL_MS);
+	}
+}
+
+const char *
+corpc_channel_state_name(corpc_channel_state s)
+{
+	switch (s) {
+	case CORPC_CHANNEL_IDLE:
+		return "IDLE";
+	case CORPC_CHANNEL_CONNECTING:
+		return "CONNECTING";
+	case CORPC_CHANNEL_READY:
+		return "READY";
+	case CORPC_CHANNEL_TRANSIENT_FAILURE:
+		return "TRANSIENT_FAILURE";
+	case CORPC_CHANNEL_SHUTDOWN:
+		return "SHUTDOWN";
+	}
+	return "UNKNOWN";
 }

@@ -175,6 +175,11 @@ server_listen(corpc_server *srv, const char *address)
 		corpc__detail_set(CORPC__ADDRESS_FORMS);
 		return rv;
 	}
+	if (addr.resolver) {
+		corpc__detail_set("dns:, ipv4: and ipv6: are channel targets; "
+		                  "a server listens on tcp://HOST:PORT");
+		return CORPC_EADDRINVAL;
+	}
 	if ((rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
 		return rv;
 	}

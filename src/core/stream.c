@@ -108,7 +108,8 @@ deadline_of(const corpc_call_opts *opts)
 static corpc_err
 open_intercepted(corpc_channel *ch, const corpc_method *method,
     int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
+    const ProtobufCMessage *request, corpc_ctx *parent, bool wait_for_ready,
+    corpc_stream **out)
 {
 	corpc_metadata *copy;
 	corpc_err       rv;
@@ -130,8 +131,12 @@ open_intercepted(corpc_channel *ch, const corpc_method *method,
 		rv = corpc__failed_stream_open(
 		    ch, method, code, call.refusal, out);
 	} else {
-		rv = ch->tp->channel->s_open(ch->state, ch, method,
-		    call.deadline, copy, request, parent, out);
+		corpc__open_args a = {.deadline = call.deadline,
+		    .md                         = copy,
+		    .parent                     = parent,
+		    .wait_for_ready             = wait_for_ready};
+		rv                 = ch->tp->channel->s_open(
+		                    ch->state, ch, method, &a, request, out);
 	}
 	corpc_metadata_destroy(copy);
 	call.md = NULL; // the transport kept its own copy
@@ -167,12 +172,17 @@ corpc_stream_open(corpc_channel *ch, const corpc_method *method,
 	const corpc_metadata *md       = opts != NULL ? opts->metadata : NULL;
 	corpc_ctx            *parent   = opts != NULL ? opts->parent : NULL;
 	int64_t               deadline = deadline_of(opts);
+	bool wait_for_ready            = opts != NULL && opts->wait_for_ready;
 	if (ch->opts.interceptor_count > 0) {
-		return open_intercepted(
-		    ch, method, deadline, md, request, parent, out);
+		return open_intercepted(ch, method, deadline, md, request,
+		    parent, wait_for_ready, out);
 	}
-	corpc_err rv = ch->tp->channel->s_open(
-	    ch->state, ch, method, deadline, md, request, parent, out);
+	corpc__open_args a = {.deadline = deadline,
+	    .md                         = md,
+	    .parent                     = parent,
+	    .wait_for_ready             = wait_for_ready};
+	corpc_err        rv =
+	    ch->tp->channel->s_open(ch->state, ch, method, &a, request, out);
 	if (rv == CORPC_OK && request != NULL) {
 		(*out)->send_closed = true;
 	}

@@ -10,27 +10,37 @@
 #include "core/ctx.h"
 #include "core/stream.h"
 
+// How core asks a transport to start a call (s_open).
+typedef struct corpc__open_args {
+	int64_t               deadline; // CORPC_DEADLINE_NONE: none
+	const corpc_metadata *md;       // request metadata; NULL: none
+	corpc_ctx            *parent;   // corpc_call_opts.parent; NULL: none
+	// corpc_call_opts.wait_for_ready: wait for the server instead of
+	// failing UNAVAILABLE while it is not there (until the deadline).
+	bool wait_for_ready;
+} corpc__open_args;
+
 typedef struct corpc__channel_ops {
 	// Prepares channel state in *state (no connection needed yet).
 	corpc_err (*c_open)(corpc_channel *ch, const corpc__address *addr,
 	    const corpc_channel_opts *opts, void **state);
 	// Frees channel state; every stream is already destroyed.
 	void (*c_close)(void *state);
+	// The channel's connectivity state now; any thread, never blocks.
+	// `try_to_connect` starts connecting an idle channel.
+	corpc_channel_state (*c_state)(void *state, bool try_to_connect);
 
 	// Allocates a stream for `method`, calls corpc__stream_init on it, and
-	// starts the call. `request` is the one request of unary and
-	// server-streaming methods (not retained after return), else NULL.
-	// `md` is the request metadata (NULL for none; not retained). A call
-	// that fails for a gRPC reason still returns a stream, with
-	// corpc__stream_end set. `parent` (NULL: none) is the server call this
-	// one is made for: the transport calls corpc__ctx_adopt(parent, st) as
-	// soon as s_cancel works on the stream and before any handler runs
-	// (an in-process handler may run inside s_open). Errors: CORPC_ENOMEM
-	// (then nothing is adopted).
+	// starts the call as `a` says. `request` is the one request of unary
+	// and server-streaming methods (not retained after return), else NULL.
+	// A call that fails for a gRPC reason still returns a stream, with
+	// corpc__stream_end set. With `a->parent`, the transport calls
+	// corpc__ctx_adopt(parent, st) as soon as s_cancel works on the stream
+	// and before any handler runs (an in-process handler may run inside
+	// s_open). Errors: CORPC_ENOMEM (then nothing is adopted).
 	corpc_err (*s_open)(void *state, corpc_channel *ch,
-	    const corpc_method *method, int64_t deadline,
-	    const corpc_metadata *md, const ProtobufCMessage *request,
-	    corpc_ctx *parent, corpc_stream **out);
+	    const corpc_method *method, const corpc__open_args *a,
+	    const ProtobufCMessage *request, corpc_stream **out);
 	// Send one message; core has checked kind and half-close state.
 	corpc_status_code (*s_send)(
 	    corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);

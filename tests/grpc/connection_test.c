@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Connection options of tcp://: keepalive finds a dead peer, the server's
-// ping policy is enforced both ways, and gRPC channel arguments pass
-// through.
+// Connections: keepalive finds a dead peer, the server's ping policy is
+// enforced both ways, gRPC channel arguments pass through; wait-for-ready,
+// channel state, reconnecting to a restarted server, multi-address targets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,6 +197,209 @@ grpc_args_pass_through(void **state)
 	corpc_server_destroy(s);
 }
 
+// ---- connection control ---------------------------------------------------
+
+// A free loopback port (bound and released; nothing else here takes it).
+static int
+free_port(void)
+{
+	int                fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static corpc_status_code
+unary_opts(corpc_channel *ch, const corpc_call_opts *o)
+{
+	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text = "hi";
+	const Resp       *resp;
+	corpc_stream     *st;
+	corpc_status_code rc =
+	    corpc__test__echo__unary_call(ch, o, &req, &resp, &st);
+	corpc_stream_destroy(st);
+	return rc;
+}
+
+typedef struct late_server {
+	const char   *addr;
+	int           after_ms;
+	echo_server   es;
+	corpc_server *srv;
+} late_server;
+
+static void *
+serve_later(void *arg)
+{
+	late_server *l = arg;
+	corpc_sleep_ms(l->after_ms);
+	l->srv = echo_serve(l->addr, &l->es, NULL);
+	return NULL;
+}
+
+static void
+wait_for_ready_at(const char *addr)
+{
+	corpc_channel *ch;
+	assert_int_equal(corpc_channel_open(addr, NULL, &ch), CORPC_OK);
+	// Nobody there: at once UNAVAILABLE, or DEADLINE_EXCEEDED when
+	// waiting.
+	corpc_call_opts now = {.timeout_ms = 10000};
+	assert_int_equal(unary_opts(ch, &now), CORPC_STATUS_UNAVAILABLE);
+	corpc_call_opts brief = {.timeout_ms = 200, .wait_for_ready = true};
+	assert_int_equal(
+	    unary_opts(ch, &brief), CORPC_STATUS_DEADLINE_EXCEEDED);
+	// A server that comes 300 ms later is waited for.
+	late_server l = {.addr = addr, .after_ms = 300};
+	pthread_t   t;
+	assert_int_equal(pthread_create(&t, NULL, serve_later, &l), 0);
+	corpc_call_opts wait = {.timeout_ms = 10000, .wait_for_ready = true};
+	int64_t         t0   = corpc_now();
+	assert_int_equal(unary_opts(ch, &wait), CORPC_STATUS_OK);
+	print_message("%s: served after %.0f ms of waiting\n", addr,
+	    (double) (corpc_now() - t0) / 1e6);
+	pthread_join(t, NULL);
+	assert_non_null(l.srv);
+	corpc_channel_close(ch);
+	corpc_server_shutdown(l.srv, 0);
+	corpc_server_destroy(l.srv);
+}
+
+static void
+wait_for_ready(void **state)
+{
+	(void) state;
+	char addr[64];
+	snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", free_port());
+	wait_for_ready_at(addr);
+	wait_for_ready_at("inproc://late-server");
+	wait_for_ready_at("inproc://late-server-t?mode=thread");
+}
+
+// The state follows the server: READY once connected, not READY once it
+// is gone; a restarted server is reached again within about a second.
+static void
+channel_state_and_restart(void **state)
+{
+	(void) state;
+	char addr[64];
+	snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", free_port());
+	echo_server   es  = {0};
+	corpc_server *srv = echo_serve(addr, &es, NULL);
+	assert_non_null(srv);
+	corpc_channel *ch;
+	assert_int_equal(corpc_channel_open(addr, NULL, &ch), CORPC_OK);
+	assert_int_equal(
+	    corpc_channel_get_state(ch, false), CORPC_CHANNEL_IDLE);
+	corpc_channel_state s     = corpc_channel_get_state(ch, true);
+	int64_t             until = corpc_now() + 10 * 1000000000LL;
+	while (s != CORPC_CHANNEL_READY &&
+	       corpc_channel_wait_state_change(ch, s, until)) {
+		s = corpc_channel_get_state(ch, false);
+	}
+	assert_int_equal(s, CORPC_CHANNEL_READY);
+	assert_string_equal(corpc_channel_state_name(s), "READY");
+
+	corpc_server_shutdown(srv, 0);
+	corpc_server_destroy(srv);
+	until = corpc_now() + 10 * 1000000000LL;
+	assert_true(
+	    corpc_channel_wait_state_change(ch, CORPC_CHANNEL_READY, until));
+	assert_int_not_equal(
+	    corpc_channel_get_state(ch, false), CORPC_CHANNEL_READY);
+	corpc_sleep_ms(3000); // let the reconnect backoff grow to its most
+	srv = echo_serve(addr, &es, NULL);
+	assert_non_null(srv);
+	int64_t         t0   = corpc_now();
+	corpc_call_opts wait = {.timeout_ms = 10000, .wait_for_ready = true};
+	assert_int_equal(unary_opts(ch, &wait), CORPC_STATUS_OK);
+	print_message("restarted server reached %.0f ms after its return\n",
+	    (double) (corpc_now() - t0) / 1e6);
+	corpc_channel_close(ch);
+	corpc_server_shutdown(srv, 0);
+	corpc_server_destroy(srv);
+
+	// In-process: READY exactly while a server listens on the name.
+	assert_int_equal(
+	    corpc_channel_open("inproc://state-test", NULL, &ch), CORPC_OK);
+	assert_int_equal(corpc_channel_get_state(ch, true),
+	    CORPC_CHANNEL_TRANSIENT_FAILURE);
+	srv = echo_serve("inproc://state-test", &es, NULL);
+	assert_int_equal(
+	    corpc_channel_get_state(ch, true), CORPC_CHANNEL_READY);
+	corpc_server_shutdown(srv, 0);
+	corpc_server_destroy(srv);
+	assert_int_not_equal(
+	    corpc_channel_get_state(ch, true), CORPC_CHANNEL_READY);
+	corpc_channel_close(ch);
+}
+
+// ipv4: lists spread calls over every address with round_robin, and go
+// to one with pick_first; dns:/// names resolve; servers refuse them.
+static void
+multi_address_targets(void **state)
+{
+	(void) state;
+	echo_server   a = {0}, b = {0};
+	corpc_server *sa = echo_serve("tcp://127.0.0.1:0", &a, NULL);
+	corpc_server *sb = echo_serve("tcp://127.0.0.1:0", &b, NULL);
+	assert_non_null(sa);
+	assert_non_null(sb);
+	char target[128];
+	snprintf(target, sizeof(target), "ipv4:%s,%s",
+	    strstr(corpc_server_address(sa, 0), "127."),
+	    strstr(corpc_server_address(sb, 0), "127."));
+	for (int rr = 0; rr < 2; rr++) {
+		echo_stats_reset(&a.stats);
+		echo_stats_reset(&b.stats);
+		corpc_channel_opts o = {
+		    .load_balancing =
+		        rr ? CORPC_LB_ROUND_ROBIN : CORPC_LB_PICK_FIRST};
+		corpc_channel *ch;
+		assert_int_equal(
+		    corpc_channel_open(target, &o, &ch), CORPC_OK);
+		corpc_call_opts wait = {
+		    .timeout_ms = 10000, .wait_for_ready = true};
+		for (int i = 0; i < 20; i++) {
+			assert_int_equal(
+			    unary_opts(ch, &wait), CORPC_STATUS_OK);
+		}
+		int na = atomic_load(&a.stats.started);
+		int nb = atomic_load(&b.stats.started);
+		print_message("%s: %d and %d calls\n",
+		    rr ? "round_robin" : "pick_first", na, nb);
+		assert_int_equal(na + nb, 20);
+		if (rr) {
+			assert_true(na > 0 && nb > 0);
+		} else {
+			assert_true(na == 20 || nb == 20);
+		}
+		corpc_channel_close(ch);
+	}
+	char dns[128];
+	snprintf(dns, sizeof(dns), "dns:///localhost:%s",
+	    strrchr(corpc_server_address(sa, 0), ':') + 1);
+	corpc_channel *ch;
+	assert_int_equal(corpc_channel_open(dns, NULL, &ch), CORPC_OK);
+	corpc_call_opts wait = {.timeout_ms = 10000, .wait_for_ready = true};
+	assert_int_equal(unary_opts(ch, &wait), CORPC_STATUS_OK);
+	corpc_channel_close(ch);
+	corpc_server *fresh;
+	assert_int_equal(corpc_server_create(NULL, &fresh), CORPC_OK);
+	assert_int_equal(corpc_server_listen(fresh, dns), CORPC_EADDRINVAL);
+	assert_non_null(strstr(corpc_err_detail(), "channel targets"));
+	corpc_server_destroy(fresh);
+	corpc_server_shutdown(sa, 0);
+	corpc_server_destroy(sa);
+	corpc_server_shutdown(sb, 0);
+	corpc_server_destroy(sb);
+}
+
 int
 main(void)
 {
@@ -201,6 +408,9 @@ main(void)
 	    cmocka_unit_test(keepalive_finds_a_frozen_server),
 	    cmocka_unit_test(server_ping_policy),
 	    cmocka_unit_test(grpc_args_pass_through),
+	    cmocka_unit_test(wait_for_ready),
+	    cmocka_unit_test(channel_state_and_restart),
+	    cmocka_unit_test(multi_address_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

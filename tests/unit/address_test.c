@@ -67,6 +67,37 @@ test_unix(void **state)
 	assert_string_equal(parse_ok("unix:/abs").host, "/abs");
 }
 
+// gRPC resolver URIs, for channels: passed on as they are.
+static void
+test_resolver_targets(void **state)
+{
+	(void) state;
+	corpc__address a = parse_ok("dns:///localhost:50051");
+	assert_int_equal(a.scheme, CORPC__SCHEME_TCP);
+	assert_true(a.resolver);
+	assert_string_equal(a.host, "localhost");
+	assert_int_equal(a.port, 50051);
+	assert_string_equal(a.target, "dns:///localhost:50051");
+	assert_string_equal(
+	    parse_ok("dns:example.com:443").target, "dns:example.com:443");
+	a = parse_ok("ipv4:127.0.0.1:1,10.0.0.2:2");
+	assert_true(a.resolver);
+	assert_string_equal(a.host, "127.0.0.1");
+	assert_int_equal(a.port, 1);
+	a = parse_ok("ipv6:[::1]:7,[fe80::1]:8");
+	assert_string_equal(a.host, "::1");
+	assert_int_equal(a.port, 7);
+	assert_false(parse_ok("tcp://127.0.0.1:1").resolver);
+	const char *bad[] = {"dns:///", "dns:///host", "dns://auth/host:1",
+	    "ipv4:", "ipv4:localhost:1", "ipv4:127.0.0.1:1,", "ipv4:1.2.3.4",
+	    "ipv6:::1:80", "ipv6:[::1]:80,127.0.0.1:1", "ipv4:1.2.3.4:99999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (corpc__address_parse(bad[i], &a) != CORPC_EADDRINVAL) {
+			fail_msg("accepted %s", bad[i]);
+		}
+	}
+}
+
 static void
 test_invalid(void **state)
 {
@@ -98,6 +129,7 @@ main(void)
 	    cmocka_unit_test(test_inproc),
 	    cmocka_unit_test(test_tcp),
 	    cmocka_unit_test(test_unix),
+	    cmocka_unit_test(test_resolver_targets),
 	    cmocka_unit_test(test_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

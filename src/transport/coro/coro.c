@@ -433,10 +433,13 @@ start_handler(coro_call *c, const corpc__handler *h, const corpc_metadata *md,
 
 static corpc_err
 coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
-    int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
+    const corpc__open_args *a, const ProtobufCMessage *request,
+    corpc_stream **out)
 {
-	coro_call *c = call_get();
+	int64_t               deadline = a->deadline;
+	const corpc_metadata *md       = a->md;
+	corpc_ctx            *parent   = a->parent;
+	coro_call            *c        = call_get();
 	if (c == NULL) {
 		return CORPC_ENOMEM;
 	}
@@ -464,8 +467,15 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 
 	const corpc__handler *h;
 	char                  why[CORPC__ADDR_MAX + 64];
-	corpc_status_code     rc = corpc__inproc_resolve(
-	        state, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	corpc_status_code     rc = CORPC_STATUS_OK;
+	if (a->wait_for_ready) {
+		rc = corpc__inproc_await(
+		    state, c->st.deadline, &c->cancel, why, sizeof(why));
+	}
+	if (rc == CORPC_STATUS_OK) {
+		rc = corpc__inproc_resolve(
+		    state, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	}
 	if (rc != CORPC_STATUS_OK) {
 		c->srv = NULL;
 		corpc__stream_end(&c->st, rc, "%s", why);
@@ -644,9 +654,17 @@ coro_s_destroy(corpc_stream *st)
 	call_put(c);
 }
 
+static corpc_channel_state
+coro_c_state(void *state, bool try_to_connect)
+{
+	(void) try_to_connect;
+	return corpc__inproc_state((const char *) state);
+}
+
 static const corpc__channel_ops coro_channel_ops = {
     .c_open       = coro_c_open,
     .c_close      = coro_c_close,
+    .c_state      = coro_c_state,
     .s_open       = coro_s_open,
     .s_send       = coro_s_send,
     .s_close_send = coro_s_close_send,

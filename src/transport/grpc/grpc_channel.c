@@ -343,8 +343,10 @@ static void
 grpc_target(const corpc__address *addr, char *buf, size_t size)
 {
 	unsigned char ip[16];
-	if (addr->scheme == CORPC__SCHEME_TCP &&
-	    inet_pton(AF_INET, addr->host, ip) == 1) {
+	if (addr->resolver) {
+		snprintf(buf, size, "%s", addr->target); // the user's URI
+	} else if (addr->scheme == CORPC__SCHEME_TCP &&
+	           inet_pton(AF_INET, addr->host, ip) == 1) {
 		snprintf(buf, size, "ipv4:%s:%d", addr->host, addr->port);
 	} else if (addr->scheme == CORPC__SCHEME_TCP &&
 	           inet_pton(AF_INET6, addr->host, ip) == 1) {
@@ -380,8 +382,13 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
 	    .max_message = opts->max_message_size,
 	    .tls_name    = tls != NULL ? tls->server_name_override : NULL,
 	    .keepalive   = opts->keepalive,
-	    .user        = opts->grpc_args,
-	    .user_count  = opts->grpc_arg_count,
+	    .reconnect_initial_ms = opts->reconnect_initial_ms,
+	    .reconnect_max_ms     = opts->reconnect_max_ms,
+	    .lb_policy  = opts->load_balancing == CORPC_LB_ROUND_ROBIN
+	                      ? "round_robin"
+	                      : NULL,
+	    .user       = opts->grpc_args,
+	    .user_count = opts->grpc_arg_count,
 	};
 	corpc__grpc_argv argv;
 	if ((rv = corpc__grpc_argv_build(&argv, &conn)) != CORPC_OK) {
@@ -425,11 +432,14 @@ ch_close(void *state)
 
 static corpc_err
 s_open(void *state, corpc_channel *ch, const corpc_method *method,
-    int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
+    const corpc__open_args *a, const ProtobufCMessage *request,
+    corpc_stream **out)
 {
-	gchannel *g = state;
-	corpc_err rv;
+	int64_t               deadline = a->deadline;
+	const corpc_metadata *md       = a->md;
+	corpc_ctx            *parent   = a->parent;
+	gchannel             *g        = state;
+	corpc_err             rv;
 	if (!corpc__grpc_md_valid(md)) {
 		return CORPC_EINVAL; // nothing sent: gRPC would spoil the call
 	}
@@ -500,6 +510,11 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[n].data.send_initial_metadata.count    = st->md_out.n;
 	ops[n].data.send_initial_metadata.metadata = st->md_out.v;
+	if (a->wait_for_ready) {
+		ops[n].flags =
+		    GRPC_INITIAL_METADATA_WAIT_FOR_READY |
+		    GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
+	}
 	n++;
 	if (request != NULL) {
 		ops[n].op                             = GRPC_OP_SEND_MESSAGE;
@@ -803,9 +818,30 @@ s_destroy(corpc_stream *base)
 	stream_put(st->gch, st);
 }
 
+static corpc_channel_state
+ch_state(void *state, bool try_to_connect)
+{
+	gchannel *g = state;
+	switch (grpc_channel_check_connectivity_state(
+	    g->channel, try_to_connect ? 1 : 0)) {
+	case GRPC_CHANNEL_IDLE:
+		return CORPC_CHANNEL_IDLE;
+	case GRPC_CHANNEL_CONNECTING:
+		return CORPC_CHANNEL_CONNECTING;
+	case GRPC_CHANNEL_READY:
+		return CORPC_CHANNEL_READY;
+	case GRPC_CHANNEL_TRANSIENT_FAILURE:
+		return CORPC_CHANNEL_TRANSIENT_FAILURE;
+	case GRPC_CHANNEL_SHUTDOWN:
+		break;
+	}
+	return CORPC_CHANNEL_SHUTDOWN;
+}
+
 const corpc__channel_ops corpc__grpc_channel_ops = {
     .c_open       = ch_open,
     .c_close      = ch_close,
+    .c_state      = ch_state,
     .s_open       = s_open,
     .s_send       = s_send,
     .s_close_send = s_close_send,

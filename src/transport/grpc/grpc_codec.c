@@ -327,14 +327,25 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 			                             : (int) c->max_streams);
 		}
 	} else {
-		// Reconnect soon after a server restart (defaults: 1 s, up to
-		// 120 s). Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC uses it
-		// as the connect timeout (20 s), and a short one fails slow
-		// handshakes.
-		v->args[v->n++] =
-		    int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-		v->args[v->n++] =
-		    int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+		// Reconnect soon after a server restart (gRPC's defaults: 1 s,
+		// up to 120 s). Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC
+		// uses it as the connect timeout (20 s), and a short one fails
+		// slow handshakes.
+		int64_t first = c->reconnect_initial_ms > 0
+		                    ? c->reconnect_initial_ms
+		                    : 100;
+		int64_t most =
+		    c->reconnect_max_ms > 0 ? c->reconnect_max_ms : 1000;
+		v->args[v->n++] = int_arg(
+		    GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, clamp_int(first));
+		v->args[v->n++] = int_arg(
+		    GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, clamp_int(most));
+		if (c->lb_policy != NULL) {
+			grpc_arg *a     = &v->args[v->n++];
+			a->type         = GRPC_ARG_STRING;
+			a->key          = GRPC_ARG_LB_POLICY_NAME;
+			a->value.string = (char *) c->lb_policy;
+		}
 		if (c->tls_name != NULL) {
 			grpc_arg *a     = &v->args[v->n++];
 			a->type         = GRPC_ARG_STRING;

@@ -145,6 +145,9 @@ typedef struct corpc__grpc_conn {
 	unsigned              max_streams;          // server; 0: gRPC's
 	int64_t               min_ping_interval_ms; // server; 0: 10 s
 	const char           *tls_name;             // client: name override
+	const char           *lb_policy;            // client: NULL: gRPC's
+	int64_t               reconnect_initial_ms; // client; 0: 100 ms
+	int64_t               reconnect_max_ms;     // client; 0: 1 s
 	corpc_keepalive       keepalive;
 	const corpc_grpc_arg *user; // passed through, last
 	size_t                user_count;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpc/runtime.h"
 #include "core/server_impl.h"
 #include "transport/inproc/registry.h"
 #include "transport/transport.h"
@@ -121,6 +122,48 @@ corpc__inproc_resolve(const char *name, const corpc_method *method,
 	}
 	pthread_mutex_unlock(&registry_mu);
 	return rc;
+}
+
+corpc_channel_state
+corpc__inproc_state(const char *name)
+{
+	pthread_mutex_lock(&registry_mu);
+	entry *e     = find_locked(name);
+	bool   ready = e != NULL && e->started;
+	pthread_mutex_unlock(&registry_mu);
+	return ready ? CORPC_CHANNEL_READY : CORPC_CHANNEL_TRANSIENT_FAILURE;
+}
+
+// Polls: a server's start is rare and a waiting call costs nothing else.
+#define AWAIT_POLL_MS 5
+
+corpc_status_code
+corpc__inproc_await(const char *name, int64_t deadline, atomic_int *cancel,
+    char *why, size_t why_size)
+{
+	for (;;) {
+		pthread_mutex_lock(&registry_mu);
+		entry *e     = find_locked(name);
+		bool   ready = e != NULL && e->started;
+		pthread_mutex_unlock(&registry_mu);
+		if (ready) {
+			return CORPC_STATUS_OK;
+		}
+		int code = atomic_load(cancel);
+		if (code != 0) {
+			snprintf(why, why_size, "call cancelled");
+			return (corpc_status_code) code;
+		}
+		if (deadline != CORPC_DEADLINE_NONE &&
+		    corpc_now() >= deadline) {
+			snprintf(why, why_size,
+			    "no in-process server at inproc://%s before the "
+			    "deadline",
+			    name);
+			return CORPC_STATUS_DEADLINE_EXCEEDED;
+		}
+		corpc_sleep_ms(AWAIT_POLL_MS);
+	}
 }
 
 static const corpc__listener_ops inproc_listener_ops = {

@@ -4,6 +4,8 @@
 #ifndef CORPC_INPROC_REGISTRY_H
 #define CORPC_INPROC_REGISTRY_H
 
+#include <stdatomic.h>
+
 #include "corpc/server.h"
 #include "core/ctx.h"
 
@@ -15,5 +17,16 @@
 corpc_status_code corpc__inproc_resolve(const char *name,
     const corpc_method *method, corpc_ctx *ctx, corpc_server **srv,
     const corpc__handler **handler, char *why, size_t why_size);
+
+// Wait-for-ready: waits until a server listens on inproc://name (the
+// calling task suspends; a plain thread sleeps), `deadline` passes, or
+// *cancel turns non-zero. Returns OK, DEADLINE_EXCEEDED or the cancel code,
+// with a message in `why`.
+corpc_status_code corpc__inproc_await(const char *name, int64_t deadline,
+    atomic_int *cancel, char *why, size_t why_size);
+
+// READY while a started server listens on inproc://name, else
+// TRANSIENT_FAILURE.
+corpc_channel_state corpc__inproc_state(const char *name);
 
 #endif // CORPC_INPROC_REGISTRY_H

@@ -405,11 +405,14 @@ start_handler(thread_call *c, const corpc__handler *h,
 
 static corpc_err
 thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
-    int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_ctx *parent, corpc_stream **out)
+    const corpc__open_args *a, const ProtobufCMessage *request,
+    corpc_stream **out)
 {
-	thread_chan *tc = state;
-	thread_call *c  = call_get(tc->depth);
+	int64_t               deadline = a->deadline;
+	const corpc_metadata *md       = a->md;
+	corpc_ctx            *parent   = a->parent;
+	thread_chan          *tc       = state;
+	thread_call          *c        = call_get(tc->depth);
 	if (c == NULL) {
 		return CORPC_ENOMEM;
 	}
@@ -446,8 +449,15 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 
 	const corpc__handler *h;
 	char                  why[CORPC__ADDR_MAX + 64];
-	corpc_status_code     rc = corpc__inproc_resolve(
-	        tc->name, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	corpc_status_code     rc = CORPC_STATUS_OK;
+	if (a->wait_for_ready) {
+		rc = corpc__inproc_await(
+		    tc->name, c->st.deadline, &c->w.cancel, why, sizeof(why));
+	}
+	if (rc == CORPC_STATUS_OK) {
+		rc = corpc__inproc_resolve(
+		    tc->name, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	}
 	if (rc != CORPC_STATUS_OK) {
 		c->srv = NULL;
 		corpc__stream_end(&c->st, rc, "%s", why);
@@ -651,9 +661,17 @@ thread_s_destroy(corpc_stream *st)
 	}
 }
 
+static corpc_channel_state
+thread_c_state(void *state, bool try_to_connect)
+{
+	(void) try_to_connect;
+	return corpc__inproc_state(((thread_chan *) state)->name);
+}
+
 static const corpc__channel_ops thread_channel_ops = {
     .c_open       = thread_c_open,
     .c_close      = thread_c_close,
+    .c_state      = thread_c_state,
     .s_open       = thread_s_open,
     .s_send       = thread_s_send,
     .s_close_send = thread_s_close_send,
