@@ -7,6 +7,7 @@
 #   CorpcDep::boost_context       Boost.Context (fibers)
 #   PkgConfig::CORPC_GRPC         grpc + gpr    (if CORPC_WITH_GRPC)
 #   PkgConfig::CORPC_LIBCRYPTO    libcrypto     (if CORPC_WITH_GRPC)
+#   PkgConfig::CORPC_ZLIB         zlib          (if CORPC_WITH_GRPC)
 #   Threads::Threads
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
@@ -26,4 +27,7 @@ if(CORPC_WITH_GRPC AND NOT TARGET PkgConfig::CORPC_GRPC)
   # TLS PEM checks (src/transport/grpc/grpc_tls.c); libgrpc-dev depends on
   # libssl-dev, so this adds no package.
   pkg_check_modules(CORPC_LIBCRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+  # Bounded inflate of compressed messages (grpc_compress.c); libgrpc-dev
+  # depends on zlib1g-dev.
+  pkg_check_modules(CORPC_ZLIB REQUIRED IMPORTED_TARGET zlib)
 endif()

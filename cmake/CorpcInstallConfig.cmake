@@ -19,7 +19,7 @@ install(FILES ${PROJECT_BINARY_DIR}/corpcConfig.cmake
 # adds for libcorpc.a (the shared library carries its own dependencies).
 set(CORPC_PC_REQUIRES_PRIVATE "")
 if(CORPC_TRANSPORT_GRPC)
-  set(CORPC_PC_REQUIRES_PRIVATE "grpc gpr libcrypto")
+  set(CORPC_PC_REQUIRES_PRIVATE "grpc gpr libcrypto zlib")
 endif()
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(CORPC_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")

@@ -60,6 +60,8 @@ typedef struct corpc_call_opts {
 	// deadline (set one). gRPC's wait-for-ready; in-process it waits for
 	// a server to listen on the name.
 	bool wait_for_ready;
+	// How this call's requests are compressed; DEFAULT: the channel's.
+	corpc_compression compression;
 } corpc_call_opts;
 
 // How a channel whose target names several addresses (ipv4:A,B or a DNS
@@ -93,6 +95,10 @@ typedef struct corpc_channel_opts {
 	corpc_keepalive keepalive;
 	// For targets of several addresses (tcp:// names, dns:, ipv4:, ipv6:).
 	corpc_lb_policy load_balancing;
+	// How requests are compressed unless a call says otherwise (network
+	// transports); DEFAULT and NONE: not at all. Responses are accepted in
+	// any encoding gRPC knows, and inflated at most to max_message_size.
+	corpc_compression compression;
 	// Reconnect backoff after a connection fails (tcp://, unix://): the
 	// first retry after `reconnect_initial_ms` (0: 100 ms), growing 1.6x
 	// per failure up to `reconnect_max_ms` (0: 1 s), with gRPC's 20%
@@ -181,8 +187,17 @@ CORPC_DECL corpc_err corpc_stream_open(corpc_channel *ch,
 // 64 such messages per switch, thread share mode does not wait for each to
 // be read. Other transports ignore it.
 #define CORPC_WRITE_STABLE 0x2u
+// CORPC_WRITE_NO_COMPRESS (client and server send): this message goes
+// uncompressed even when the call compresses (e.g. it holds secrets next
+// to attacker-chosen text, or is already compressed). Network only.
+#define CORPC_WRITE_NO_COMPRESS 0x4u
 CORPC_DECL corpc_status_code corpc_stream_send(
     corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);
+
+// The encoding the last message received on `st` came in: NONE when it
+// was not compressed (always in-process), GZIP or DEFLATE otherwise.
+CORPC_DECL corpc_compression corpc_stream_received_compression(
+    const corpc_stream *st);
 
 // Half-closes: no more messages from the client. Idempotent. Returns OK or
 // the call's final code if it has already ended.

@@ -1,16 +1,32 @@
 // SPDX-License-Identifier: MIT
 // corpc: options of the HTTP/2 connections under tcp:// and unix://, for
-// channels (client.h) and servers (server.h): keepalive pings, and gRPC
-// channel arguments that corpc has no option of its own for.
+// channels (client.h) and servers (server.h): message compression,
+// keepalive pings, and gRPC channel arguments that corpc has no option of
+// its own for.
 #ifndef CORPC_CONNECTION_H
 #define CORPC_CONNECTION_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "corpc/decl.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+// Message compression on tcp:// and unix:// (gRPC's message encoding;
+// in-process calls never compress). DEFAULT defers to the next level: a
+// call's to its channel's (or server's), those to NONE.
+typedef enum corpc_compression {
+	CORPC_COMPRESS_DEFAULT = 0,
+	CORPC_COMPRESS_NONE,    // "identity"
+	CORPC_COMPRESS_DEFLATE, // "deflate" (zlib format)
+	CORPC_COMPRESS_GZIP,    // "gzip"
+} corpc_compression;
+
+// Returns the encoding's gRPC name ("gzip"). Static string.
+CORPC_DECL const char *corpc_compression_name(corpc_compression c);
 
 // Keepalive: a side that sees no traffic for `time_ms` sends an HTTP/2 PING
 // and closes the connection if the answer does not come within

@@ -93,6 +93,11 @@ typedef struct corpc_server_opts {
 	// (connection.h); `without_calls` also lets clients ping while no call
 	// is in progress.
 	corpc_keepalive keepalive;
+	// How responses are compressed unless a handler says otherwise
+	// (corpc_ctx_set_compression); DEFAULT and NONE: not at all. Requests
+	// are accepted in any encoding gRPC knows, inflated at most to
+	// max_message_size.
+	corpc_compression compression;
 	// The shortest interval between client pings this server accepts while
 	// no data flows; a client that pings more often gets GOAWAY
 	// ("too_many_pings") after two such pings, as in gRPC. 0 means 10 s
@@ -216,6 +221,18 @@ CORPC_DECL corpc_err corpc_ctx_set_trailer(
 // call returns CORPC_EEXIST; other errors as corpc_ctx_set_trailer.
 CORPC_DECL corpc_err corpc_ctx_set_status_details(
     corpc_ctx *ctx, const void *bytes, size_t len);
+
+// Compresses this call's responses with `c` (DEFAULT: the server's
+// setting). Before the headers are sent; CORPC_ESTATE after. A client that
+// does not accept the encoding gets them uncompressed. In-process calls
+// ignore it. Errors: CORPC_ESTATE, CORPC_EINVAL.
+CORPC_DECL corpc_err corpc_ctx_set_compression(
+    corpc_ctx *ctx, corpc_compression c);
+
+// The encoding the last request message came in (NONE in-process, or when
+// it was not compressed), e.g. to check a client's compression.
+CORPC_DECL corpc_compression corpc_ctx_received_compression(
+    const corpc_ctx *ctx);
 
 // Sends the response headers now. Returns OK, or CANCELLED /
 // DEADLINE_EXCEEDED when the call is gone.

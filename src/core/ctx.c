@@ -20,15 +20,17 @@ corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
 	    (rv = corpc__metadata_reset(&ctx->trailers)) != CORPC_OK) {
 		return rv;
 	}
-	ctx->ops          = ops;
-	ctx->handler      = handler;
-	ctx->request_md   = request_md;
-	ctx->deadline     = deadline;
-	ctx->sends        = 0;
-	ctx->headers_sent = false;
-	ctx->returned     = false;
-	ctx->broke_rule   = false;
-	ctx->call.n       = 0;
+	ctx->ops              = ops;
+	ctx->handler          = handler;
+	ctx->request_md       = request_md;
+	ctx->deadline         = deadline;
+	ctx->sends            = 0;
+	ctx->headers_sent     = false;
+	ctx->returned         = false;
+	ctx->broke_rule       = false;
+	ctx->call.n           = 0;
+	ctx->send_compression = CORPC_COMPRESS_DEFAULT;
+	ctx->recv_compression = CORPC_COMPRESS_NONE;
 	corpc__strbuf_clear(&ctx->message);
 	corpc__ctx_reset_kids(ctx);
 	return CORPC_OK;
@@ -245,6 +247,25 @@ corpc_ctx_set_status_details(corpc_ctx *ctx, const void *bytes, size_t len)
 	}
 	return corpc_ctx_set_trailer(
 	    ctx, CORPC_STATUS_DETAILS_KEY, bytes, len);
+}
+
+corpc_err
+corpc_ctx_set_compression(corpc_ctx *ctx, corpc_compression c)
+{
+	if (c < CORPC_COMPRESS_DEFAULT || c > CORPC_COMPRESS_GZIP) {
+		return CORPC_EINVAL;
+	}
+	if (ctx->headers_sent) {
+		return CORPC_ESTATE;
+	}
+	ctx->send_compression = c;
+	return CORPC_OK;
+}
+
+corpc_compression
+corpc_ctx_received_compression(const corpc_ctx *ctx)
+{
+	return ctx->recv_compression;
 }
 
 corpc_status_code

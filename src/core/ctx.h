@@ -56,6 +56,8 @@ struct corpc_ctx {
 	corpc_ctx            *live_next; // server's list of live calls
 	corpc_ctx            *live_prev;
 	corpc_call            call; // interceptors; call.n == 0: none
+	corpc_compression     send_compression; // set_compression; DEFAULT
+	corpc_compression     recv_compression; // of the last request
 	// Calls made with this ctx as their parent (corpc_call_opts.parent),
 	// under kids_lock (a spin lock: zero is unlocked, as calloc leaves
 	// it).

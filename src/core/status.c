@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Names of status codes and library errors, from the X-macros in status.h.
+#include "corpc/connection.h"
 #include "corpc/status.h"
 #include "corpc/method.h"
 
@@ -54,6 +55,22 @@ corpc_rpc_kind_name(corpc_rpc_kind kind)
 		return "client_streaming";
 	case CORPC_RPC_BIDI_STREAMING:
 		return "bidi_streaming";
+	}
+	return "unknown";
+}
+
+const char *
+corpc_compression_name(corpc_compression c)
+{
+	switch (c) {
+	case CORPC_COMPRESS_DEFAULT:
+		return "default";
+	case CORPC_COMPRESS_NONE:
+		return "identity";
+	case CORPC_COMPRESS_DEFLATE:
+		return "deflate";
+	case CORPC_COMPRESS_GZIP:
+		return "gzip";
 	}
 	return "unknown";
 }

@@ -26,18 +26,19 @@ corpc__stream_init(corpc_stream *st, const corpc__channel_ops *ops,
 	    (rv = corpc__metadata_reset(&st->trailers)) != CORPC_OK) {
 		return rv;
 	}
-	st->ops           = ops;
-	st->ch            = ch;
-	st->method        = method;
-	st->deadline      = deadline;
-	st->code          = CORPC_STATUS_OK;
-	st->ended         = false;
-	st->finished      = false;
-	st->send_closed   = false;
-	st->headers_ready = false;
-	st->got_response  = false;
-	st->call.n        = 0;
-	st->parent        = NULL;
+	st->ops              = ops;
+	st->ch               = ch;
+	st->method           = method;
+	st->deadline         = deadline;
+	st->code             = CORPC_STATUS_OK;
+	st->ended            = false;
+	st->finished         = false;
+	st->send_closed      = false;
+	st->headers_ready    = false;
+	st->got_response     = false;
+	st->recv_compression = CORPC_COMPRESS_NONE;
+	st->call.n           = 0;
+	st->parent           = NULL;
 	corpc__strbuf_clear(&st->message);
 	return CORPC_OK;
 }
@@ -107,12 +108,12 @@ deadline_of(const corpc_call_opts *opts)
 // then never reaches the transport.
 static corpc_err
 open_intercepted(corpc_channel *ch, const corpc_method *method,
-    int64_t deadline, const corpc_metadata *md,
-    const ProtobufCMessage *request, corpc_ctx *parent, bool wait_for_ready,
-    corpc_stream **out)
+    corpc__open_args a, const ProtobufCMessage *request, corpc_stream **out)
 {
-	corpc_metadata *copy;
-	corpc_err       rv;
+	const corpc_metadata *md       = a.md;
+	int64_t               deadline = a.deadline;
+	corpc_metadata       *copy;
+	corpc_err             rv;
 	if ((rv = corpc_metadata_create(&copy)) != CORPC_OK) {
 		return rv;
 	}
@@ -131,12 +132,10 @@ open_intercepted(corpc_channel *ch, const corpc_method *method,
 		rv = corpc__failed_stream_open(
 		    ch, method, code, call.refusal, out);
 	} else {
-		corpc__open_args a = {.deadline = call.deadline,
-		    .md                         = copy,
-		    .parent                     = parent,
-		    .wait_for_ready             = wait_for_ready};
-		rv                 = ch->tp->channel->s_open(
-		                    ch->state, ch, method, &a, request, out);
+		a.deadline = call.deadline;
+		a.md       = copy;
+		rv         = ch->tp->channel->s_open(
+		            ch->state, ch, method, &a, request, out);
 	}
 	corpc_metadata_destroy(copy);
 	call.md = NULL; // the transport kept its own copy
@@ -169,19 +168,21 @@ corpc_stream_open(corpc_channel *ch, const corpc_method *method,
 	if (request != NULL && request->descriptor != method->request) {
 		return CORPC_EINVAL;
 	}
-	const corpc_metadata *md       = opts != NULL ? opts->metadata : NULL;
-	corpc_ctx            *parent   = opts != NULL ? opts->parent : NULL;
-	int64_t               deadline = deadline_of(opts);
-	bool wait_for_ready            = opts != NULL && opts->wait_for_ready;
-	if (ch->opts.interceptor_count > 0) {
-		return open_intercepted(ch, method, deadline, md, request,
-		    parent, wait_for_ready, out);
+	corpc__open_args a = {
+	    .deadline       = deadline_of(opts),
+	    .md             = opts != NULL ? opts->metadata : NULL,
+	    .parent         = opts != NULL ? opts->parent : NULL,
+	    .wait_for_ready = opts != NULL && opts->wait_for_ready,
+	    .compression =
+	        opts != NULL ? opts->compression : CORPC_COMPRESS_DEFAULT,
+	};
+	if (a.compression == CORPC_COMPRESS_DEFAULT) {
+		a.compression = ch->opts.compression;
 	}
-	corpc__open_args a = {.deadline = deadline,
-	    .md                         = md,
-	    .parent                     = parent,
-	    .wait_for_ready             = wait_for_ready};
-	corpc_err        rv =
+	if (ch->opts.interceptor_count > 0) {
+		return open_intercepted(ch, method, a, request, out);
+	}
+	corpc_err rv =
 	    ch->tp->channel->s_open(ch->state, ch, method, &a, request, out);
 	if (rv == CORPC_OK && request != NULL) {
 		(*out)->send_closed = true;
@@ -309,6 +310,12 @@ const corpc_metadata *
 corpc_stream_trailers(const corpc_stream *st)
 {
 	return st != NULL ? st->trailers : NULL;
+}
+
+corpc_compression
+corpc_stream_received_compression(const corpc_stream *st)
+{
+	return st != NULL ? st->recv_compression : CORPC_COMPRESS_NONE;
 }
 
 bool

@@ -25,10 +25,11 @@ struct corpc_stream {
 	bool              ended;    // final status known
 	bool              finished; // finish done (ops->s_finish)
 	bool              send_closed;
-	bool              headers_ready; // transport sets it
-	bool              got_response;  // recv gave a message
-	corpc_call        call;          // interceptors; call.n == 0: none
-	corpc_ctx        *parent;        // opts.parent; NULL: none
+	bool              headers_ready;    // transport sets it
+	bool              got_response;     // recv gave a message
+	corpc_call        call;             // interceptors; call.n == 0: none
+	corpc_ctx        *parent;           // opts.parent; NULL: none
+	corpc_compression recv_compression; // of the last response
 	corpc_stream     *sib_prev, *sib_next; // parent's children
 };
 

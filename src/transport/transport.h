@@ -18,6 +18,9 @@ typedef struct corpc__open_args {
 	// corpc_call_opts.wait_for_ready: wait for the server instead of
 	// failing UNAVAILABLE while it is not there (until the deadline).
 	bool wait_for_ready;
+	// Requests' encoding (the call's, else the channel's); DEFAULT or
+	// NONE: uncompressed. Network transports only.
+	corpc_compression compression;
 } corpc__open_args;
 
 typedef struct corpc__channel_ops {

@@ -30,6 +30,7 @@
 #include "core/metadata_impl.h"
 #include "runtime/event.h"
 #include "transport/grpc/grpc_common.h"
+#include "transport/grpc/grpc_compress.h"
 
 #define POOL_MAX 64
 
@@ -455,6 +456,13 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		stream_put(g, st);
 		return rv;
 	}
+	corpc__grpc_encoding_md enc =
+	    corpc__grpc_encoding_request(a->compression);
+	if (enc.key != NULL && (rv = corpc__grpc_mdvec_add_static(&st->md_out,
+	                            enc.key, enc.value)) != CORPC_OK) {
+		stream_put(g, st);
+		return rv;
+	}
 	st->open_bb = NULL;
 	if (request != NULL &&
 	    (st->open_bb = corpc__grpc_pack(request)) == NULL) {
@@ -609,8 +617,10 @@ s_send(corpc_stream *base, const ProtobufCMessage *msg, unsigned flags)
 	}
 	grpc_op op;
 	memset(&op, 0, sizeof(op));
-	op.op    = GRPC_OP_SEND_MESSAGE;
-	op.flags = (flags & CORPC_WRITE_MORE) ? GRPC_WRITE_BUFFER_HINT : 0;
+	op.op = GRPC_OP_SEND_MESSAGE;
+	op.flags =
+	    ((flags & CORPC_WRITE_MORE) ? GRPC_WRITE_BUFFER_HINT : 0) |
+	    ((flags & CORPC_WRITE_NO_COMPRESS) ? GRPC_WRITE_NO_COMPRESS : 0);
 	op.data.send_message.send_message = bb;
 	if (op_start(st, &op, 1, &st->send_op) != GRPC_CALL_OK) {
 		grpc_byte_buffer_destroy(bb);

@@ -134,6 +134,26 @@ corpc__grpc_mdvec_set(corpc__grpc_mdvec *vec, const corpc_metadata *md)
 	return CORPC_OK;
 }
 
+corpc_err
+corpc__grpc_mdvec_add_static(
+    corpc__grpc_mdvec *vec, const char *key, const char *value)
+{
+	if (vec->n == vec->cap) {
+		size_t         cap = vec->cap * 2 + 1;
+		grpc_metadata *v   = realloc(vec->v, cap * sizeof(*v));
+		if (v == NULL) {
+			return CORPC_ENOMEM;
+		}
+		vec->v   = v;
+		vec->cap = cap;
+	}
+	grpc_metadata *m = &vec->v[vec->n++];
+	memset(m, 0, sizeof(*m));
+	m->key   = grpc_slice_from_static_string(key);
+	m->value = grpc_slice_from_static_string(value);
+	return CORPC_OK;
+}
+
 void
 corpc__grpc_mdvec_fini(corpc__grpc_mdvec *vec)
 {
@@ -309,6 +329,10 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 	int max = c->max_message > INT_MAX ? INT_MAX : (int) c->max_message;
 	v->args[v->n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, max);
 	v->args[v->n++] = int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, max);
+	// corpc inflates received messages itself, bounded, and learns their
+	// encoding that way (grpc_compress.h).
+	v->args[v->n++] =
+	    int_arg(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
 	if (c->server) {
 		// gRPC sets SO_REUSEPORT by default, which would let two
 		// servers bind one port; corpc reports the second as

@@ -85,6 +85,11 @@ typedef struct corpc__grpc_mdvec {
 // Fills `vec` from `md` (NULL: empty). Errors: CORPC_ENOMEM.
 corpc_err corpc__grpc_mdvec_set(
     corpc__grpc_mdvec *vec, const corpc_metadata *md);
+
+// Appends one entry whose strings live for the program (static).
+// Errors: CORPC_ENOMEM.
+corpc_err corpc__grpc_mdvec_add_static(
+    corpc__grpc_mdvec *vec, const char *key, const char *value);
 void corpc__grpc_mdvec_fini(corpc__grpc_mdvec *vec);
 
 // True if every entry of `md` is acceptable to gRPC as well as to corpc

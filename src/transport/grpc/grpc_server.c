@@ -38,6 +38,7 @@
 #include "runtime/event.h"
 #include "core/detail.h"
 #include "transport/grpc/grpc_common.h"
+#include "transport/grpc/grpc_compress.h"
 #include "transport/grpc/grpc_peer.h"
 
 // Calls requested ahead on each worker's queue: a burst of new calls is
@@ -307,6 +308,16 @@ add_headers(gcall *c, grpc_op *op, const corpc_metadata *headers)
 	if (corpc__grpc_mdvec_set(&c->hdr_out, headers) != CORPC_OK) {
 		c->hdr_out.n = 0; // out of memory: send none rather than fail
 	}
+	// The responses' encoding rides on the headers (gRPC reads it there).
+	corpc_compression how = c->ctx.send_compression;
+	if (how == CORPC_COMPRESS_DEFAULT) {
+		how = corpc__server_opts(c->gs->srv)->compression;
+	}
+	corpc__grpc_encoding_md enc = corpc__grpc_encoding_request(how);
+	if (enc.key != NULL) {
+		(void) corpc__grpc_mdvec_add_static(
+		    &c->hdr_out, enc.key, enc.value);
+	}
 	memset(op, 0, sizeof(*op));
 	op->op                               = GRPC_OP_SEND_INITIAL_METADATA;
 	op->data.send_initial_metadata.count = c->hdr_out.n;
@@ -539,7 +550,9 @@ x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	// only once they are written: never hint the message that carries
 	// them.
 	ops[n].flags =
-	    (flags & CORPC_WRITE_MORE) && n == 0 ? GRPC_WRITE_BUFFER_HINT : 0;
+	    ((flags & CORPC_WRITE_MORE) && n == 0 ? GRPC_WRITE_BUFFER_HINT
+	                                          : 0) |
+	    ((flags & CORPC_WRITE_NO_COMPRESS) ? GRPC_WRITE_NO_COMPRESS : 0);
 	ops[n].data.send_message.send_message = bb;
 	// Not waited for here: the next send, the headers or the status wait,
 	// so packing the next message overlaps the write of this one. `msg` is
