@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/depth.h"
 #include "core/freelist.h"
 #include "core/server_impl.h"
 #include "runtime/cond.h"
@@ -92,6 +93,7 @@ struct gsrv {
 	corpc_server   *srv;
 	grpc_server    *server;
 	corpc_runtime  *rt;
+	unsigned        max_depth; // of requests (depth.h)
 	gqueue         *queues;
 	unsigned        nq;
 	corpc__freelist pool; // released calls
@@ -336,12 +338,15 @@ takes_one_request(const corpc_method *m)
 }
 
 // Receives the next message; *msg NULL at half-close. False when the call
-// is gone or the bytes do not parse (then *parse_failed).
+// is gone or the bytes do not parse (then *parse_failed, and *too_deep if
+// they nest deeper than the server's limit).
 static bool
-recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
+recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed,
+    bool *too_deep)
 {
 	*msg          = NULL;
 	*parse_failed = false;
+	*too_deep     = false;
 	corpc__arena_reset(&c->arena);
 	grpc_op op;
 	memset(&op, 0, sizeof(op));
@@ -360,8 +365,8 @@ recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
 		// receive "successfully" with no message either way.
 		return !grpc_call_failed_before_recv_message(c->call);
 	}
-	*msg = corpc__grpc_unpack(
-	    c->recv_bb, c->ctx.handler->method->request, &c->arena);
+	*msg = corpc__grpc_unpack(c->recv_bb, c->ctx.handler->method->request,
+	    &c->arena, c->gs->max_depth, too_deep);
 	grpc_byte_buffer_destroy(c->recv_bb);
 	c->recv_bb    = NULL;
 	*parse_failed = *msg == NULL;
@@ -544,9 +549,14 @@ static corpc_status_code
 recv_first(gcall *c, const ProtobufCMessage **msg)
 {
 	const corpc_method *m = c->ctx.handler->method;
-	bool                parse_failed;
+	bool                parse_failed, too_deep;
 	c->first_taken = true;
-	if (!recv_one(c, msg, &parse_failed)) {
+	if (!recv_one(c, msg, &parse_failed, &too_deep)) {
+		if (too_deep) {
+			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INVALID_ARGUMENT,
+			    "%s: request message nested deeper than %u", m->path,
+			    c->gs->max_depth);
+		}
 		if (parse_failed) {
 			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INTERNAL,
 			    "%s: failed to parse the request as %s", m->path,
@@ -577,18 +587,27 @@ x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	if (c->dead) {
 		return dead_code(c);
 	}
-	bool parse_failed;
-	if (recv_one(c, msg, &parse_failed)) {
+	bool parse_failed, too_deep;
+	if (recv_one(c, msg, &parse_failed, &too_deep)) {
 		c->half_closed = *msg == NULL;
 		return CORPC_STATUS_OK;
 	}
 	c->dead = true;
 	if (parse_failed) {
 		// The client learns why; the handler sees its call gone.
-		char why[512];
-		snprintf(why, sizeof(why), "%s: failed to parse the request as %s",
-		    ctx->handler->method->path, ctx->handler->method->request->name);
-		grpc_call_cancel_with_status(c->call, GRPC_STATUS_INTERNAL, why, NULL);
+		const corpc_method *m = ctx->handler->method;
+		char                why[512];
+		if (too_deep) {
+			snprintf(why, sizeof(why),
+			    "%s: request message nested deeper than %u", m->path,
+			    c->gs->max_depth);
+		} else {
+			snprintf(why, sizeof(why), "%s: failed to parse the request as %s",
+			    m->path, m->request->name);
+		}
+		grpc_call_cancel_with_status(c->call,
+		    too_deep ? GRPC_STATUS_INVALID_ARGUMENT : GRPC_STATUS_INTERNAL, why,
+		    NULL);
 		return CORPC_STATUS_CANCELLED;
 	}
 	return dead_code(c);
@@ -666,6 +685,7 @@ gsrv_create(corpc_server *srv)
 	gs->cv = (corpc__cond) CORPC__COND_INIT;
 	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
+	gs->max_depth                 = corpc__depth_limit(opts->max_message_depth);
 	grpc_arg                 args[9];
 	grpc_channel_args        cargs = {
 	           .num_args = corpc__grpc_args(args, opts->max_message_size, true),
