@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/channel.h"
+#include "core/fdlimit.h"
 
 corpc_err
 corpc_channel_open(
@@ -13,6 +14,7 @@ corpc_channel_open(
 	if (address == NULL || out == NULL) {
 		return CORPC_EINVAL;
 	}
+	corpc__fd_limit_raise();
 	*out                = NULL;
 	corpc_channel *ch   = calloc(1, sizeof(*ch));
 	if (ch == NULL) {

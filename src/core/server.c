@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/fdlimit.h"
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/sched.h"
@@ -54,6 +55,7 @@ corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 	if (out == NULL) {
 		return CORPC_EINVAL;
 	}
+	corpc__fd_limit_raise();
 	corpc_server *srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
 		return CORPC_ENOMEM;

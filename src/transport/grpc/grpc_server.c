@@ -35,6 +35,7 @@
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/event.h"
+#include "transport/grpc/grpc_acceptor.h"
 #include "transport/grpc/grpc_common.h"
 
 // Calls requested ahead on each worker's queue: a burst of new calls is
@@ -94,6 +95,7 @@ struct gsrv {
 	grpc_server    *server;
 	corpc_runtime  *rt;
 	unsigned        max_depth; // of requests (depth.h)
+	corpc__grpc_acceptor *acceptor; // plaintext listeners (grpc_acceptor.h)
 	gqueue         *queues;
 	unsigned        nq;
 	corpc__freelist pool; // released calls
@@ -735,6 +737,7 @@ gsrv_destroy(void *p)
 		    cq, &tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
 		corpc__grpc_cq_destroy(cq);
 	}
+	corpc__grpc_acceptor_destroy(gs->acceptor);
 	grpc_server_destroy(gs->server);
 	corpc__freelist_node *n;
 	while ((n = corpc__freelist_get(&gs->pool, NULL, NULL)) != NULL) {
@@ -799,6 +802,20 @@ tcp_bind_error(const corpc__address *addr)
 	return rv;
 }
 
+// The address a listener ended up on, as corpc_server_address shows it.
+static void
+bound_name(const corpc__address *addr, int port, char *bound, size_t size)
+{
+	if (addr->scheme == CORPC__SCHEME_TCP) {
+		bool v6 = strchr(addr->host, ':') != NULL;
+		snprintf(
+		    bound, size, v6 ? "tcp://[%s]:%d" : "tcp://%s:%d", addr->host, port);
+	} else {
+		snprintf(bound, size, "unix:%s%s", addr->host[0] == '/' ? "//" : "",
+		    addr->host);
+	}
+}
+
 static corpc_err
 l_listen(corpc_server *srv, const corpc__address *addr, void **state,
     char *bound, size_t bound_size)
@@ -820,20 +837,29 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 	if (rv != CORPC_OK) {
 		return rv;
 	}
+	if (tls == NULL) {
+		// Plaintext: corpc's own listener, which survives EMFILE.
+		grpc_server_credentials_release(sc);
+		int port = 0;
+		if (gs->acceptor == NULL &&
+		    (gs->acceptor = corpc__grpc_acceptor_create()) == NULL) {
+			return CORPC_ENOMEM;
+		}
+		if ((rv = corpc__grpc_acceptor_add(gs->acceptor, addr, &port)) !=
+		    CORPC_OK) {
+			return rv;
+		}
+		bound_name(addr, port, bound, bound_size);
+		*state = gs;
+		return CORPC_OK;
+	}
 	int port = grpc_server_add_http2_port(gs->server, addr->target, sc);
 	grpc_server_credentials_release(sc);
 	if (port == 0) {
 		return addr->scheme == CORPC__SCHEME_TCP ? tcp_bind_error(addr)
 		                                         : CORPC_ESYS;
 	}
-	if (addr->scheme == CORPC__SCHEME_TCP) {
-		bool v6 = strchr(addr->host, ':') != NULL;
-		snprintf(bound, bound_size, v6 ? "tcp://[%s]:%d" : "tcp://%s:%d",
-		    addr->host, port);
-	} else {
-		snprintf(bound, bound_size, "unix:%s%s",
-		    addr->host[0] == '/' ? "//" : "", addr->host);
-	}
+	bound_name(addr, port, bound, bound_size);
 	*state = gs;
 	return CORPC_OK;
 }
@@ -866,6 +892,12 @@ l_start(void *state)
 		grpc_server_register_completion_queue(gs->server, q->cq, NULL);
 	}
 	grpc_server_start(gs->server);
+	if (gs->acceptor != NULL) {
+		corpc_err rv = corpc__grpc_acceptor_start(gs->acceptor, gs->server);
+		if (rv != CORPC_OK) {
+			return rv;
+		}
+	}
 	pthread_mutex_lock(&gs->mu);
 	gs->started = true;
 	for (unsigned i = 0; i < gs->nq; i++) {
@@ -886,7 +918,9 @@ l_stop(void *state)
 	gs->stopping = true;
 	pthread_mutex_unlock(&gs->mu);
 	if (first) {
-		// New calls are refused; requested ones come back withdrawn.
+		// No new connections; then new calls are refused, and requested
+		// ones come back withdrawn.
+		corpc__grpc_acceptor_stop(gs->acceptor);
 		grpc_server_shutdown_and_notify(
 		    gs->server, gs->queues[0].cq, &gs->shutdown_tag);
 	}
