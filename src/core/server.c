@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/fdlimit.h"
+#include "core/intercept.h"
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/sched.h"
@@ -203,6 +204,30 @@ corpc_server_start(corpc_server *srv)
 		}
 	}
 	return CORPC_OK;
+}
+
+corpc_status_code
+corpc__server_unknown_method(corpc_server *srv, const char *path,
+    corpc_metadata *md, int64_t deadline, char *why, size_t why_size)
+{
+	const char  *slash = strrchr(path, '/');
+	corpc_method m     = {
+	        .path = path,
+	        .name = slash != NULL ? slash + 1 : path,
+	        .kind = CORPC_RPC_UNARY,
+    };
+	corpc_call c;
+	corpc__call_init(&c, srv->opts.interceptors, srv->opts.interceptor_count,
+	    true, &m, md, deadline, NULL);
+	corpc_status_code code = corpc__call_start(&c);
+	if (code != CORPC_STATUS_OK) {
+		snprintf(why, why_size, "%s", c.refusal);
+	} else {
+		code = CORPC_STATUS_UNIMPLEMENTED;
+		snprintf(why, why_size, "unknown method %s", path);
+	}
+	corpc__call_finish(&c, code, why);
+	return code;
 }
 
 corpc_status_code

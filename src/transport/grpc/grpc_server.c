@@ -450,9 +450,10 @@ call_start(gcall *c)
 	    c->path != NULL ? corpc__server_find(gs->srv, NULL, c->path) : NULL;
 	corpc_status_code rc;
 	if (h == NULL) {
-		snprintf(c->why, sizeof(c->why), "unknown method %s",
-		    c->path != NULL ? c->path : "");
-		reply(c, CORPC_STATUS_UNIMPLEMENTED, c->why, NULL, NULL);
+		// Through the interceptors first: no method list for strangers.
+		rc = corpc__server_unknown_method(gs->srv, c->path != NULL ? c->path : "",
+		    c->md, deadline, c->why, sizeof(c->why));
+		reply(c, rc, c->why, NULL, NULL);
 	} else if (corpc__ctx_init(&c->ctx, &ctx_ops, h, c->md, deadline) !=
 	           CORPC_OK) {
 		reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED, "server out of memory", NULL,
