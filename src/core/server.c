@@ -293,6 +293,7 @@ corpc_server_runtime(corpc_server *srv)
 		corpc_runtime_opts o = {
 		    .threads    = srv->opts.scheduler_threads,
 		    .stack_size = srv->opts.stack_size,
+		    .stack_guard_size = srv->opts.stack_guard_size,
 		};
 		if (corpc_runtime_create(&o, &srv->own_runtime) == CORPC_OK) {
 			srv->runtime = srv->own_runtime;
@@ -329,7 +330,8 @@ corpc__server_run(corpc_server *srv, corpc__worker *on, void (*fn)(void *),
 	}
 	pthread_mutex_lock(&srv->run_mu);
 	if (srv->stacks == NULL) {
-		srv->stacks = corpc__stack_pool_create(srv->opts.stack_size);
+		srv->stacks = corpc__stack_pool_create(
+		    srv->opts.stack_size, srv->opts.stack_guard_size);
 	}
 	corpc__stack_pool *stacks = srv->stacks;
 	pthread_mutex_unlock(&srv->run_mu);

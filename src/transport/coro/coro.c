@@ -136,7 +136,8 @@ response_depth(const coro_call *c)
 static void *
 stack_pool_create(corpc_server *srv)
 {
-	return corpc__stack_pool_create(corpc__server_opts(srv)->stack_size);
+	const corpc_server_opts *o = corpc__server_opts(srv);
+	return corpc__stack_pool_create(o->stack_size, o->stack_guard_size);
 }
 
 static void
