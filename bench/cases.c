@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark cases. direct and buffer call the service's producing loop
 // themselves; every other case goes through the generated client API on a
 // channel to one in-process server, the address being the only difference.
@@ -21,19 +22,18 @@ enum {
 	C_TCP
 };
 
-const char *const bench_case_names[BENCH_NCASES] = { "direct", "buffer",
-	"coro", "thread", "thread-copy", "coro-plain", "thread-plain", "unix",
-	"tcp" };
+const char *const bench_case_names[BENCH_NCASES] = {"direct", "buffer", "coro",
+    "thread", "thread-copy", "coro-plain", "thread-plain", "unix", "tcp"};
 
 // Client addresses of the inproc cases; unix and tcp dial what their
 // listener bound.
 static const char *const inproc_dial[BENCH_NCASES] = {
-	[C_CORO]        = "inproc://bench",
-	[C_THREAD]      = "inproc://bench?mode=thread",
-	[C_THREAD_COPY] = "inproc://bench?mode=thread-copy",
-	// The same service without CORPC_WRITE_STABLE, on its own server.
-	[C_CORO_PLAIN]   = "inproc://bench-plain",
-	[C_THREAD_PLAIN] = "inproc://bench-plain?mode=thread",
+    [C_CORO]        = "inproc://bench",
+    [C_THREAD]      = "inproc://bench?mode=thread",
+    [C_THREAD_COPY] = "inproc://bench?mode=thread-copy",
+    // The same service without CORPC_WRITE_STABLE, on its own server.
+    [C_CORO_PLAIN]   = "inproc://bench-plain",
+    [C_THREAD_PLAIN] = "inproc://bench-plain?mode=thread",
 };
 
 static list_service  *svc;
@@ -101,8 +101,8 @@ bench_cases_setup(
 	}
 	// Every inproc mode dials the one inproc listener; unix and tcp dial
 	// the address their listener bound (the listen-th one).
-	const char *dial[BENCH_NCASES]   = { 0 };
-	int         listen[BENCH_NCASES] = { 0 };
+	const char *dial[BENCH_NCASES]   = {0};
+	int         listen[BENCH_NCASES] = {0};
 	int         n_listens            = 0;
 	if (selected[C_CORO] || selected[C_THREAD] ||
 	    selected[C_THREAD_COPY]) {
@@ -115,8 +115,8 @@ bench_cases_setup(
 	if (!fatal && (selected[C_CORO_PLAIN] || selected[C_THREAD_PLAIN])) {
 		const char *addr = "inproc://bench-plain";
 		fatal = corpc_server_create(NULL, &srv_plain) != CORPC_OK ||
-		        list__v0__list_strings__register_server(
-		            srv_plain, &list_service_impl_plain, svc) != CORPC_OK ||
+		        list__v0__list_strings__register_server(srv_plain,
+		            &list_service_impl_plain, svc) != CORPC_OK ||
 		        corpc_server_listen(srv_plain, addr) != CORPC_OK ||
 		        corpc_server_start(srv_plain) != CORPC_OK;
 		dial[C_CORO_PLAIN]   = inproc_dial[C_CORO_PLAIN];
@@ -138,7 +138,8 @@ bench_cases_setup(
 	}
 	for (int i = C_UNIX; i <= C_TCP; i++) {
 		if (!fatal && selected[i] && skip[i] == NULL) {
-			dial[i] = corpc_server_address(srv, (size_t) listen[i]);
+			dial[i] =
+			    corpc_server_address(srv, (size_t) listen[i]);
 		}
 	}
 	if (fatal || corpc_server_start(srv) != CORPC_OK) {
@@ -247,8 +248,8 @@ call_list(corpc_channel *ch, int resp_size, touched *t)
 	const List__V0__ListResponse *resp;
 	corpc_status_code             code;
 	while ((code = list__v0__list_strings__list_recv(st, &resp)) ==
-	        CORPC_STATUS_OK &&
-	    resp != NULL) {
+	           CORPC_STATUS_OK &&
+	       resp != NULL) {
 		touch(t, resp);
 	}
 	corpc_stream_destroy(st);
@@ -258,12 +259,12 @@ call_list(corpc_channel *ch, int resp_size, touched *t)
 bool
 bench_case_op(int i, int resp_size)
 {
-	touched           t = { 0, 0 };
+	touched           t = {0, 0};
 	corpc_status_code code;
 	if (i == C_DIRECT) {
 		code = list_service_produce(svc, resp_size, consume, &t);
 	} else if (i == C_BUFFER) {
-		buffer b = { NULL, 0, 0 };
+		buffer b = {NULL, 0, 0};
 		code = list_service_produce(svc, resp_size, buffer_push, &b);
 		for (size_t k = 0; k < b.len; k++) {
 			touch(&t, b.v[k]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark cases: ways to do one op of the reference workload, i.e.
 // open a ListStrings.List stream and receive every message to its end.
 #ifndef CORPC_BENCH_CASES_H

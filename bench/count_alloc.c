@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interposed malloc that counts allocations, forwarding to glibc's own
 // implementation (__libc_malloc and friends). Defined in the executable, so
 // the dynamic linker binds every malloc of the process (libc, libcorpc,
@@ -139,8 +140,7 @@ count_alloc_totals
 count_alloc_stop(void)
 {
 	atomic_store(&counting, false);
-	count_alloc_totals t = { atomic_load(&n_allocs),
-		atomic_load(&n_bytes) };
+	count_alloc_totals t = {atomic_load(&n_allocs), atomic_load(&n_bytes)};
 	return t;
 }
 
@@ -160,7 +160,7 @@ count_alloc_start(void)
 count_alloc_totals
 count_alloc_stop(void)
 {
-	count_alloc_totals t = { 0, 0 };
+	count_alloc_totals t = {0, 0};
 	return t;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark's allocation counter: malloc and friends are interposed in
 // the corpc_bench executable (so every library and thread of the process
 // goes through them) and counted while counting is on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fanout_bench: what embedding buys a fan-out proxy. The same data (the
 // ListStrings reference workload: every backend streams 10,000 100-byte
 // strings, RESP_SIZE per response) merged from 4 backends that are either
@@ -61,18 +62,20 @@ static const List__V0__ListStrings_Server proxy_impl = {.list = proxy_list};
 static size_t
 op_fanout(bench *b, corpc_channel **chans, corpc_fanout_pull pull)
 {
-	List__V0__ListRequest req  = LIST__V0__LIST_REQUEST__INIT;
-	req.resp_size              = b->size;
-	corpc_fanout_opts opts     = {.merge = b->merge, .pull = pull,
-	        .compare = by_first_string};
-	corpc_fanout     *fo;
-	if (corpc_fanout_open(chans, b->k, &list__v0__list_strings__list__method,
-	        NULL, &req.base, &opts, &fo) != CORPC_OK) {
+	List__V0__ListRequest req = LIST__V0__LIST_REQUEST__INIT;
+	req.resp_size             = b->size;
+	corpc_fanout_opts opts    = {
+	       .merge = b->merge, .pull = pull, .compare = by_first_string};
+	corpc_fanout *fo;
+	if (corpc_fanout_open(chans, b->k,
+	        &list__v0__list_strings__list__method, NULL, &req.base, &opts,
+	        &fo) != CORPC_OK) {
 		return 0;
 	}
 	const ProtobufCMessage *m;
 	size_t                  strings = 0;
-	while (corpc_fanout_recv(fo, &m, NULL) == CORPC_STATUS_OK && m != NULL) {
+	while (
+	    corpc_fanout_recv(fo, &m, NULL) == CORPC_STATUS_OK && m != NULL) {
 		strings += ((const List__V0__ListResponse *) m)->n_strings;
 	}
 	corpc_status_code code = corpc_fanout_finish(fo, NULL);
@@ -87,7 +90,8 @@ op_proxy(bench *b, corpc_channel *ch)
 	List__V0__ListRequest req = LIST__V0__LIST_REQUEST__INIT;
 	req.resp_size             = b->size;
 	corpc_stream *st;
-	if (list__v0__list_strings__list_open(ch, NULL, &req, &st) != CORPC_OK) {
+	if (list__v0__list_strings__list_open(ch, NULL, &req, &st) !=
+	    CORPC_OK) {
 		return 0;
 	}
 	const List__V0__ListResponse *r;
@@ -126,19 +130,20 @@ run_case(bench *b, kind k)
 	if (k == K_PROXY_CORO || k == K_PROXY_TCP) {
 		b->proxy_n = b->k;
 		for (size_t i = 0; i < b->k; i++) {
-			b->proxy_backends[i] = k == K_PROXY_CORO ? b->coro[i] : b->tcp[i];
+			b->proxy_backends[i] =
+			    k == K_PROXY_CORO ? b->coro[i] : b->tcp[i];
 		}
-		b->proxy_opts = (corpc_fanout_opts){
+		b->proxy_opts = (corpc_fanout_opts) {
 		    .merge = b->merge, .compare = by_first_string};
-		const char *addr =
-		    k == K_PROXY_CORO ? "inproc://bench-proxy" : "tcp://127.0.0.1:0";
+		const char *addr = k == K_PROXY_CORO ? "inproc://bench-proxy"
+		                                     : "tcp://127.0.0.1:0";
 		if (corpc_server_create(NULL, &proxy) != CORPC_OK ||
-		    list__v0__list_strings__register_server(proxy, &proxy_impl, b) !=
-		        CORPC_OK ||
+		    list__v0__list_strings__register_server(
+		        proxy, &proxy_impl, b) != CORPC_OK ||
 		    corpc_server_listen(proxy, addr) != CORPC_OK ||
 		    corpc_server_start(proxy) != CORPC_OK ||
-		    corpc_channel_open(corpc_server_address(proxy, 0), NULL, &pch) !=
-		        CORPC_OK) {
+		    corpc_channel_open(corpc_server_address(proxy, 0), NULL,
+		        &pch) != CORPC_OK) {
 			corpc_server_destroy(proxy);
 			return false;
 		}
@@ -174,10 +179,11 @@ run_case(bench *b, kind k)
 		double median = (double) dts[b->count / 2] / 1e6;
 		printf("%-11s %3zu x %3d strings/resp  %9.3f ms/op median "
 		       "(best %8.3f)  %8.2f Mstrings/s\n",
-		    kind_names[k], b->k, b->size, median, (double) dts[0] / 1e6,
-		    (double) want / (median * 1e3));
+		    kind_names[k], b->k, b->size, median,
+		    (double) dts[0] / 1e6, (double) want / (median * 1e3));
 	} else {
-		printf("%-11s FAILED (wrong string count or status)\n", kind_names[k]);
+		printf("%-11s FAILED (wrong string count or status)\n",
+		    kind_names[k]);
 	}
 	free(dts);
 	corpc_channel_close(pch);
@@ -197,10 +203,11 @@ start_backends(bench *b, bool *have_tcp)
 	for (size_t i = 0; i < b->k; i++) {
 		corpc_channel_open(addrs[0], NULL, &b->coro[i]);
 		const char *tcp[1] = {"tcp://127.0.0.1:0"};
-		if (*have_tcp &&
-		    list_server_start(b->svc, tcp, 1, &b->tcp_srv[i]) == CORPC_OK) {
+		if (*have_tcp && list_server_start(b->svc, tcp, 1,
+		                     &b->tcp_srv[i]) == CORPC_OK) {
 			corpc_channel_open(
-			    corpc_server_address(b->tcp_srv[i], 0), NULL, &b->tcp[i]);
+			    corpc_server_address(b->tcp_srv[i], 0), NULL,
+			    &b->tcp[i]);
 		} else {
 			*have_tcp = false;
 		}
@@ -211,9 +218,9 @@ start_backends(bench *b, bool *have_tcp)
 int
 main(int argc, char **argv)
 {
-	static bench b = {.count = 20, .size = 1, .k = 4,
-	    .merge = CORPC_FANOUT_INTERLEAVE};
-	const char  *impl = "coro,tcp,tcp-inline,proxy-coro,proxy-tcp";
+	static bench b = {
+	    .count = 20, .size = 1, .k = 4, .merge = CORPC_FANOUT_INTERLEAVE};
+	const char *impl = "coro,tcp,tcp-inline,proxy-coro,proxy-tcp";
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--count") == 0) {
 			b.count = atoi(argv[i + 1]);
@@ -224,13 +231,15 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--impl") == 0) {
 			impl = argv[i + 1];
 		} else if (strcmp(argv[i], "--merge") == 0) {
-			b.merge = strcmp(argv[i + 1], "concat") == 0 ? CORPC_FANOUT_CONCAT
+			b.merge = strcmp(argv[i + 1], "concat") == 0
+			              ? CORPC_FANOUT_CONCAT
 			          : strcmp(argv[i + 1], "sorted") == 0
 			              ? CORPC_FANOUT_SORTED
 			              : CORPC_FANOUT_INTERLEAVE;
 		} else {
-			fprintf(stderr, "usage: %s [--count N] [--size 1|10|100] "
-			                "[--backends K] [--merge M] [--impl a,b]\n",
+			fprintf(stderr,
+			    "usage: %s [--count N] [--size 1|10|100] "
+			    "[--backends K] [--merge M] [--impl a,b]\n",
 			    argv[0]);
 			return 2;
 		}
@@ -253,7 +262,8 @@ main(int argc, char **argv)
 		}
 		bool tcp = k == K_TCP || k == K_TCP_INLINE || k == K_PROXY_TCP;
 		if (tcp && !have_tcp) {
-			printf("%-11s skipped: tcp:// not built\n", kind_names[k]);
+			printf("%-11s skipped: tcp:// not built\n",
+			    kind_names[k]);
 			continue;
 		}
 		ok = run_case(&b, (kind) k) && ok;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_bench: the reference workload (anchors.md): one op opens a
 // ListStrings.List stream and receives all 10,000 strings. For each case
 // and respSize: time/op is the median of --count samples after a warm-up,
@@ -17,11 +18,11 @@
 #include "report.h"
 
 #define DEFAULT_COUNT 30
-#define WARM_NS 20000000   // warm-up: at least this long, and 2 ops
-#define SAMPLE_NS 10000000 // one sample: about this long, at least 1 op
-#define ROW_NS INT64_C(5000000000) // row budget (3 samples min)
+#define WARM_NS       20000000 // warm-up: at least this long, and 2 ops
+#define SAMPLE_NS     10000000 // one sample: about this long, at least 1 op
+#define ROW_NS        INT64_C(5000000000) // row budget (3 samples min)
 
-static const int resp_sizes[] = { 1, 10, 100 };
+static const int resp_sizes[] = {1, 10, 100};
 #define NSIZES (sizeof(resp_sizes) / sizeof(resp_sizes[0]))
 
 static int64_t
@@ -106,7 +107,7 @@ run_phase(bool network, const bool selected[BENCH_NCASES], int count,
 {
 	bool        sel[BENCH_NCASES];
 	bool        any                = false;
-	const char *skip[BENCH_NCASES] = { NULL };
+	const char *skip[BENCH_NCASES] = {NULL};
 	for (int i = 0; i < BENCH_NCASES; i++) {
 		sel[i] = selected[i] && bench_case_network(i) == network;
 		any    = any || sel[i];
@@ -122,7 +123,8 @@ run_phase(bool network, const bool selected[BENCH_NCASES], int count,
 		}
 		for (size_t s = 0; ok && sel[i] && s < NSIZES; s++) {
 			size_t k = s * BENCH_NCASES + (size_t) i;
-			ok = measure(i, resp_sizes[s], count, samples, &results[k]);
+			ok       = measure(
+			          i, resp_sizes[s], count, samples, &results[k]);
 			measured[k] = ok;
 		}
 	}
@@ -198,7 +200,7 @@ print_cpu(void)
 int
 main(int argc, char **argv)
 {
-	bool        selected[BENCH_NCASES] = { false };
+	bool        selected[BENCH_NCASES] = {false};
 	bool        any                    = false;
 	int         count                  = DEFAULT_COUNT;
 	const char *json                   = NULL;
@@ -237,8 +239,8 @@ main(int argc, char **argv)
 	}
 	double *samples = malloc((size_t) count * sizeof(double));
 	bool    ok      = samples != NULL;
-	ok = ok && run_phase(false, selected, count, samples);
-	ok = ok && run_phase(true, selected, count, samples);
+	ok              = ok && run_phase(false, selected, count, samples);
+	ok              = ok && run_phase(true, selected, count, samples);
 	free(samples);
 	putchar('\n');
 	print_table();

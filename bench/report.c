@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Table and JSON output. Units follow the Go reference table: time in
 // ns/µs/ms, bytes in B/KB/MB (powers of 1000).
 #include <string.h>

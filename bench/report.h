@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark's output: the table on stdout and the --json records.
 #ifndef CORPC_BENCH_REPORT_H
 #define CORPC_BENCH_REPORT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A growable text buffer for the generator's output.
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: internal interfaces of the code generator.
 //
 // The generator reads a CodeGeneratorRequest, builds a small model of every
@@ -18,7 +19,7 @@ typedef Google__Protobuf__FileDescriptorProto             cg_file_proto;
 typedef Google__Protobuf__DescriptorProto                 cg_msg_proto;
 
 // The response's supported_features bit for proto3 `optional`.
-#define CG_FEATURE_PROTO3_OPTIONAL \
+#define CG_FEATURE_PROTO3_OPTIONAL                                            \
 	GOOGLE__PROTOBUF__COMPILER__CODE_GENERATOR_RESPONSE__FEATURE__FEATURE_PROTO3_OPTIONAL
 
 // ---- buf.c: growable text buffer ------------------------------------------

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs protobuf-c's own plugin (protoc-gen-c) on our request, so that one
 // protoc run writes X.pb-c.{h,c} next to X.corpc.{h,c}.
 //
@@ -20,7 +21,7 @@
 static bool
 delegate_read_all(int fd, uint8_t **out, size_t *len)
 {
-	cg_buf b = { 0 };
+	cg_buf b = {0};
 	char   chunk[65536];
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));

@@ -1,13 +1,14 @@
+// SPDX-License-Identifier: MIT
 // Writes X.corpc.h: the declarations of the generated API.
 #include <stdlib.h>
 
 #include "codegen.h"
 
 static const char *const hdr_kind_names[] = {
-	[CG_UNARY]            = "unary",
-	[CG_SERVER_STREAMING] = "server streaming",
-	[CG_CLIENT_STREAMING] = "client streaming",
-	[CG_BIDI_STREAMING]   = "bidi streaming",
+    [CG_UNARY]            = "unary",
+    [CG_SERVER_STREAMING] = "server streaming",
+    [CG_CLIENT_STREAMING] = "client streaming",
+    [CG_BIDI_STREAMING]   = "bidi streaming",
 };
 
 // Declares "ret P__m<suffix>(params...);". The comment is already written.
@@ -36,7 +37,7 @@ hdr_server_helpers(cg_buf *b, const cg_service *s, const cg_method *m)
 {
 	char       *resp = cg_strdupf("const %s *resp", m->resp_type);
 	char       *req  = cg_strdupf("const %s **req", m->req_type);
-	const char *p[2] = { "corpc_ctx *ctx", resp };
+	const char *p[2] = {"corpc_ctx *ctx", resp};
 	bool one = m->kind == CG_UNARY || m->kind == CG_CLIENT_STREAMING;
 
 	cg_buf_commentf(b, "",
@@ -71,8 +72,8 @@ hdr_client(cg_buf *b, const cg_service *s, const cg_method *m)
 {
 	char       *req  = cg_strdupf("const %s *req", m->req_type);
 	char       *resp = cg_strdupf("const %s **resp", m->resp_type);
-	const char *p[5] = { "corpc_channel *ch",
-		"const corpc_call_opts *opts" };
+	const char *p[5] = {
+	    "corpc_channel *ch", "const corpc_call_opts *opts"};
 
 	switch (m->kind) {
 	case CG_UNARY:
@@ -178,15 +179,14 @@ hdr_vtable(cg_buf *b, const cg_service *s)
 	    s->full_name);
 	cg_buf_printf(b, "typedef struct %s_Server {\n", s->type);
 	if (s->n_methods == 0) {
-		cg_buf_printf(b,
-		    "\t// No methods; ISO C wants a member.\n"
-		    "\tchar corpc_no_methods_;\n");
+		cg_buf_printf(b, "\t// No methods; ISO C wants a member.\n"
+		                 "\tchar corpc_no_methods_;\n");
 	}
 	for (size_t i = 0; i < s->n_methods; i++) {
 		const cg_method *m = &s->methods[i];
 		char *head = cg_strdupf("corpc_status_code (*%s)", m->member);
 		char *req  = cg_strdupf("const %s *req", m->req_type);
-		const char *p[3] = { "void *self", "corpc_ctx *ctx", req };
+		const char *p[3] = {"void *self", "corpc_ctx *ctx", req};
 		size_t      n    = 3;
 		switch (m->kind) {
 		case CG_UNARY:
@@ -255,7 +255,7 @@ hdr_service(cg_buf *b, const cg_service *s)
 
 	char *impl = cg_strdupf("const %s_Server *impl", s->type);
 	char *head = cg_strdupf("corpc_err %s__register_server", s->prefix);
-	const char *p[3] = { "corpc_server *srv", impl, "void *self" };
+	const char *p[3] = {"corpc_server *srv", impl, "void *self"};
 	cg_buf_commentf(b, "",
 	    "Registers `impl` for %s on `srv`; `impl` and `self` are borrowed "
 	    "until the server is destroyed. Before corpc_server_start. "

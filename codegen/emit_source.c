@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes X.corpc.c: method and service descriptions, the handler
 // trampolines and the typed wrappers.
 #include <stdlib.h>
@@ -5,10 +6,10 @@
 #include "codegen.h"
 
 static const char *const src_kind_enums[] = {
-	[CG_UNARY]            = "CORPC_RPC_UNARY",
-	[CG_SERVER_STREAMING] = "CORPC_RPC_SERVER_STREAMING",
-	[CG_CLIENT_STREAMING] = "CORPC_RPC_CLIENT_STREAMING",
-	[CG_BIDI_STREAMING]   = "CORPC_RPC_BIDI_STREAMING",
+    [CG_UNARY]            = "CORPC_RPC_UNARY",
+    [CG_SERVER_STREAMING] = "CORPC_RPC_SERVER_STREAMING",
+    [CG_CLIENT_STREAMING] = "CORPC_RPC_CLIENT_STREAMING",
+    [CG_BIDI_STREAMING]   = "CORPC_RPC_BIDI_STREAMING",
 };
 
 // Opens the definition "ret\nP__m<suffix>(params...)\n{\n".
@@ -51,8 +52,8 @@ src_method_desc(cg_buf *b, const cg_service *s, const cg_method *m)
 static void
 src_handler(cg_buf *b, const cg_service *s, const cg_method *m)
 {
-	static const char *const params[] = { "corpc_ctx *ctx",
-		"const void *impl", "void *self" };
+	static const char *const params[] = {
+	    "corpc_ctx *ctx", "const void *impl", "void *self"};
 	char *head = cg_strdupf("%s__%s__handle", s->prefix, m->lower);
 	if (head == NULL) {
 		b->oom = true;
@@ -122,9 +123,8 @@ src_service_desc(cg_buf *b, const cg_service *s)
 		    "\t.handlers     = %s__corpc_handlers,\n",
 		    s->prefix, s->prefix);
 	} else {
-		cg_buf_printf(b,
-		    "\t.methods      = NULL,\n"
-		    "\t.handlers     = NULL,\n");
+		cg_buf_printf(b, "\t.methods      = NULL,\n"
+		                 "\t.handlers     = NULL,\n");
 	}
 	cg_buf_printf(b,
 	    "};\n\n"
@@ -154,10 +154,9 @@ src_recv_body(cg_buf *b, const char *before, const char *fn,
 		b->oom = true;
 		return;
 	}
-	cg_buf_printf(b,
-	    "\tconst ProtobufCMessage *msg = NULL;\n"
-	    "\tcorpc_status_code       rv;\n"
-	    "\n");
+	cg_buf_printf(b, "\tconst ProtobufCMessage *msg = NULL;\n"
+	                 "\tcorpc_status_code       rv;\n"
+	                 "\n");
 	if (before != NULL) {
 		cg_buf_printf(b, "\t%s\n", before);
 	}
@@ -180,7 +179,7 @@ src_wrappers(cg_buf *b, const cg_service *s, const cg_method *m)
 	char       *resp  = cg_strdupf("const %s *resp", m->resp_type);
 	char       *respp = cg_strdupf("const %s **resp", m->resp_type);
 	char       *meth  = cg_strdupf("&%s__%s__method", s->prefix, m->lower);
-	const char *p[5]  = { "corpc_ctx *ctx", resp };
+	const char *p[5]  = {"corpc_ctx *ctx", resp};
 	const char *a[6];
 
 	if (req == NULL || reqp == NULL || resp == NULL || respp == NULL ||
@@ -298,7 +297,7 @@ cg_emit_source(cg_buf *b, const cg_file *f)
 	}
 	// One newline at the end of the file, not a blank line.
 	while (b->len >= 2 && b->data[b->len - 1] == '\n' &&
-	    b->data[b->len - 2] == '\n') {
+	       b->data[b->len - 2] == '\n') {
 		b->data[--b->len] = '\0';
 	}
 }

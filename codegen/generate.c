@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Builds the model of each file to generate and fills the response.
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@ gen_is_name(const char *s, bool dots)
 	for (const char *p = s; *p != '\0'; p++) {
 		unsigned char c = (unsigned char) *p;
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || (dots && c == '.');
+		          (c >= '0' && c <= '9') || c == '_' ||
+		          (dots && c == '.');
 		if (!ok) {
 			return false;
 		}
@@ -43,15 +45,15 @@ gen_find_in(cg_msg_proto *const *msgs, size_t n, const char *scope,
 {
 	for (size_t i = 0; i < n && !*found; i++) {
 		char *full = scope[0] == '\0'
-		    ? strdup(msgs[i]->name)
-		    : cg_strdupf("%s.%s", scope, msgs[i]->name);
+		                 ? strdup(msgs[i]->name)
+		                 : cg_strdupf("%s.%s", scope, msgs[i]->name);
 		if (full == NULL) {
 			return false;
 		}
 		if (strcmp(full, want) == 0) {
 			*found = true;
 		} else if (strncmp(want, full, strlen(full)) == 0 &&
-		    want[strlen(full)] == '.') {
+		           want[strlen(full)] == '.') {
 			if (!gen_find_in(msgs[i]->nested_type,
 			        msgs[i]->n_nested_type, full, want, found)) {
 				free(full);
@@ -150,8 +152,8 @@ gen_method(const cg_request *req, const char *svc_full, const method_proto *mp,
 	}
 	return gen_type_names(
 	           req, mp->input_type, &m->req_type, &m->req_desc, err) &&
-	    gen_type_names(
-	        req, mp->output_type, &m->resp_type, &m->resp_desc, err);
+	       gen_type_names(
+	           req, mp->output_type, &m->resp_type, &m->resp_desc, err);
 }
 
 static bool
@@ -241,7 +243,7 @@ gen_names_cmp(const void *a, const void *b)
 static bool
 gen_check_clashes(const cg_file *f, char **err)
 {
-	gen_names l = { 0 };
+	gen_names l = {0};
 	for (size_t i = 0; i < f->n_services; i++) {
 		const cg_service *s = &f->services[i];
 		const char       *P = s->prefix;
@@ -299,9 +301,8 @@ gen_check_clashes(const cg_file *f, char **err)
 		}
 		// Two members of one vtable with the same name.
 		for (size_t j = 0; j < s->n_methods; j++) {
-			gen_names_add(&l,
-			    cg_strdupf("%s_Server.%s", s->type,
-			        s->methods[j].member));
+			gen_names_add(&l, cg_strdupf("%s_Server.%s", s->type,
+			                      s->methods[j].member));
 		}
 	}
 	bool ok = !l.oom;
@@ -455,9 +456,8 @@ cg_param_check(const char *param, char **err)
 	const char *p = param;
 	while (*p != '\0') {
 		size_t n = strcspn(p, ",");
-		if (n > 0 &&
-		    strncmp(p, CG_PARAM_PROTOC_GEN_C "=",
-		        strlen(CG_PARAM_PROTOC_GEN_C "=")) != 0) {
+		if (n > 0 && strncmp(p, CG_PARAM_PROTOC_GEN_C "=",
+		                 strlen(CG_PARAM_PROTOC_GEN_C "=")) != 0) {
 			*err = cg_strdupf(
 			    "unknown protoc-gen-corpc option \"%.*s\" "
 			    "(known: " CG_PARAM_PROTOC_GEN_C "=PATH)",
@@ -515,7 +515,7 @@ cg_generate(const cg_request *req, cg_response *resp)
 			resp->error = err;
 			return err != NULL;
 		}
-		cg_buf h = { 0 }, c = { 0 };
+		cg_buf h = {0}, c = {0};
 		cg_emit_header(&h, f);
 		cg_emit_source(&c, f);
 		bool ok =

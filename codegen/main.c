@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: a protoc plugin that generates corpc service code.
 //
 // protoc runs it with a CodeGeneratorRequest on stdin and reads a
@@ -29,7 +30,7 @@ main_fail(const char *what)
 static bool
 main_read_stdin(uint8_t **out, size_t *len)
 {
-	cg_buf b = { 0 };
+	cg_buf b = {0};
 	char   chunk[65536];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
@@ -49,7 +50,7 @@ main(int argc, char **argv)
 {
 	if (argc > 1) {
 		bool help = strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0;
+		            strcmp(argv[1], "-h") == 0;
 		fprintf(help ? stdout : stderr,
 		    "usage: protoc --plugin=" MAIN_NAME
 		    "=PATH --corpc_out=DIR "

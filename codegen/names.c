@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protobuf-c's naming rules, reimplemented from their description in
 // protobuf-c's protoc-gen-c (CamelToLower, ToCamel, FullNameToLower,
 // FullNameToC, OverrideFullName), so generated names match protoc-c's.
@@ -10,12 +11,12 @@
 
 // Field numbers in protobuf-c/protobuf-c.proto.
 #define PB_C_FILE_EXTENSION 1019 // FileOptions.(pb_c_file)
-#define PB_C_C_PACKAGE 6         // ProtobufCFileOptions.c_package
+#define PB_C_C_PACKAGE      6    // ProtobufCFileOptions.c_package
 
 char *
 cg_camel_to_lower(const char *name)
 {
-	cg_buf b         = { 0 };
+	cg_buf b         = {0};
 	bool   was_upper = true; // no '_' before a leading capital
 	for (const char *p = name; *p != '\0'; p++) {
 		unsigned char c        = (unsigned char) *p;
@@ -33,7 +34,7 @@ cg_camel_to_lower(const char *name)
 char *
 cg_to_camel(const char *name)
 {
-	cg_buf b     = { 0 };
+	cg_buf b     = {0};
 	bool   upper = true;
 	for (const char *p = name; *p != '\0'; p++) {
 		unsigned char c = (unsigned char) *p;
@@ -53,7 +54,7 @@ cg_to_camel(const char *name)
 static char *
 names_join(const char *full_name, char *(*fn)(const char *) )
 {
-	cg_buf      b = { 0 };
+	cg_buf      b = {0};
 	const char *p = full_name;
 	while (*p != '\0') {
 		const char *dot = strchr(p, '.');
@@ -238,7 +239,7 @@ cg_strip_proto(const char *file_name)
 char *
 cg_file_identifier(const char *file_name)
 {
-	cg_buf b = { 0 };
+	cg_buf b = {0};
 	for (const char *p = file_name; *p != '\0'; p++) {
 		unsigned char c = (unsigned char) *p;
 		if (isalnum(c)) {
@@ -254,102 +255,102 @@ cg_file_identifier(const char *file_name)
 // <assert.h> and <complex.h> that corpc.h may pull in, and C++ keywords (the
 // header is usable from C++). Sorted for bsearch.
 static const char *const names_keywords[] = {
-	"alignas",
-	"alignof",
-	"and",
-	"and_eq",
-	"asm",
-	"auto",
-	"bitand",
-	"bitor",
-	"bool",
-	"break",
-	"case",
-	"catch",
-	"char",
-	"char16_t",
-	"char32_t",
-	"char8_t",
-	"class",
-	"co_await",
-	"co_return",
-	"co_yield",
-	"compl",
-	"complex",
-	"concept",
-	"const",
-	"const_cast",
-	"consteval",
-	"constexpr",
-	"constinit",
-	"continue",
-	"decltype",
-	"default",
-	"delete",
-	"do",
-	"double",
-	"dynamic_cast",
-	"else",
-	"enum",
-	"explicit",
-	"export",
-	"extern",
-	"false",
-	"float",
-	"for",
-	"friend",
-	"goto",
-	"if",
-	"imaginary",
-	"inline",
-	"int",
-	"long",
-	"mutable",
-	"namespace",
-	"new",
-	"noexcept",
-	"noreturn",
-	"not",
-	"not_eq",
-	"nullptr",
-	"operator",
-	"or",
-	"or_eq",
-	"private",
-	"protected",
-	"public",
-	"register",
-	"reinterpret_cast",
-	"requires",
-	"restrict",
-	"return",
-	"short",
-	"signed",
-	"sizeof",
-	"static",
-	"static_assert",
-	"static_cast",
-	"struct",
-	"switch",
-	"template",
-	"this",
-	"thread_local",
-	"throw",
-	"true",
-	"try",
-	"typedef",
-	"typeid",
-	"typename",
-	"union",
-	"unsigned",
-	"using",
-	"virtual",
-	"void",
-	"volatile",
-	"wchar_t",
-	"while",
-	"xor",
-	"xor_eq",
+    "alignas",
+    "alignof",
+    "and",
+    "and_eq",
+    "asm",
+    "auto",
+    "bitand",
+    "bitor",
+    "bool",
+    "break",
+    "case",
+    "catch",
+    "char",
+    "char16_t",
+    "char32_t",
+    "char8_t",
+    "class",
+    "co_await",
+    "co_return",
+    "co_yield",
+    "compl",
+    "complex",
+    "concept",
+    "const",
+    "const_cast",
+    "consteval",
+    "constexpr",
+    "constinit",
+    "continue",
+    "decltype",
+    "default",
+    "delete",
+    "do",
+    "double",
+    "dynamic_cast",
+    "else",
+    "enum",
+    "explicit",
+    "export",
+    "extern",
+    "false",
+    "float",
+    "for",
+    "friend",
+    "goto",
+    "if",
+    "imaginary",
+    "inline",
+    "int",
+    "long",
+    "mutable",
+    "namespace",
+    "new",
+    "noexcept",
+    "noreturn",
+    "not",
+    "not_eq",
+    "nullptr",
+    "operator",
+    "or",
+    "or_eq",
+    "private",
+    "protected",
+    "public",
+    "register",
+    "reinterpret_cast",
+    "requires",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "static_assert",
+    "static_cast",
+    "struct",
+    "switch",
+    "template",
+    "this",
+    "thread_local",
+    "throw",
+    "true",
+    "try",
+    "typedef",
+    "typeid",
+    "typename",
+    "union",
+    "unsigned",
+    "using",
+    "virtual",
+    "void",
+    "volatile",
+    "wchar_t",
+    "while",
+    "xor",
+    "xor_eq",
 };
 
 static int

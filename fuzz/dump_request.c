@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A protoc plugin that saves its CodeGeneratorRequest: copies stdin to the
 // file named by $CORPC_FUZZ_DUMP, then answers protoc with an empty response
 // that declares proto3 `optional` support (so protoc accepts any .proto).

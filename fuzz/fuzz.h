@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the fuzz targets: the libFuzzer entry points and a check that
 // turns a broken invariant into a crash libFuzzer reports.
 //
@@ -20,13 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 // Aborts with the failed condition and its line when `cond` is false.
-#define FUZZ_CHECK(cond)                                                 \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", \
-			    __FILE__, __LINE__, #cond);                  \
-			abort();                                         \
-		}                                                        \
+#define FUZZ_CHECK(cond)                                                      \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n",      \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
 	} while (0)
 
 #endif // CORPC_FUZZ_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the address parser and corpc_channel_open with arbitrary strings.
 //
 // Invariants: parsing is deterministic; on success the scheme is known, the
@@ -56,8 +57,8 @@ address_check(const char *text, const corpc__address *a)
 	case CORPC__SCHEME_INPROC:
 		FUZZ_CHECK(strncmp(text, "inproc://", 9) == 0);
 		FUZZ_CHECK(a->mode == CORPC__INPROC_CORO ||
-		    a->mode == CORPC__INPROC_THREAD ||
-		    a->mode == CORPC__INPROC_THREAD_COPY);
+		           a->mode == CORPC__INPROC_THREAD ||
+		           a->mode == CORPC__INPROC_THREAD_COPY);
 		FUZZ_CHECK(strchr(a->host, '?') == NULL);
 		FUZZ_CHECK(strcmp(a->target, a->host) == 0);
 		FUZZ_CHECK(a->port == 0);
@@ -134,8 +135,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		address_canonical(&a, canon, sizeof(canon));
 		FUZZ_CHECK(corpc__address_parse(canon, &b) == CORPC_OK);
 		FUZZ_CHECK(b.scheme == a.scheme && b.mode == a.mode &&
-		    b.port == a.port && strcmp(b.host, a.host) == 0 &&
-		    strcmp(b.target, a.target) == 0);
+		           b.port == a.port && strcmp(b.host, a.host) == 0 &&
+		           strcmp(b.target, a.target) == 0);
 	}
 
 	corpc_channel *ch = NULL;

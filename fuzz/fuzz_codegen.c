@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the code generator's request handling: the bytes protoc would send
 // on the plugin's stdin, unpacked as a CodeGeneratorRequest and run through
 // cg_generate, as protoc-gen-corpc's main does (without the protoc-gen-c
@@ -56,14 +57,14 @@ codegen_check(const cg_request *req, const cg_response *resp)
 	google__protobuf__compiler__code_generator_response__pack(resp, out);
 	cg_response *back =
 	    google__protobuf__compiler__code_generator_response__unpack(
-		NULL, len, out);
+	        NULL, len, out);
 	FUZZ_CHECK(back != NULL);
 	FUZZ_CHECK(back->n_file == resp->n_file);
 	for (size_t i = 0; i < back->n_file; i++) {
 		FUZZ_CHECK(
 		    strcmp(back->file[i]->name, resp->file[i]->name) == 0);
 		FUZZ_CHECK(strcmp(back->file[i]->content,
-			       resp->file[i]->content) == 0);
+		               resp->file[i]->content) == 0);
 	}
 	google__protobuf__compiler__code_generator_response__free_unpacked(
 	    back, NULL);
@@ -75,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	cg_request *req =
 	    google__protobuf__compiler__code_generator_request__unpack(
-		NULL, size, data);
+	        NULL, size, data);
 	if (req == NULL) {
 		return 0; // main() reports a broken request on stderr
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the server-side message decode path: protobuf_c_message_unpack of
 // the received bytes, corpc__msg_clone of the result (what thread-copy and
 // the coroutine transport do with messages) and, with the network transport
@@ -98,10 +99,10 @@ decode_has_field0(const ProtobufCMessage *m)
 		}
 		const char *base = (const char *) m;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *) (const void *) (base +
-			    f->quantifier_offset);
+			size_t n = *(const size_t *) (const void
+			        *) (base + f->quantifier_offset);
 			ProtobufCMessage *const *v = *(ProtobufCMessage *const
-				*const *) (const void *) (base + f->offset);
+			        *const *) (const void *) (base + f->offset);
 			for (size_t j = 0; j < n; j++) {
 				if (decode_has_field0(v[j])) {
 					return true;
@@ -110,13 +111,13 @@ decode_has_field0(const ProtobufCMessage *m)
 			continue;
 		}
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
-		    *(const uint32_t *) (const void *) (base +
-			f->quantifier_offset) != f->id) {
+		    *(const uint32_t *) (const void
+		            *) (base + f->quantifier_offset) != f->id) {
 			continue; // another member of the oneof is set
 		}
 		const ProtobufCMessage *sub =
 		    *(ProtobufCMessage *const *) (const void *) (base +
-			f->offset);
+		                                                 f->offset);
 		if (sub != NULL && decode_has_field0(sub)) {
 			return true;
 		}
@@ -181,16 +182,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool field0 = decode_has_field0(m);
 
 		// Clone with malloc, as coro's copy mode does.
-		ProtobufCMessage *c = corpc__msg_clone(m, NULL, UINT_MAX, NULL);
+		ProtobufCMessage *c =
+		    corpc__msg_clone(m, NULL, UINT_MAX, NULL);
 		decode_same(c, desc, packed, packed_len);
 
 		// Clone into an arena, as the thread transport does, then a
 		// clone of that clone.
 		corpc__arena arena;
 		corpc__arena_init(&arena);
-		ProtobufCMessage *ac = corpc__msg_clone(m, &arena.alloc, UINT_MAX, NULL);
+		ProtobufCMessage *ac =
+		    corpc__msg_clone(m, &arena.alloc, UINT_MAX, NULL);
 		decode_same(ac, desc, packed, packed_len);
-		ProtobufCMessage *cc = corpc__msg_clone(ac, NULL, UINT_MAX, NULL);
+		ProtobufCMessage *cc =
+		    corpc__msg_clone(ac, NULL, UINT_MAX, NULL);
 		decode_same(cc, desc, packed, packed_len);
 		corpc__arena_fini(&arena);
 		protobuf_c_message_free_unpacked(cc, NULL);

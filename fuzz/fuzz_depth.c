@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the nesting pre-scan (core/depth.c) against protobuf-c on the
 // same bytes. Input: one selector byte (low three bits: the message type,
 // as in fuzz_decode, whose seeds it shares; All and Sparse contain
@@ -50,8 +51,8 @@ depth_of(const ProtobufCMessage *m)
 			continue;
 		}
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *) (const void *) ((const char *) m +
-		                                        f->quantifier_offset) !=
+		    *(const uint32_t *) (const void
+		            *) ((const char *) m + f->quantifier_offset) !=
 		        f->id) {
 			continue;
 		}
@@ -60,9 +61,10 @@ depth_of(const ProtobufCMessage *m)
 		const ProtobufCMessage *const *v =
 		    (const ProtobufCMessage *const *) (const void *) at;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			n = *(const size_t *) (const void *) ((const char *) m +
-			                                      f->quantifier_offset);
-			v = *(const ProtobufCMessage *const *const *) (const void *) at;
+			n = *(const size_t *) (const void
+			        *) ((const char *) m + f->quantifier_offset);
+			v = *(const ProtobufCMessage *const *const
+			        *) (const void *) at;
 		}
 		for (size_t k = 0; k < n && v != NULL; k++) {
 			if (v[k] != NULL && v[k] != f->default_value) {
@@ -80,7 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
-	const ProtobufCMessageDescriptor *desc = depth_types[(data[0] & 7) % DEPTH_NTYPES];
+	const ProtobufCMessageDescriptor *desc =
+	    depth_types[(data[0] & 7) % DEPTH_NTYPES];
 	const uint8_t *buf = data + 1;
 	size_t         len = size - 1;
 
@@ -109,7 +112,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(c != NULL && !deep);
 	protobuf_c_message_free_unpacked(c, NULL);
 	if (depth > 0) {
-		FUZZ_CHECK(corpc__msg_clone(m, NULL, depth - 1, &deep) == NULL);
+		FUZZ_CHECK(
+		    corpc__msg_clone(m, NULL, depth - 1, &deep) == NULL);
 		FUZZ_CHECK(deep);
 	}
 	protobuf_c_message_free_unpacked(m, NULL);

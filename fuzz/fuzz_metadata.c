@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the metadata validator and list: corpc_metadata_check_key,
 // check_value, add, get, at, clear and the internal copy; with the network
 // transport built, also its metadata import and validity check.
@@ -79,9 +80,9 @@ static bool
 md_entry_is(const corpc_metadata_entry *e, const md_input *in)
 {
 	return e != NULL && strcmp(e->key, in->key) == 0 &&
-	    e->value_len == in->value_len &&
-	    memcmp(e->value, in->value, in->value_len) == 0 &&
-	    e->value[e->value_len] == '\0';
+	       e->value_len == in->value_len &&
+	       memcmp(e->value, in->value, in->value_len) == 0 &&
+	       e->value[e->value_len] == '\0';
 }
 
 static bool
@@ -123,7 +124,7 @@ md_split(const uint8_t *data, size_t size, char *keys, md_input *in)
 		in[n].value     = data + pos;
 		in[n].value_len = vlen;
 		in[n].ok        = md_model_key(keys) &&
-		    md_model_value(keys, data + pos, vlen);
+		           md_model_value(keys, data + pos, vlen);
 		keys += klen + 1;
 		pos += vlen;
 		n++;
@@ -152,7 +153,7 @@ md_check_grpc(const corpc_metadata *md, const md_input *in, size_t n)
 		if (in[i].ok && strcmp(in[i].key, "user-agent") != 0) {
 			FUZZ_CHECK(
 			    corpc_metadata_add(want, in[i].key, in[i].value,
-				in[i].value_len) == CORPC_OK);
+			        in[i].value_len) == CORPC_OK);
 		}
 	}
 	corpc__grpc_md_import(got, &arr);
@@ -180,11 +181,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const md_input *e  = &in[i];
 			corpc_err       ck = corpc_metadata_check_key(e->key);
 			corpc_err       cv = corpc_metadata_check_value(
-				  e->key, e->value, e->value_len);
+			          e->key, e->value, e->value_len);
 			FUZZ_CHECK(ck == CORPC_OK || ck == CORPC_EBADKEY);
 			FUZZ_CHECK(cv == CORPC_OK || cv == CORPC_EBADVALUE);
 			FUZZ_CHECK((ck == CORPC_OK) == md_model_key(e->key));
-			FUZZ_CHECK((cv == CORPC_OK) ==
+			FUZZ_CHECK(
+			    (cv == CORPC_OK) ==
 			    md_model_value(e->key, e->value, e->value_len));
 			corpc_err rv = corpc_metadata_add(
 			    md, e->key, e->value, e->value_len);
@@ -215,7 +217,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const corpc_metadata_entry *first =
 			    corpc_metadata_get(md, in[i].key);
 			FUZZ_CHECK(first != NULL &&
-			    strcmp(first->key, in[i].key) == 0);
+			           strcmp(first->key, in[i].key) == 0);
 			for (size_t k = 0; k < count; k++) {
 				const corpc_metadata_entry *e =
 				    corpc_metadata_at(md, k);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main() for the fuzz targets in builds without libFuzzer: runs every file
 // named on the command line, or found directly in a directory named there,
 // through LLVMFuzzerTestOneInput once. A path that does not exist is

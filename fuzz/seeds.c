@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Writes the seed corpora of the fuzz targets, at build time, from the
 // tests: OUTDIR/<target>/<n> for fuzz_address (the address literals of the
 // test sources named after --address), fuzz_metadata (the string literals

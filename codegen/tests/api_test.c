@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: the generated API, compiled against and run. The
 // declarations are checked by assigning every generated function to a
 // pointer of the type the contract specifies (-Werror turns a mismatch into
@@ -99,22 +100,19 @@ static void
 test_services(void **state)
 {
 	(void) state;
-	const corpc_method *kinds[] = { &a__b__kinds__unary__method,
-		&a__b__kinds__server_stream__method,
-		&a__b__kinds__client_stream__method,
-		&a__b__kinds__bidi__method };
+	const corpc_method *kinds[] = {&a__b__kinds__unary__method,
+	    &a__b__kinds__server_stream__method,
+	    &a__b__kinds__client_stream__method, &a__b__kinds__bidi__method};
 	check_service(&a__b__kinds__corpc_service, "a.b.Kinds", 4, kinds);
-	const corpc_method *more[] = {
-		&a__b__more_names__get_httpthing__method,
-		&a__b__more_names__lower_first__method,
-		&a__b__more_names__use_imported__method,
-		&a__b__more_names__snake__case__method
-	};
+	const corpc_method *more[] = {&a__b__more_names__get_httpthing__method,
+	    &a__b__more_names__lower_first__method,
+	    &a__b__more_names__use_imported__method,
+	    &a__b__more_names__snake__case__method};
 	check_service(
 	    &a__b__more_names__corpc_service, "a.b.MoreNames", 4, more);
-	const corpc_method *plain[] = { &plain__ping__method };
+	const corpc_method *plain[] = {&plain__ping__method};
 	check_service(&plain__corpc_service, "Plain", 1, plain);
-	const corpc_method *svc[] = { &renamed__x__svc__run__method };
+	const corpc_method *svc[] = {&renamed__x__svc__run__method};
 	check_service(&renamed__x__svc__corpc_service, "orig.pkg.Svc", 1, svc);
 
 	// protoc-c's own service descriptor is still there, untouched.
@@ -148,8 +146,8 @@ test_signatures(void **state)
 	mn.use_imported  = stream_m;
 	mn.snake__case   = stream_m;
 
-	Plain_Server           pl = { .ping = NULL };
-	Renamed__X__Svc_Server rn = { .run = NULL };
+	Plain_Server           pl = {.ping = NULL};
+	Renamed__X__Svc_Server rn = {.run = NULL};
 	(void) k;
 	(void) mn;
 	(void) pl;
@@ -163,12 +161,12 @@ test_signatures(void **state)
 	    a__b__kinds__unary_write;
 	corpc_status_code (*r)(corpc_ctx *, const Req **) =
 	    a__b__kinds__client_stream_read;
-	const void *server_side[] = { (const void *) (uintptr_t) w,
-		(const void *) (uintptr_t) a__b__kinds__server_stream_write,
-		(const void *) (uintptr_t) a__b__kinds__client_stream_write,
-		(const void *) (uintptr_t) a__b__kinds__bidi_write,
-		(const void *) (uintptr_t) r,
-		(const void *) (uintptr_t) a__b__kinds__bidi_read };
+	const void *server_side[] = {(const void *) (uintptr_t) w,
+	    (const void *) (uintptr_t) a__b__kinds__server_stream_write,
+	    (const void *) (uintptr_t) a__b__kinds__client_stream_write,
+	    (const void *) (uintptr_t) a__b__kinds__bidi_write,
+	    (const void *) (uintptr_t) r,
+	    (const void *) (uintptr_t) a__b__kinds__bidi_read};
 	r                         = a__b__kinds__bidi_read;
 	w                         = a__b__kinds__bidi_write;
 
@@ -197,17 +195,16 @@ test_signatures(void **state)
 	corpc_status_code (*imported_recv)(corpc_stream *,
 	    const Other__V1__Common **) = a__b__more_names__snake__case_recv;
 
-	const void *all[] = { (const void *) (uintptr_t) reg,
-		(const void *) (uintptr_t) w, (const void *) (uintptr_t) r,
-		(const void *) (uintptr_t) call,
-		(const void *) (uintptr_t) open_req,
-		(const void *) (uintptr_t) open,
-		(const void *) (uintptr_t) recv,
-		(const void *) (uintptr_t) send,
-		(const void *) (uintptr_t) close_recv,
-		(const void *) (uintptr_t) plain_call,
-		(const void *) (uintptr_t) imported_send,
-		(const void *) (uintptr_t) imported_recv };
+	const void *all[] = {(const void *) (uintptr_t) reg,
+	    (const void *) (uintptr_t) w, (const void *) (uintptr_t) r,
+	    (const void *) (uintptr_t) call,
+	    (const void *) (uintptr_t) open_req,
+	    (const void *) (uintptr_t) open, (const void *) (uintptr_t) recv,
+	    (const void *) (uintptr_t) send,
+	    (const void *) (uintptr_t) close_recv,
+	    (const void *) (uintptr_t) plain_call,
+	    (const void *) (uintptr_t) imported_send,
+	    (const void *) (uintptr_t) imported_recv};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		assert_non_null(all[i]);
 	}
@@ -298,8 +295,8 @@ kinds_client_stream(void *self, corpc_ctx *ctx)
 	const Req        *req;
 	corpc_status_code rv;
 	while ((rv = a__b__kinds__client_stream_read(ctx, &req)) ==
-	        CORPC_STATUS_OK &&
-	    req != NULL) {
+	           CORPC_STATUS_OK &&
+	       req != NULL) {
 		sum += req->count;
 	}
 	if (rv != CORPC_STATUS_OK) {
@@ -319,7 +316,7 @@ kinds_bidi(void *self, corpc_ctx *ctx)
 	const Req        *req;
 	corpc_status_code rv;
 	while ((rv = a__b__kinds__bidi_read(ctx, &req)) == CORPC_STATUS_OK &&
-	    req != NULL) {
+	       req != NULL) {
 		Resp resp      = A__B__RESP__INIT;
 		resp.text      = "echo";
 		resp._seq_case = A__B__RESP___SEQ_SEQ;
@@ -333,14 +330,14 @@ kinds_bidi(void *self, corpc_ctx *ctx)
 }
 
 static const A__B__Kinds_Server kinds_impl = {
-	.unary         = kinds_unary,
-	.server_stream = kinds_server_stream,
-	.client_stream = kinds_client_stream,
-	.bidi          = kinds_bidi,
+    .unary         = kinds_unary,
+    .server_stream = kinds_server_stream,
+    .client_stream = kinds_client_stream,
+    .bidi          = kinds_bidi,
 };
 
 // Every member NULL: every method answers UNIMPLEMENTED.
-static const A__B__MoreNames_Server more_impl = { 0 };
+static const A__B__MoreNames_Server more_impl = {0};
 
 static corpc_server  *srv;
 static corpc_channel *ch;
@@ -495,18 +492,18 @@ int
 main(void)
 {
 	const struct CMUnitTest decls[] = {
-		cmocka_unit_test(test_methods),
-		cmocka_unit_test(test_services),
-		cmocka_unit_test(test_signatures),
-		cmocka_unit_test(test_register_null),
-		cmocka_unit_test(test_proto3_optional),
+	    cmocka_unit_test(test_methods),
+	    cmocka_unit_test(test_services),
+	    cmocka_unit_test(test_signatures),
+	    cmocka_unit_test(test_register_null),
+	    cmocka_unit_test(test_proto3_optional),
 	};
 	const struct CMUnitTest calls[] = {
-		cmocka_unit_test(test_call_unary),
-		cmocka_unit_test(test_call_server_stream),
-		cmocka_unit_test(test_call_client_stream),
-		cmocka_unit_test(test_call_bidi),
-		cmocka_unit_test(test_call_unimplemented),
+	    cmocka_unit_test(test_call_unary),
+	    cmocka_unit_test(test_call_server_stream),
+	    cmocka_unit_test(test_call_client_stream),
+	    cmocka_unit_test(test_call_bidi),
+	    cmocka_unit_test(test_call_unimplemented),
 	};
 	int rv =
 	    cmocka_run_group_tests_name("declarations", decls, NULL, NULL);

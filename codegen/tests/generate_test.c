@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: the generator driven in-process with hand-made
 // requests, for the cases protoc cannot produce or protoc-c cannot compile
 // (error paths, keyword method names, services without methods).
@@ -118,11 +119,11 @@ fx_file(fixture *fx, const char *name)
 	return NULL;
 }
 
-#define ASSERT_CONTAINS(text, needle)                      \
-	do {                                               \
-		if (strstr((text), (needle)) == NULL) {    \
-			fail_msg("missing: %s", (needle)); \
-		}                                          \
+#define ASSERT_CONTAINS(text, needle)                                         \
+	do {                                                                  \
+		if (strstr((text), (needle)) == NULL) {                       \
+			fail_msg("missing: %s", (needle));                    \
+		}                                                             \
 	} while (0)
 
 static void
@@ -188,10 +189,9 @@ test_empty_service(void **state)
 	const char *h = fx_file(&fx, "t/x.corpc.h");
 	const char *c = fx_file(&fx, "t/x.corpc.c");
 	ASSERT_CONTAINS(h, "\tchar corpc_no_methods_;\n");
-	ASSERT_CONTAINS(c,
-	    "\t.method_count = 0,\n"
-	    "\t.methods      = NULL,\n"
-	    "\t.handlers     = NULL,\n");
+	ASSERT_CONTAINS(c, "\t.method_count = 0,\n"
+	                   "\t.methods      = NULL,\n"
+	                   "\t.handlers     = NULL,\n");
 	assert_null(strstr(c, "corpc_methods[]"));
 	cg_response_fini(&fx.resp);
 }
@@ -309,14 +309,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ok_names),
-		cmocka_unit_test(test_no_package),
-		cmocka_unit_test(test_empty_service),
-		cmocka_unit_test(test_no_services),
-		cmocka_unit_test(test_unknown_type),
-		cmocka_unit_test(test_name_clash),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_parameter),
+	    cmocka_unit_test(test_ok_names),
+	    cmocka_unit_test(test_no_package),
+	    cmocka_unit_test(test_empty_service),
+	    cmocka_unit_test(test_no_services),
+	    cmocka_unit_test(test_unknown_type),
+	    cmocka_unit_test(test_name_clash),
+	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_parameter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // protoc-gen-corpc: protobuf-c's naming rules, reimplemented in names.c.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,12 +11,12 @@
 
 #include "codegen.h"
 
-#define CHECK_NAME(fn, in, want)                 \
-	do {                                     \
-		char *got_ = fn(in);             \
-		assert_non_null(got_);           \
-		assert_string_equal(got_, want); \
-		free(got_);                      \
+#define CHECK_NAME(fn, in, want)                                              \
+	do {                                                                  \
+		char *got_ = fn(in);                                          \
+		assert_non_null(got_);                                        \
+		assert_string_equal(got_, want);                              \
+		free(got_);                                                   \
 	} while (0)
 
 static void
@@ -74,16 +75,15 @@ test_keywords(void **state)
 	// Every C11 keyword a lower-case method name can spell, the usual
 	// macros, and some C++ ones (the list is searched with bsearch: this
 	// also checks its order).
-	static const char *const kw[] = { "auto", "break", "case", "char",
-		"const", "continue", "default", "do", "double", "else", "enum",
-		"extern", "float", "for", "goto", "if", "inline", "int",
-		"long", "register", "restrict", "return", "short", "signed",
-		"sizeof", "static", "struct", "switch", "typedef", "union",
-		"unsigned", "void", "volatile", "while", "bool", "true",
-		"false", "alignas", "alignof", "noreturn", "static_assert",
-		"complex", "imaginary", "class", "new", "delete", "template",
-		"this", "xor_eq", "and", "co_await", "char8_t", "char16_t",
-		"char32_t" };
+	static const char *const kw[] = {"auto", "break", "case", "char",
+	    "const", "continue", "default", "do", "double", "else", "enum",
+	    "extern", "float", "for", "goto", "if", "inline", "int", "long",
+	    "register", "restrict", "return", "short", "signed", "sizeof",
+	    "static", "struct", "switch", "typedef", "union", "unsigned",
+	    "void", "volatile", "while", "bool", "true", "false", "alignas",
+	    "alignof", "noreturn", "static_assert", "complex", "imaginary",
+	    "class", "new", "delete", "template", "this", "xor_eq", "and",
+	    "co_await", "char8_t", "char16_t", "char32_t"};
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
 		if (!cg_is_keyword(kw[i])) {
 			fail_msg("not a keyword: %s", kw[i]);
@@ -98,9 +98,9 @@ static void
 test_buf_decl(void **state)
 {
 	(void) state;
-	cg_buf      b    = { 0 };
-	const char *p[3] = { "corpc_ctx *ctx", "const void *impl",
-		"void *self" };
+	cg_buf      b    = {0};
+	const char *p[3] = {
+	    "corpc_ctx *ctx", "const void *impl", "void *self"};
 	cg_buf_decl(&b, "", "int f", p, 3, ";\n");
 	cg_buf_decl(&b, "", "int g", p, 0, ";\n");
 	cg_buf_decl(&b, "\t",
@@ -123,12 +123,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_camel_to_lower),
-		cmocka_unit_test(test_to_camel),
-		cmocka_unit_test(test_full_names),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_keywords),
-		cmocka_unit_test(test_buf_decl),
+	    cmocka_unit_test(test_camel_to_lower),
+	    cmocka_unit_test(test_to_camel),
+	    cmocka_unit_test(test_full_names),
+	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_keywords),
+	    cmocka_unit_test(test_buf_decl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fanout_proxy: a ListStrings proxy. Each List call is fanned out to every
 // backend (any mix of tcp://, unix:// and inproc:// addresses) and their
 // streams come back merged, zero copy, through corpc_fanout_serve.
@@ -33,7 +34,8 @@ static corpc_status_code
 proxy_list(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
 {
 	const proxy *p = self;
-	return corpc_fanout_serve(ctx, p->backends, p->n, &req->base, &p->opts);
+	return corpc_fanout_serve(
+	    ctx, p->backends, p->n, &req->base, &p->opts);
 }
 
 static const List__V0__ListStrings_Server proxy_impl = {.list = proxy_list};
@@ -72,13 +74,15 @@ parse(int argc, char **argv, args *a, proxy *p)
 {
 	a->call = -1;
 	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *o = argv[i],
+		           *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(o, "--continue") == 0) {
 			p->opts.on_error = CORPC_FANOUT_CONTINUE;
 			continue;
 		}
-		bool takes = strcmp(o, "--merge") == 0 || strcmp(o, "--embed") == 0 ||
-		             strcmp(o, "--listen") == 0 || strcmp(o, "--call") == 0;
+		bool takes =
+		    strcmp(o, "--merge") == 0 || strcmp(o, "--embed") == 0 ||
+		    strcmp(o, "--listen") == 0 || strcmp(o, "--call") == 0;
 		if (takes && v == NULL) {
 			return false;
 		}
@@ -88,9 +92,10 @@ parse(int argc, char **argv, args *a, proxy *p)
 		}
 		if (strcmp(o, "--merge") == 0) {
 			p->opts.merge = strcmp(v, "interleave") == 0
-			    ? CORPC_FANOUT_INTERLEAVE
-			    : strcmp(v, "sorted") == 0 ? CORPC_FANOUT_SORTED
-			                               : CORPC_FANOUT_CONCAT;
+			                    ? CORPC_FANOUT_INTERLEAVE
+			                : strcmp(v, "sorted") == 0
+			                    ? CORPC_FANOUT_SORTED
+			                    : CORPC_FANOUT_CONCAT;
 		} else if (strcmp(o, "--embed") == 0) {
 			a->embed[a->n_embed++] = v;
 		} else if (strcmp(o, "--listen") == 0) {
@@ -127,15 +132,16 @@ call_once(const char *address, int resp_size)
 	const List__V0__ListResponse *resp;
 	size_t                        messages = 0, strings = 0;
 	list__v0__list_strings__list_open(ch, NULL, &req, &st);
-	while (list__v0__list_strings__list_recv(st, &resp) == CORPC_STATUS_OK &&
-	       resp != NULL) {
+	while (
+	    list__v0__list_strings__list_recv(st, &resp) == CORPC_STATUS_OK &&
+	    resp != NULL) {
 		messages++;
 		strings += resp->n_strings;
 	}
 	corpc_status status;
 	corpc_stream_finish(st, &status);
-	const corpc_metadata_entry *failed =
-	    corpc_metadata_get(corpc_stream_trailers(st), CORPC_FANOUT_FAILED_KEY);
+	const corpc_metadata_entry *failed = corpc_metadata_get(
+	    corpc_stream_trailers(st), CORPC_FANOUT_FAILED_KEY);
 	printf("via %s: %zu messages, %zu strings, status %s%s%s\n", address,
 	    messages, strings, corpc_status_name(status.code),
 	    *status.message ? ": " : "", status.message);
@@ -168,7 +174,8 @@ main(int argc, char **argv)
 	char          names[MAX_ADDRS][128];
 	const char   *local_addrs[MAX_ADDRS];
 	for (size_t i = 0; i < a.n_embed; i++) {
-		snprintf(names[i], sizeof(names[i]), "inproc://%s", a.embed[i]);
+		snprintf(
+		    names[i], sizeof(names[i]), "inproc://%s", a.embed[i]);
 		local_addrs[i] = names[i];
 	}
 	if (a.n_embed > 0 && (list_service_create(&svc) != CORPC_OK ||
@@ -182,9 +189,11 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < a.n_embed + a.n_backend; i++) {
 		const char *addr =
 		    i < a.n_embed ? local_addrs[i] : a.backend[i - a.n_embed];
-		corpc_err err = corpc_channel_open(addr, NULL, &p.backends[p.n]);
+		corpc_err err =
+		    corpc_channel_open(addr, NULL, &p.backends[p.n]);
 		if (err != CORPC_OK) {
-			fprintf(stderr, "backend %s: %s\n", addr, corpc_strerror(err));
+			fprintf(stderr, "backend %s: %s\n", addr,
+			    corpc_strerror(err));
 			goto out;
 		}
 		printf("backend %zu: %s\n", p.n++, addr);
@@ -198,18 +207,19 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < a.n_listen; i++) {
 		corpc_err err = corpc_server_listen(srv, a.listen[i]);
 		if (err != CORPC_OK) {
-			fprintf(
-			    stderr, "listen %s: %s\n", a.listen[i], corpc_strerror(err));
+			fprintf(stderr, "listen %s: %s\n", a.listen[i],
+			    corpc_strerror(err));
 			corpc_server_destroy(srv);
 			goto out;
 		}
-		printf("proxy listening on %s\n", corpc_server_address(srv, i));
+		printf(
+		    "proxy listening on %s\n", corpc_server_address(srv, i));
 	}
 	corpc_server_start(srv);
 	fflush(stdout);
 	if (a.call >= 0) {
-		rc = call_once(corpc_server_address(srv, a.n_listen - 1), a.call) ==
-		             CORPC_STATUS_OK
+		rc = call_once(corpc_server_address(srv, a.n_listen - 1),
+		         a.call) == CORPC_STATUS_OK
 		         ? 0
 		         : 1;
 	} else {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // liststrings_client: one List call to the server at ADDRESS; prints how
 // many messages and strings arrived and the final status.
 //   liststrings_client tcp://127.0.0.1:50051 [RESP_SIZE]
@@ -35,8 +36,8 @@ list_call(const char *address, int resp_size)
 	size_t                        messages = 0, strings = 0;
 	corpc_status_code             code;
 	while ((code = list__v0__list_strings__list_recv(st, &resp)) ==
-	        CORPC_STATUS_OK &&
-	    resp != NULL) {
+	           CORPC_STATUS_OK &&
+	       resp != NULL) {
 		messages++;
 		strings += resp->n_strings;
 	}

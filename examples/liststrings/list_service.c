@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ListStrings service: pre-built responses and the loop that sends them.
 #include <stdio.h>
 #include <stdlib.h>
@@ -5,7 +6,7 @@
 
 #include "list_service.h"
 
-static const int sizes[] = { 1, 10, 100 };
+static const int sizes[] = {1, 10, 100};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
 struct list_service {
@@ -137,17 +138,18 @@ list_handler(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
 }
 
 static corpc_status_code
-list_handler_plain(void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
+list_handler_plain(
+    void *self, corpc_ctx *ctx, const List__V0__ListRequest *req)
 {
 	return list(self, ctx, req, emit_send_plain);
 }
 
 const List__V0__ListStrings_Server list_service_impl = {
-	.list = list_handler,
+    .list = list_handler,
 };
 
 const List__V0__ListStrings_Server list_service_impl_plain = {
-	.list = list_handler_plain,
+    .list = list_handler_plain,
 };
 
 corpc_err

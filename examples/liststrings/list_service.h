@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ListStrings reference service: one implementation, served by
 // liststrings_server, embedded by liststrings_client --serve, and measured
 // by bench/. It holds 10,000 copies of one 100-byte string, pre-built into
@@ -12,8 +13,8 @@
 
 #include "list.corpc.h"
 
-#define LIST_STRINGS 10000   // strings per call
-#define LIST_STRING_SIZE 100 // bytes per string
+#define LIST_STRINGS     10000 // strings per call
+#define LIST_STRING_SIZE 100   // bytes per string
 
 typedef struct list_service list_service;
 

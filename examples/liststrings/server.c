@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // liststrings_server: serves ListStrings on every address given, until
 // SIGINT or SIGTERM, then shuts down gracefully.
 //   liststrings_server tcp://0.0.0.0:50051 unix:///tmp/ls.sock

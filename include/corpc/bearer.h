@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: per-call bearer-token credentials, as a pair of interceptors.
 // The client interceptor sends "authorization: Bearer TOKEN" with every
 // call; the server interceptor refuses a call without a well-formed token
@@ -34,7 +35,8 @@ typedef struct corpc_bearer_check {
 
 // Returns a server interceptor that enforces `check` (borrowed: it must
 // outlive the server).
-CORPC_DECL corpc_interceptor corpc_bearer_server(const corpc_bearer_check *check);
+CORPC_DECL corpc_interceptor corpc_bearer_server(
+    const corpc_bearer_check *check);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: the client side. A channel is opened from an address; each call is
 // a stream. The address alone chooses the transport:
 //   inproc://NAME               a server in this process (coroutine handoff)
@@ -63,9 +64,9 @@ typedef struct corpc_channel_opts {
 	// depth 0); 0 means 100. Checked before decoding, on every transport:
 	// deeper ends the call INTERNAL "message nested deeper than N".
 	unsigned max_message_depth;
-	// Thread handoff (inproc://NAME?mode=thread[-copy]): messages in flight
-	// each way before the sender waits; 0 means 256. Back-pressure: a slow
-	// reader never makes the other side buffer more than this.
+	// Thread handoff (inproc://NAME?mode=thread[-copy]): messages in
+	// flight each way before the sender waits; 0 means 256. Back-pressure:
+	// a slow reader never makes the other side buffer more than this.
 	size_t queue_depth;
 	// Client interceptors, `interceptor_count` (at most
 	// CORPC_MAX_INTERCEPTORS) of them, run in core for every call on the
@@ -73,7 +74,8 @@ typedef struct corpc_channel_opts {
 	const corpc_interceptor *interceptors;
 	size_t                   interceptor_count;
 	// TLS for tcp:// (tls.h); NULL means plaintext. unix:// and inproc://
-	// ignore it. Read by corpc_channel_open only (gRPC copies the PEM text).
+	// ignore it. Read by corpc_channel_open only (gRPC copies the PEM
+	// text).
 	const corpc_tls_client *tls;
 } corpc_channel_opts;
 
@@ -88,8 +90,8 @@ typedef struct corpc_stream  corpc_stream;
 // built), CORPC_EINVAL (NULL argument), CORPC_ETLS (tcp:// with opts->tls
 // whose certificates or key do not parse or match; see tls.h),
 // CORPC_ENOMEM.
-CORPC_DECL corpc_err corpc_channel_open(const char *address,
-    const corpc_channel_opts *opts, corpc_channel **out);
+CORPC_DECL corpc_err corpc_channel_open(
+    const char *address, const corpc_channel_opts *opts, corpc_channel **out);
 
 // Closes the channel. Every stream opened on it must be destroyed first.
 // NULL is allowed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: gRPC for C, with the same API in-process and over the network.
 // This umbrella header includes the whole public API.
 #ifndef CORPC_CORPC_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: symbol visibility. Every public function is marked CORPC_DECL;
 // everything else in the shared library is hidden.
 #ifndef CORPC_DECL_H

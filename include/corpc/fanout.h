@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: fan-out. One server-streaming (or unary) call is started on N
 // backend channels at once and their responses come back as one merged
 // stream, whatever transport each backend uses (inproc://, tcp://, unix://).
@@ -61,7 +62,8 @@ typedef enum corpc_fanout_merge {
 
 // What a backend error does to the merged call.
 typedef enum corpc_fanout_on_error {
-	// The first backend error ends the merged call with that backend's code
+	// The first backend error ends the merged call with that backend's
+	// code
 	// (message "backend I (ADDRESS): MESSAGE"); every other backend is
 	// cancelled at once.
 	CORPC_FANOUT_FAIL_FAST = 0,
@@ -116,17 +118,17 @@ typedef struct corpc_fanout_opts {
 	// Per-backend timeout in milliseconds, 0 for none: the longest the
 	// merge waits for the next message (or the end) of one backend with a
 	// reader thread. Past it that backend is cancelled and counts as
-	// failed with DEADLINE_EXCEEDED; with CONTINUE the call goes on without
-	// it, so one stalled replica does not hold up a sorted merge. Backends
-	// pulled inline (coroutines) run on the caller's thread and cannot be
-	// interrupted: they are bounded by the call's deadline only.
-	int64_t backend_timeout_ms;
+	// failed with DEADLINE_EXCEEDED; with CONTINUE the call goes on
+	// without it, so one stalled replica does not hold up a sorted merge.
+	// Backends pulled inline (coroutines) run on the caller's thread and
+	// cannot be interrupted: they are bounded by the call's deadline only.
+	int64_t           backend_timeout_ms;
 	corpc_fanout_pull pull;
 	// Optional: the server call this fan-out runs for. Every backend call
 	// has it as its corpc_call_opts.parent (cancelled with it, deadline at
-	// most its own), and while the fan-out waits for a reader it also polls
-	// corpc_ctx_is_cancelled(parent) every 20 ms. Only when the fan-out is
-	// driven from that handler.
+	// most its own), and while the fan-out waits for a reader it also
+	// polls corpc_ctx_is_cancelled(parent) every 20 ms. Only when the
+	// fan-out is driven from that handler.
 	corpc_ctx *parent;
 } corpc_fanout_opts;
 
@@ -190,8 +192,8 @@ CORPC_DECL size_t corpc_fanout_backend_count(const corpc_fanout *fo);
 // out of range. After finish every backend has ended. `failed` (if not
 // NULL) tells whether it counts as failed: it ended with an error of its
 // own, not because the fan-out stopped it. Driving thread only.
-CORPC_DECL bool corpc_fanout_backend_status(const corpc_fanout *fo, size_t i,
-    corpc_status *status, bool *failed);
+CORPC_DECL bool corpc_fanout_backend_status(
+    const corpc_fanout *fo, size_t i, corpc_status *status, bool *failed);
 
 // Trailers of backend `i`, valid after finish and until destroy; NULL when
 // `i` is out of range. Driving thread only.
@@ -218,8 +220,8 @@ CORPC_DECL size_t corpc_fanout_failed_text(
 // corpc_fanout_open (parent is set to ctx). Handler's thread only; nothing
 // is retained after return.
 CORPC_DECL corpc_status_code corpc_fanout_serve(corpc_ctx *ctx,
-    corpc_channel *const *backends, size_t n,
-    const ProtobufCMessage *request, const corpc_fanout_opts *opts);
+    corpc_channel *const *backends, size_t n, const ProtobufCMessage *request,
+    const corpc_fanout_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: interceptors, on the client and on the server, for all four RPC
 // kinds and every transport (in-process included): they run in core, above
 // the transport, so moving a service into the process changes nothing but
@@ -49,8 +50,8 @@ typedef struct corpc_interceptor {
 	void       *self; // passed back to every hook
 	// The call starts. Return OK to go on, or refuse with
 	// corpc_call_refuse(call, code, ...): the client's call then never
-	// reaches the transport; the server's handler is never called. NULL: no
-	// hook. Runs on the thread that opens the call (client) or runs the
+	// reaches the transport; the server's handler is never called. NULL:
+	// no hook. Runs on the thread that opens the call (client) or runs the
 	// handler (server).
 	corpc_status_code (*start)(void *self, corpc_call *call);
 	// One message crossed: `outbound` is true for what this side sends
@@ -58,7 +59,8 @@ typedef struct corpc_interceptor {
 	// the hook only. NULL: no hook.
 	void (*message)(void *self, corpc_call *call, bool outbound,
 	    const ProtobufCMessage *msg);
-	// The call ended with `code` and `message` (never NULL). NULL: no hook.
+	// The call ended with `code` and `message` (never NULL). NULL: no
+	// hook.
 	void (*finish)(void *self, corpc_call *call, corpc_status_code code,
 	    const char *message);
 } corpc_interceptor;
@@ -88,12 +90,12 @@ CORPC_DECL corpc_ctx *corpc_call_ctx(corpc_call *call);
 // This interceptor's per-call slot (NULL until set), e.g. a start time or a
 // counter. Each interceptor of the chain has its own.
 CORPC_DECL void *corpc_call_state(const corpc_call *call);
-CORPC_DECL void corpc_call_set_state(corpc_call *call, void *state);
+CORPC_DECL void  corpc_call_set_state(corpc_call *call, void *state);
 
 // From `start`: refuses the call with `code` (not OK) and a printf-style
 // message, and returns `code`, so `return corpc_call_refuse(call, ...);`.
-CORPC_DECL corpc_status_code corpc_call_refuse(corpc_call *call,
-    corpc_status_code code, const char *fmt, ...)
+CORPC_DECL corpc_status_code corpc_call_refuse(
+    corpc_call *call, corpc_status_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: metadata, the ordered key/value list of gRPC headers and trailers.
 #ifndef CORPC_METADATA_H
 #define CORPC_METADATA_H
@@ -15,7 +16,8 @@ extern "C" {
 // An ordered list of entries; keys may repeat. Keys are lower-case ASCII
 // ([0-9a-z_.-]), must not start with "grpc-" (reserved for the protocol),
 // and a key ending in "-bin" (with a name before it, as in gRPC) carries
-// arbitrary bytes; any other value is printable ASCII (0x20..0x7e). Not thread-safe: one thread at a time.
+// arbitrary bytes; any other value is printable ASCII (0x20..0x7e). Not
+// thread-safe: one thread at a time.
 typedef struct corpc_metadata corpc_metadata;
 
 // One entry, borrowed from its list: valid until the list is changed or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: method and service descriptions. protoc-gen-corpc emits these for
 // every service; hand-written services may fill them in directly.
 #ifndef CORPC_METHOD_H
@@ -45,8 +46,8 @@ typedef corpc_status_code (*corpc_handler_fn)(
 // One service: its methods and, for each, the handler that dispatches to the
 // implementation (generated code unpacks `impl` into typed callbacks).
 typedef struct corpc_service_desc {
-	const char             *name; // "pkg.Service"
-	size_t                  method_count;
+	const char                *name; // "pkg.Service"
+	size_t                     method_count;
 	const corpc_method *const *methods;  // method_count entries
 	const corpc_handler_fn    *handlers; // method_count entries
 } corpc_service_desc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: the runtime. Every server handler runs as a coroutine (a "task")
 // on a few scheduler threads; your own code can run there too.
 //

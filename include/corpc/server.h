@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: the server side. One server holds service implementations and
 // listens on one or more addresses (inproc://, tcp://, unix://); the same
 // handler serves every one of them.
@@ -44,7 +45,8 @@ typedef struct corpc_server corpc_server;
 typedef enum corpc_exec_mode {
 	// Each handler is a coroutine on the scheduler threads (the default).
 	CORPC_EXEC_COROUTINE = 0,
-	// Each handler gets a thread of its own, from a pool that starts threads
+	// Each handler gets a thread of its own, from a pool that starts
+	// threads
 	// on demand (up to max_concurrent_calls, if set) and lets idle ones
 	// exit after 10 s. For handlers that must block; stack_size applies.
 	CORPC_EXEC_THREAD_PER_CALL = 1,
@@ -59,14 +61,15 @@ typedef struct corpc_server_opts {
 	// corpc_runtime_opts (0: 64 KiB). For the server's own runtime and
 	// in-process coroutine calls.
 	size_t stack_guard_size;
-	// Largest message accepted or sent, in bytes; 0 means 4 MiB. (Network.)
+	// Largest message accepted or sent, in bytes; 0 means 4 MiB.
+	// (Network.)
 	size_t max_message_size;
 	// Deepest nesting of messages accepted in a request (the request is
 	// depth 0, each message inside it one more); 0 means 100, protobuf
 	// C++'s limit. Checked before decoding, on every transport: deeper is
-	// INVALID_ARGUMENT "message nested deeper than N" and the handler never
-	// sees it. Decoding takes about 1 KiB of stack per level: raise it only
-	// with stack_size to match.
+	// INVALID_ARGUMENT "message nested deeper than N" and the handler
+	// never sees it. Decoding takes about 1 KiB of stack per level: raise
+	// it only with stack_size to match.
 	unsigned max_message_depth;
 	// Scheduler threads that run the handlers; 0 means one per online CPU.
 	// Ignored when `runtime` is set.
@@ -118,7 +121,8 @@ CORPC_DECL corpc_err corpc_server_register(corpc_server *srv,
 // opts->tls whose certificates or key do not parse or match, or
 // require_client_cert without client_roots_pem; see tls.h), CORPC_ESTATE,
 // CORPC_ENOMEM.
-CORPC_DECL corpc_err corpc_server_listen(corpc_server *srv, const char *address);
+CORPC_DECL corpc_err corpc_server_listen(
+    corpc_server *srv, const char *address);
 
 // Returns the bound address of the i-th listen call (in call order), or
 // NULL. Borrowed from the server.
@@ -183,10 +187,10 @@ CORPC_DECL corpc_status_code corpc_ctx_send_headers(corpc_ctx *ctx);
 
 // Sends one response message of the method's response type. `msg` is not
 // retained after return (see the message contract). `flags`: 0, or
-// CORPC_WRITE_MORE and/or CORPC_WRITE_STABLE (client.h). Returns OK; CANCELLED when the client cancelled, stopped
-// early or went away; DEADLINE_EXCEEDED after the deadline; INTERNAL when a
-// unary or client-streaming method sends a second response. After a non-OK
-// return the handler should return promptly.
+// CORPC_WRITE_MORE and/or CORPC_WRITE_STABLE (client.h). Returns OK; CANCELLED
+// when the client cancelled, stopped early or went away; DEADLINE_EXCEEDED
+// after the deadline; INTERNAL when a unary or client-streaming method sends a
+// second response. After a non-OK return the handler should return promptly.
 CORPC_DECL corpc_status_code corpc_ctx_send(
     corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags);
 

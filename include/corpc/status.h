@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: call status codes and library errors.
 //
 // Two kinds of failure are kept apart:
@@ -17,23 +18,23 @@ extern "C" {
 #endif
 
 // X-macro: canonical gRPC status codes, value and upper-case name.
-#define CORPC_STATUS_CODES(XX)                                                 \
-	XX(OK, 0)                                                                  \
-	XX(CANCELLED, 1)                                                           \
-	XX(UNKNOWN, 2)                                                             \
-	XX(INVALID_ARGUMENT, 3)                                                    \
-	XX(DEADLINE_EXCEEDED, 4)                                                   \
-	XX(NOT_FOUND, 5)                                                           \
-	XX(ALREADY_EXISTS, 6)                                                      \
-	XX(PERMISSION_DENIED, 7)                                                   \
-	XX(RESOURCE_EXHAUSTED, 8)                                                  \
-	XX(FAILED_PRECONDITION, 9)                                                 \
-	XX(ABORTED, 10)                                                            \
-	XX(OUT_OF_RANGE, 11)                                                       \
-	XX(UNIMPLEMENTED, 12)                                                      \
-	XX(INTERNAL, 13)                                                           \
-	XX(UNAVAILABLE, 14)                                                        \
-	XX(DATA_LOSS, 15)                                                          \
+#define CORPC_STATUS_CODES(XX)                                                \
+	XX(OK, 0)                                                             \
+	XX(CANCELLED, 1)                                                      \
+	XX(UNKNOWN, 2)                                                        \
+	XX(INVALID_ARGUMENT, 3)                                               \
+	XX(DEADLINE_EXCEEDED, 4)                                              \
+	XX(NOT_FOUND, 5)                                                      \
+	XX(ALREADY_EXISTS, 6)                                                 \
+	XX(PERMISSION_DENIED, 7)                                              \
+	XX(RESOURCE_EXHAUSTED, 8)                                             \
+	XX(FAILED_PRECONDITION, 9)                                            \
+	XX(ABORTED, 10)                                                       \
+	XX(OUT_OF_RANGE, 11)                                                  \
+	XX(UNIMPLEMENTED, 12)                                                 \
+	XX(INTERNAL, 13)                                                      \
+	XX(UNAVAILABLE, 14)                                                   \
+	XX(DATA_LOSS, 15)                                                     \
 	XX(UNAUTHENTICATED, 16)
 
 typedef enum corpc_status_code {
@@ -57,19 +58,19 @@ typedef struct corpc_status {
 } corpc_status;
 
 // X-macro: library errors, name and description.
-#define CORPC_ERRORS(XX)                                                       \
-	XX(OK, "success")                                                          \
-	XX(ENOMEM, "out of memory")                                                \
-	XX(EINVAL, "invalid argument")                                             \
-	XX(EADDRINVAL, "invalid address")                                          \
-	XX(ENOTSUP, "transport not built into this corpc")                         \
-	XX(EADDRINUSE, "address already in use")                                   \
-	XX(ESTATE, "operation not valid in the current state")                     \
-	XX(EBADKEY, "invalid metadata key")                                        \
-	XX(EBADVALUE, "invalid metadata value")                                    \
-	XX(EEXIST, "already registered")                                           \
-	XX(ECLOSED, "object is shut down")                                         \
-	XX(ESYS, "system call failed")                                             \
+#define CORPC_ERRORS(XX)                                                      \
+	XX(OK, "success")                                                     \
+	XX(ENOMEM, "out of memory")                                           \
+	XX(EINVAL, "invalid argument")                                        \
+	XX(EADDRINVAL, "invalid address")                                     \
+	XX(ENOTSUP, "transport not built into this corpc")                    \
+	XX(EADDRINUSE, "address already in use")                              \
+	XX(ESTATE, "operation not valid in the current state")                \
+	XX(EBADKEY, "invalid metadata key")                                   \
+	XX(EBADVALUE, "invalid metadata value")                               \
+	XX(EEXIST, "already registered")                                      \
+	XX(ECLOSED, "object is shut down")                                    \
+	XX(ESYS, "system call failed")                                        \
 	XX(ETLS, "invalid TLS configuration")
 
 typedef enum corpc_err {

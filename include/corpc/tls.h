@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc: TLS for the network transport. Set `tls` in corpc_channel_opts or
 // corpc_server_opts; NULL (the zero-initialised default) means plaintext.
 //
@@ -32,7 +33,8 @@ extern "C" {
 // the struct and its strings may be freed once that returns.
 typedef struct corpc_tls_client {
 	// Trust roots, one or more CA certificates; NULL: gRPC's default roots
-	// (the system store, or the file named by GRPC_DEFAULT_SSL_ROOTS_FILE_PATH).
+	// (the system store, or the file named by
+	// GRPC_DEFAULT_SSL_ROOTS_FILE_PATH).
 	const char *root_certs_pem;
 	// Client certificate chain and its private key, for mutual TLS: both
 	// or neither (NULL, NULL: no client certificate).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Address strings: the one place that knows their syntax.
 //   inproc://NAME[?mode=coro|thread|thread-copy]
 //   tcp://HOST:PORT    (HOST: name, IPv4, or [IPv6])
@@ -30,7 +31,8 @@ parse_inproc(const char *rest, corpc__address *out)
 			return CORPC_EADDRINVAL;
 		}
 	}
-	if (copy_bounded(out->host, sizeof(out->host), rest, len) != CORPC_OK) {
+	if (copy_bounded(out->host, sizeof(out->host), rest, len) !=
+	    CORPC_OK) {
 		return CORPC_EADDRINVAL;
 	}
 	out->mode = CORPC__INPROC_CORO;
@@ -64,7 +66,8 @@ parse_tcp(const char *rest, corpc__address *out)
 		host_len = (size_t) (close - host);
 		colon    = close + 1;
 		for (size_t i = 0; i < host_len; i++) {
-			if (strchr("0123456789abcdefABCDEF:.%", host[i]) == NULL) {
+			if (strchr("0123456789abcdefABCDEF:.%", host[i]) ==
+			    NULL) {
 				return CORPC_EADDRINVAL;
 			}
 		}
@@ -76,9 +79,10 @@ parse_tcp(const char *rest, corpc__address *out)
 		host_len = (size_t) (colon - rest);
 		for (size_t i = 0; i < host_len; i++) {
 			char c = host[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			        (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-			        c == '_')) {
+			if (!((c >= 'a' && c <= 'z') ||
+			        (c >= 'A' && c <= 'Z') ||
+			        (c >= '0' && c <= '9') || c == '-' ||
+			        c == '.' || c == '_')) {
 				return CORPC_EADDRINVAL;
 			}
 		}
@@ -103,8 +107,8 @@ parse_tcp(const char *rest, corpc__address *out)
 	}
 	out->port = (int) port;
 	if (rest[0] == '[') {
-		snprintf(out->target, sizeof(out->target), "[%s]:%d", out->host,
-		    out->port);
+		snprintf(out->target, sizeof(out->target), "[%s]:%d",
+		    out->host, out->port);
 	} else {
 		snprintf(out->target, sizeof(out->target), "%s:%d", out->host,
 		    out->port);

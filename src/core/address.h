@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: address strings parsed once, in one place.
 #ifndef CORPC_CORE_ADDRESS_H
 #define CORPC_CORE_ADDRESS_H
@@ -16,7 +17,8 @@ typedef enum corpc__scheme {
 typedef enum corpc__inproc_mode {
 	CORPC__INPROC_CORO = 0, // default: coroutine handoff
 	CORPC__INPROC_THREAD,   // ?mode=thread: worker thread, shared pointers
-	CORPC__INPROC_THREAD_COPY, // ?mode=thread-copy: worker, cloned messages
+	CORPC__INPROC_THREAD_COPY, // ?mode=thread-copy: worker, cloned
+	                           // messages
 } corpc__inproc_mode;
 
 #define CORPC__ADDR_MAX 256
@@ -24,8 +26,8 @@ typedef enum corpc__inproc_mode {
 typedef struct corpc__address {
 	corpc__scheme      scheme;
 	corpc__inproc_mode mode;
-	// inproc: the NAME; tcp: the host (no brackets for IPv6); unix: the path
-	// as given (absolute for unix:///, relative for unix:).
+	// inproc: the NAME; tcp: the host (no brackets for IPv6); unix: the
+	// path as given (absolute for unix:///, relative for unix:).
 	char host[CORPC__ADDR_MAX];
 	int  port; // tcp only, 0..65535
 	// For the gRPC core target: "127.0.0.1:80", "[::1]:80", "unix:/p".

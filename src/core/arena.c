@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A bump allocator behind protobuf-c's allocator interface.
 #include <stdint.h>
 #include <stdlib.h>

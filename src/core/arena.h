@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a bump allocator behind protobuf-c's allocator interface. Reset
 // reuses its memory, so cloned messages cost no malloc in steady state.
 #ifndef CORPC_CORE_ARENA_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bearer-token credentials as interceptors.
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +7,7 @@
 #include "corpc/bearer.h"
 
 #define AUTH_KEY "authorization"
-#define PREFIX "Bearer "
+#define PREFIX   "Bearer "
 
 static corpc_status_code
 client_start(void *self, corpc_call *call)
@@ -21,8 +22,8 @@ client_start(void *self, corpc_call *call)
 		    "out of memory for the bearer token");
 	}
 	snprintf(value, len + 1, PREFIX "%s", token);
-	corpc_err rv =
-	    corpc_metadata_add(corpc_call_metadata(call), AUTH_KEY, value, len);
+	corpc_err rv = corpc_metadata_add(
+	    corpc_call_metadata(call), AUTH_KEY, value, len);
 	free(value);
 	if (rv != CORPC_OK) {
 		return corpc_call_refuse(call, CORPC_STATUS_INVALID_ARGUMENT,
@@ -53,7 +54,8 @@ server_start(void *self, corpc_call *call)
 		return corpc_call_refuse(call, CORPC_STATUS_UNAUTHENTICATED,
 		    "missing bearer token");
 	}
-	if (!check->check(check->arg, corpc_call_method(call), e->value + plen)) {
+	if (!check->check(
+	        check->arg, corpc_call_method(call), e->value + plen)) {
 		return corpc_call_refuse(call, CORPC_STATUS_PERMISSION_DENIED,
 		    "token may not call %s", corpc_call_method(call)->path);
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Channels: parse the address, pick the transport, delegate.
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,14 @@ corpc_channel_open(
 		return CORPC_EINVAL;
 	}
 	corpc__fd_limit_raise();
-	*out                = NULL;
-	corpc_channel *ch   = calloc(1, sizeof(*ch));
+	*out              = NULL;
+	corpc_channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
 		return CORPC_ENOMEM;
 	}
 	if ((rv = corpc__address_parse(address, &ch->addr)) != CORPC_OK ||
-	    (rv = corpc__transport_for(&ch->addr, false, &ch->tp)) != CORPC_OK) {
+	    (rv = corpc__transport_for(&ch->addr, false, &ch->tp)) !=
+	        CORPC_OK) {
 		free(ch);
 		return rv;
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a channel is its address and the transport that serves it.
 #ifndef CORPC_CORE_CHANNEL_H
 #define CORPC_CORE_CHANNEL_H

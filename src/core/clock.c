@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Monotonic condition variables and deadlines as timespecs.
 #include "core/clock.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: waiting on corpc's clock. Every deadline is CLOCK_MONOTONIC
 // nanoseconds (corpc_now); condition variables that wait for one must use
 // the same clock.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptor-driven deep copy of protobuf-c messages.
 //
 // The copy is kept in a state protobuf_c_message_free_unpacked accepts at
@@ -30,9 +31,9 @@ clone_sys_free(void *data, void *ptr)
 // Same behaviour as protobuf-c's (unexported) default allocator, so a copy
 // made with alloc == NULL can be freed with free_unpacked(copy, NULL).
 static ProtobufCAllocator clone_malloc = {
-	.alloc          = clone_sys_alloc,
-	.free           = clone_sys_free,
-	.allocator_data = NULL,
+    .alloc          = clone_sys_alloc,
+    .free           = clone_sys_free,
+    .allocator_data = NULL,
 };
 
 static size_t
@@ -89,16 +90,16 @@ clone_is_default(const ProtobufCFieldDescriptor *f, const void *msg)
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		return CLONE_AT(const char *, msg, f->offset) ==
-		    (const char *) f->default_value;
+		       (const char *) f->default_value;
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *def = f->default_value;
 		return def != NULL &&
-		    CLONE_AT(const ProtobufCBinaryData, msg, f->offset).data ==
-		    def->data;
+		       CLONE_AT(const ProtobufCBinaryData, msg, f->offset)
+		               .data == def->data;
 	}
 	case PROTOBUF_C_TYPE_MESSAGE:
 		return CLONE_AT(const ProtobufCMessage *, msg, f->offset) ==
-		    (const ProtobufCMessage *) f->default_value;
+		       (const ProtobufCMessage *) f->default_value;
 	default:
 		return 1;
 	}
@@ -185,8 +186,8 @@ static ProtobufCMessage *clone_msg(const ProtobufCMessage *src,
 
 // Copies nested message `m`, one level further down.
 static ProtobufCMessage *
-clone_child(const ProtobufCMessage *m, ProtobufCAllocator *alloc,
-    clone_depth *depth)
+clone_child(
+    const ProtobufCMessage *m, ProtobufCAllocator *alloc, clone_depth *depth)
 {
 	if (depth->left == 0) {
 		depth->too_deep = true;
@@ -249,8 +250,9 @@ clone_repeated(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *src,
 		const ProtobufCMessage *const *from = arr;
 		ProtobufCMessage             **to   = out;
 		for (size_t i = 0; i < n; i++) {
-			to[i] = from[i] != NULL ? clone_child(from[i], alloc, depth)
-			                        : NULL;
+			to[i] = from[i] != NULL
+			            ? clone_child(from[i], alloc, depth)
+			            : NULL;
 			if (from[i] != NULL && to[i] == NULL) {
 				return 0;
 			}
@@ -337,8 +339,8 @@ clone_unknown(const ProtobufCMessage *src, ProtobufCMessage *dst,
 }
 
 static ProtobufCMessage *
-clone_msg(const ProtobufCMessage *src, ProtobufCAllocator *alloc,
-    clone_depth *depth)
+clone_msg(
+    const ProtobufCMessage *src, ProtobufCAllocator *alloc, clone_depth *depth)
 {
 	const ProtobufCMessageDescriptor *d = src->descriptor;
 
@@ -356,8 +358,8 @@ clone_msg(const ProtobufCMessage *src, ProtobufCAllocator *alloc,
 			continue;
 		}
 		int ok = f->label == PROTOBUF_C_LABEL_REPEATED
-		    ? clone_repeated(f, src, dst, alloc, depth)
-		    : clone_singular(f, src, dst, alloc, depth);
+		             ? clone_repeated(f, src, dst, alloc, depth)
+		             : clone_singular(f, src, dst, alloc, depth);
 		if (!ok) {
 			protobuf_c_message_free_unpacked(dst, alloc);
 			return NULL;

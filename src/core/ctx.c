@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Server call contexts: the handler-facing API and the rules every
 // transport shares (unary sends once, headers before messages).
 #include <stdarg.h>
@@ -37,7 +38,7 @@ static void
 kids_lock(corpc_ctx *ctx)
 {
 	for (unsigned i = 0; atomic_exchange_explicit(
-	                         &ctx->kids_lock, true, memory_order_acquire);
+	         &ctx->kids_lock, true, memory_order_acquire);
 	     i++) {
 		if (i > 64) {
 			sched_yield(); // the holder may be off its core
@@ -154,22 +155,24 @@ corpc__ctx_run(corpc_ctx *ctx)
 static corpc_status_code
 run_handler(corpc_ctx *ctx)
 {
-	const corpc__handler *h = ctx->handler;
-	corpc_status_code code  = h->fn(ctx, h->impl, h->self);
-	ctx->returned           = true;
+	const corpc__handler *h    = ctx->handler;
+	corpc_status_code     code = h->fn(ctx, h->impl, h->self);
+	ctx->returned              = true;
 	if (ctx->broke_rule) {
 		return CORPC_STATUS_INTERNAL; // the message says which rule
 	}
 	if ((unsigned) code >= CORPC_STATUS_COUNT) {
-		corpc__strbuf_set(&ctx->message, "%s: handler returned invalid code %d",
-		    h->method->path, (int) code);
+		corpc__strbuf_set(&ctx->message,
+		    "%s: handler returned invalid code %d", h->method->path,
+		    (int) code);
 		return CORPC_STATUS_UNKNOWN;
 	}
 	if (code == CORPC_STATUS_OK) {
 		corpc__strbuf_clear(&ctx->message);
 		if (single_response(ctx) && ctx->sends == 0) {
 			corpc__strbuf_set(&ctx->message,
-			    "%s: handler returned OK without a response", h->method->path);
+			    "%s: handler returned OK without a response",
+			    h->method->path);
 			return CORPC_STATUS_INTERNAL;
 		}
 	}

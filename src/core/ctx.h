@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the server-side call state every transport shares. A transport
 // embeds struct corpc_ctx in its own call type and fills `ops`.
 #ifndef CORPC_CORE_CTX_H
@@ -13,18 +14,19 @@
 
 typedef struct corpc__ctx_ops {
 	// Deliver one response message; core has checked the unary rule. The
-	// transport delivers ctx->headers first if it has not yet done so (core
-	// sets ctx->headers_sent to refuse later set_header calls).
+	// transport delivers ctx->headers first if it has not yet done so
+	// (core sets ctx->headers_sent to refuse later set_header calls).
 	corpc_status_code (*x_send)(
 	    corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags);
 	// Next request message, or NULL at half-close.
-	corpc_status_code (*x_recv)(corpc_ctx *ctx, const ProtobufCMessage **msg);
+	corpc_status_code (*x_recv)(
+	    corpc_ctx *ctx, const ProtobufCMessage **msg);
 	// Deliver ctx->headers now.
 	corpc_status_code (*x_send_headers)(corpc_ctx *ctx);
 	// True once the call is cancelled or expired.
 	bool (*x_is_cancelled)(corpc_ctx *ctx);
-	// Cancel the call from any thread (server shutdown); the handler's next
-	// send/recv returns CANCELLED.
+	// Cancel the call from any thread (server shutdown); the handler's
+	// next send/recv returns CANCELLED.
 	void (*x_cancel)(corpc_ctx *ctx);
 } corpc__ctx_ops;
 
@@ -37,26 +39,27 @@ typedef struct corpc__handler {
 } corpc__handler;
 
 struct corpc_ctx {
-	const corpc__ctx_ops  *ops;
-	const corpc__handler  *handler;
-	const corpc_metadata  *request_md; // borrowed from the transport
-	int64_t                deadline;
-	corpc_metadata        *headers;    // owned; kept across reuse
-	corpc_metadata        *trailers;   // owned; kept across reuse
-	corpc__strbuf          message;    // status message from corpc_ctx_error
-	unsigned               sends;      // responses sent so far
-	bool                   headers_sent;
-	bool                   returned;   // the handler has returned
-	bool                   broke_rule; // e.g. a unary handler sent twice
-	corpc_server          *server;
-	corpc_ctx             *live_next;  // server's list of live calls
-	corpc_ctx             *live_prev;
-	corpc_call             call; // interceptors; call.n == 0: none
+	const corpc__ctx_ops *ops;
+	const corpc__handler *handler;
+	const corpc_metadata *request_md; // borrowed from the transport
+	int64_t               deadline;
+	corpc_metadata       *headers;  // owned; kept across reuse
+	corpc_metadata       *trailers; // owned; kept across reuse
+	corpc__strbuf         message;  // status message from corpc_ctx_error
+	unsigned              sends;    // responses sent so far
+	bool                  headers_sent;
+	bool                  returned;   // the handler has returned
+	bool                  broke_rule; // e.g. a unary handler sent twice
+	corpc_server         *server;
+	corpc_ctx            *live_next; // server's list of live calls
+	corpc_ctx            *live_prev;
+	corpc_call            call; // interceptors; call.n == 0: none
 	// Calls made with this ctx as their parent (corpc_call_opts.parent),
-	// under kids_lock (a spin lock: zero is unlocked, as calloc leaves it).
-	atomic_bool            kids_lock;
-	bool                   kids_cancelled;
-	corpc_stream          *kids;
+	// under kids_lock (a spin lock: zero is unlocked, as calloc leaves
+	// it).
+	atomic_bool   kids_lock;
+	bool          kids_cancelled;
+	corpc_stream *kids;
 };
 
 // Prepares a ctx for a new call (first use or reuse).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Nesting pre-scan of protobuf wire bytes (depth.h): an explicit stack of
 // the messages being scanned, so hostile input costs heap, not call stack.
 #include <stdbool.h>
@@ -10,7 +11,7 @@
 
 typedef struct depth_frame {
 	const ProtobufCMessageDescriptor *d;
-	size_t                            end; // where this message's bytes end
+	size_t end; // where this message's bytes end
 } depth_frame;
 
 unsigned
@@ -37,8 +38,8 @@ depth_varint(const uint8_t *buf, size_t *pos, size_t end, uint64_t *out)
 
 // Pushes a frame, growing the stack onto the heap when needed.
 static bool
-depth_push(depth_frame **stack, size_t *cap, depth_frame *local,
-    unsigned top, depth_frame f)
+depth_push(depth_frame **stack, size_t *cap, depth_frame *local, unsigned top,
+    depth_frame f)
 {
 	if (top >= *cap) {
 		size_t       n = *cap * 2;
@@ -93,16 +94,19 @@ depth_scan(depth_frame **stack, size_t *cap, depth_frame *local,
 			break;
 		}
 		case 2: {
-			if (!depth_varint(buf, &pos, end, &v) || v > end - pos) {
+			if (!depth_varint(buf, &pos, end, &v) ||
+			    v > end - pos) {
 				return CORPC__WIRE_MALFORMED;
 			}
 			uint64_t                        num = tag >> 3;
 			const ProtobufCFieldDescriptor *f =
-			    num <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(
-			                            (*stack)[top].d, (unsigned) num)
-			                      : NULL;
+			    num <= UINT32_MAX
+			        ? protobuf_c_message_descriptor_get_field(
+			              (*stack)[top].d, (unsigned) num)
+			        : NULL;
 			if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE) {
-				pos += (size_t) v; // bytes, string, packed or unknown
+				pos += (size_t)
+				    v; // bytes, string, packed or unknown
 				break;
 			}
 			if (top + 1 > max_depth) {
@@ -110,7 +114,8 @@ depth_scan(depth_frame **stack, size_t *cap, depth_frame *local,
 			}
 			depth_frame fr = {f->descriptor, pos + (size_t) v};
 			if (!depth_push(stack, cap, local, top + 1, fr)) {
-				// Out of memory: refuse rather than risk the stack.
+				// Out of memory: refuse rather than risk the
+				// stack.
 				return CORPC__WIRE_TOO_DEEP;
 			}
 			top++;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: bounds on message nesting, checked before protobuf-c sees the
 // bytes. protobuf-c 1.4 unpacks, clones and frees nested messages
 // recursively with no limit, so a small message whose type can contain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A stream that ended before reaching any transport: a call refused by a
 // client interceptor. Its status is known at open; every op reports it.
 #include <stdlib.h>
@@ -70,8 +71,8 @@ corpc__failed_stream_open(corpc_channel *ch, const corpc_method *method,
 	if (st == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if (corpc__stream_init(st, &failed_ops, ch, method, CORPC_DEADLINE_NONE) !=
-	    CORPC_OK) {
+	if (corpc__stream_init(st, &failed_ops, ch, method,
+	        CORPC_DEADLINE_NONE) != CORPC_OK) {
 		corpc__stream_fini(st);
 		free(st);
 		return CORPC_ENOMEM;

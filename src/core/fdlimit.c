@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Soft descriptor limit up to the hard one (fdlimit.h).
 #include <pthread.h>
 #include <sys/resource.h>

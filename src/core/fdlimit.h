@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the process's descriptor limit, raised once as Go does.
 #ifndef CORPC_CORE_FDLIMIT_H
 #define CORPC_CORE_FDLIMIT_H

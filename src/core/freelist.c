@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bounded free list of pooled objects.
 #include <stddef.h>
 

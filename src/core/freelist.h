@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a bounded, thread-safe free list for pooled objects (transport
 // call objects), so that a call in steady state costs no malloc. An object
 // embeds a corpc__freelist_node.
@@ -15,15 +16,19 @@ typedef struct corpc__freelist {
 	pthread_mutex_t       mu;
 	corpc__freelist_node *head;
 	unsigned              len;
-	unsigned              keep; // most nodes kept; more are the caller's to free
+	unsigned keep; // most nodes kept; more are the caller's to free
 } corpc__freelist;
 
-#define CORPC__FREELIST_INIT(keep) {PTHREAD_MUTEX_INITIALIZER, NULL, 0, (keep)}
+#define CORPC__FREELIST_INIT(keep)                                            \
+	{                                                                     \
+		PTHREAD_MUTEX_INITIALIZER, NULL, 0, (keep)                    \
+	}
 
 // Takes a pooled node for which match(node, arg) holds (NULL match: any),
 // or returns NULL.
 corpc__freelist_node *corpc__freelist_get(corpc__freelist *f,
-    bool (*match)(const corpc__freelist_node *, const void *), const void *arg);
+    bool (*match)(const corpc__freelist_node *, const void *),
+    const void *arg);
 
 // Pools `n`; returns false when the list is full and the caller must free
 // `n` itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interceptor chains: the hooks' order and the accessors they use.
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,8 +34,9 @@ corpc__call_start(corpc_call *c)
 	for (size_t i = 0; i < c->n; i++) {
 		const corpc_interceptor *ic = &c->chain[i];
 		c->current                  = i;
-		corpc_status_code code =
-		    ic->start != NULL ? ic->start(ic->self, c) : CORPC_STATUS_OK;
+		corpc_status_code code      = ic->start != NULL
+		                                  ? ic->start(ic->self, c)
+		                                  : CORPC_STATUS_OK;
 		if (code != CORPC_STATUS_OK) {
 			c->refused = code;
 			if (c->refusal[0] == '\0') {
@@ -57,7 +59,8 @@ corpc__call_message(corpc_call *c, bool outbound, const ProtobufCMessage *msg)
 		size_t i   = outbound ? k : c->started - 1 - k;
 		c->current = i;
 		if (c->chain[i].message != NULL) {
-			c->chain[i].message(c->chain[i].self, c, outbound, msg);
+			c->chain[i].message(
+			    c->chain[i].self, c, outbound, msg);
 		}
 	}
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: running an interceptor chain for one call. The same code serves
 // the client (stream.c) and the server (ctx.c), above every transport.
 #ifndef CORPC_CORE_INTERCEPT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Metadata: an entry array plus one byte pool holding keys and values, both
 // reused after clear, so pooled calls add headers without malloc.
 #include <stdint.h>
@@ -52,8 +53,8 @@ corpc_metadata_check_key(const char *key)
 	}
 	for (const char *p = key; *p != '\0'; p++) {
 		char c = *p;
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-		        c == '_' || c == '.')) {
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        c == '-' || c == '_' || c == '.')) {
 			return CORPC_EBADKEY;
 		}
 	}
@@ -99,8 +100,9 @@ pool_reserve(corpc_metadata *md, size_t more)
 	}
 	if (old != NULL && p != old) {
 		for (size_t i = 0; i < md->count; i++) {
-			md->entries[i].key   = p + (md->entries[i].key - old);
-			md->entries[i].value = p + (md->entries[i].value - old);
+			md->entries[i].key = p + (md->entries[i].key - old);
+			md->entries[i].value =
+			    p + (md->entries[i].value - old);
 		}
 	}
 	md->pool     = p;
@@ -119,12 +121,14 @@ corpc_metadata_add(
 	if ((rv = corpc_metadata_check_key(key)) != CORPC_OK) {
 		return rv;
 	}
-	if ((rv = corpc_metadata_check_value(key, value, value_len)) != CORPC_OK) {
+	if ((rv = corpc_metadata_check_value(key, value, value_len)) !=
+	    CORPC_OK) {
 		return rv;
 	}
 	if (md->count == md->cap) {
 		size_t                cap = md->cap ? md->cap * 2 : 8;
-		corpc_metadata_entry *e   = realloc(md->entries, cap * sizeof(*e));
+		corpc_metadata_entry *e =
+		    realloc(md->entries, cap * sizeof(*e));
 		if (e == NULL) {
 			return CORPC_ENOMEM;
 		}
@@ -143,8 +147,8 @@ corpc_metadata_add(
 	}
 	v[value_len] = '\0';
 	md->pool_used += key_len + 1 + value_len + 1;
-	md->entries[md->count++] =
-	    (corpc_metadata_entry) {.key = k, .value = v, .value_len = value_len};
+	md->entries[md->count++] = (corpc_metadata_entry) {
+	    .key = k, .value = v, .value_len = value_len};
 	return CORPC_OK;
 }
 
@@ -198,7 +202,8 @@ corpc__metadata_copy(corpc_metadata *dst, const corpc_metadata *src)
 	corpc_metadata_clear(dst);
 	for (size_t i = 0; i < corpc_metadata_count(src); i++) {
 		const corpc_metadata_entry *e = &src->entries[i];
-		corpc_err rv = corpc_metadata_add(dst, e->key, e->value, e->value_len);
+		corpc_err                   rv =
+		    corpc_metadata_add(dst, e->key, e->value, e->value_len);
 		if (rv != CORPC_OK) {
 			return rv;
 		}

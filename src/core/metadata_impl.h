@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal metadata helpers.
 #ifndef CORPC_CORE_METADATA_IMPL_H
 #define CORPC_CORE_METADATA_IMPL_H

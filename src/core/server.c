@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Servers: the registered handlers, the listeners, the live-call list that
 // shutdown and destroy wait on, and where handlers run (the runtime, or the
 // thread-per-call pool). Shutdown is owned here, for every transport.
@@ -31,23 +32,23 @@ typedef struct attachment {
 struct corpc_server {
 	corpc_server_opts opts;
 	pthread_mutex_t   mu;
-	corpc__cond       cv; // broadcast when a live call ends; tasks may wait
-	corpc__handler   *handlers;
-	size_t            handler_count;
-	listener        **listeners; // each its own allocation: addresses stay put
-	size_t            listener_count;
-	attachment       *attachments;
-	size_t            attachment_count;
-	bool              started;
-	bool              shutting_down;
-	bool              shut_down; // every listener waited for
-	pthread_mutex_t   run_mu;    // creates the runtime and pools below
-	corpc_runtime    *runtime;   // opts.runtime, or own_runtime
-	corpc_runtime    *own_runtime;
-	corpc__stack_pool *stacks;   // handler coroutines, opts.stack_size
-	corpc__pool      *threads;   // thread-per-call handlers
-	size_t            live;
-	corpc_ctx        *live_head;
+	corpc__cond     cv; // broadcast when a live call ends; tasks may wait
+	corpc__handler *handlers;
+	size_t          handler_count;
+	listener  **listeners; // each its own allocation: addresses stay put
+	size_t      listener_count;
+	attachment *attachments;
+	size_t      attachment_count;
+	bool        started;
+	bool        shutting_down;
+	bool        shut_down;      // every listener waited for
+	pthread_mutex_t    run_mu;  // creates the runtime and pools below
+	corpc_runtime     *runtime; // opts.runtime, or own_runtime
+	corpc_runtime     *own_runtime;
+	corpc__stack_pool *stacks;  // handler coroutines, opts.stack_size
+	corpc__pool       *threads; // thread-per-call handlers
+	size_t             live;
+	corpc_ctx         *live_head;
 };
 
 corpc_err
@@ -73,7 +74,7 @@ corpc_server_create(const corpc_server_opts *opts, corpc_server **out)
 	pthread_mutex_init(&srv->mu, NULL);
 	pthread_mutex_init(&srv->run_mu, NULL);
 	srv->cv = (corpc__cond) CORPC__COND_INIT;
-	*out = srv;
+	*out    = srv;
 	return CORPC_OK;
 }
 
@@ -143,8 +144,8 @@ corpc__server_find(
 corpc_err
 corpc_server_listen(corpc_server *srv, const char *address)
 {
-	corpc_err              rv;
-	corpc__address         addr;
+	corpc_err               rv;
+	corpc__address          addr;
 	const corpc__transport *tp;
 	if (srv == NULL || address == NULL) {
 		return CORPC_EINVAL;
@@ -156,8 +157,8 @@ corpc_server_listen(corpc_server *srv, const char *address)
 	    (rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
 		return rv;
 	}
-	listener **ls = realloc(
-	    srv->listeners, (srv->listener_count + 1) * sizeof(*srv->listeners));
+	listener **ls = realloc(srv->listeners,
+	    (srv->listener_count + 1) * sizeof(*srv->listeners));
 	if (ls == NULL) {
 		return CORPC_ENOMEM;
 	}
@@ -168,7 +169,7 @@ corpc_server_listen(corpc_server *srv, const char *address)
 	}
 	l->tp = tp;
 	rv    = tp->listener->l_listen(
-        srv, &addr, &l->state, l->bound, sizeof(l->bound));
+	       srv, &addr, &l->state, l->bound, sizeof(l->bound));
 	if (rv != CORPC_OK) {
 		free(l);
 		return rv;
@@ -215,10 +216,10 @@ corpc__server_unknown_method(corpc_server *srv, const char *path,
 	        .path = path,
 	        .name = slash != NULL ? slash + 1 : path,
 	        .kind = CORPC_RPC_UNARY,
-    };
+        };
 	corpc_call c;
-	corpc__call_init(&c, srv->opts.interceptors, srv->opts.interceptor_count,
-	    true, &m, md, deadline, NULL);
+	corpc__call_init(&c, srv->opts.interceptors,
+	    srv->opts.interceptor_count, true, &m, md, deadline, NULL);
 	corpc_status_code code = corpc__call_start(&c);
 	if (code != CORPC_STATUS_OK) {
 		snprintf(why, why_size, "%s", c.refusal);
@@ -291,8 +292,8 @@ corpc_server_runtime(corpc_server *srv)
 	}
 	if (srv->runtime == NULL) {
 		corpc_runtime_opts o = {
-		    .threads    = srv->opts.scheduler_threads,
-		    .stack_size = srv->opts.stack_size,
+		    .threads          = srv->opts.scheduler_threads,
+		    .stack_size       = srv->opts.stack_size,
 		    .stack_guard_size = srv->opts.stack_guard_size,
 		};
 		if (corpc_runtime_create(&o, &srv->own_runtime) == CORPC_OK) {
@@ -311,7 +312,8 @@ corpc__server_run(corpc_server *srv, corpc__worker *on, void (*fn)(void *),
 	if (srv->opts.exec == CORPC_EXEC_THREAD_PER_CALL) {
 		pthread_mutex_lock(&srv->run_mu);
 		if (srv->threads == NULL) {
-			// max_concurrent_calls bounds it through call_begin already.
+			// max_concurrent_calls bounds it through call_begin
+			// already.
 			srv->threads = corpc__pool_create(
 			    0, srv->opts.stack_size, THREAD_IDLE_MS);
 		}
@@ -354,7 +356,8 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	bool first         = !srv->shutting_down;
 	srv->shutting_down = true;
 	while (!first && !srv->shut_down) {
-		corpc__cond_wait(&srv->cv, &srv->mu, CORPC_DEADLINE_NONE); // another shuts down
+		corpc__cond_wait(&srv->cv, &srv->mu,
+		    CORPC_DEADLINE_NONE); // another shuts down
 	}
 	pthread_mutex_unlock(&srv->mu);
 	if (!first) {
@@ -418,7 +421,9 @@ corpc__server_attachment(corpc_server *srv, const void *key,
 			value            = create(srv);
 			if (value != NULL) {
 				a[srv->attachment_count++] =
-				    (attachment) {.key = key, .value = value, .destroy = destroy};
+				    (attachment) {.key = key,
+				        .value         = value,
+				        .destroy       = destroy};
 			}
 		}
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: what transports need from a server.
 #ifndef CORPC_CORE_SERVER_IMPL_H
 #define CORPC_CORE_SERVER_IMPL_H

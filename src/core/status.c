@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names of status codes and library errors, from the X-macros in status.h.
 #include "corpc/status.h"
 #include "corpc/method.h"
@@ -6,8 +7,8 @@ const char *
 corpc_status_name(corpc_status_code code)
 {
 	switch (code) {
-#define CORPC_STATUS_CASE_(name, value)                                        \
-	case CORPC_STATUS_##name:                                                  \
+#define CORPC_STATUS_CASE_(name, value)                                       \
+	case CORPC_STATUS_##name:                                             \
 		return #name;
 		CORPC_STATUS_CODES(CORPC_STATUS_CASE_)
 #undef CORPC_STATUS_CASE_
@@ -19,8 +20,8 @@ const char *
 corpc_strerror(corpc_err err)
 {
 	switch (err) {
-#define CORPC_ERR_TEXT_(name, text)                                            \
-	case CORPC_##name:                                                         \
+#define CORPC_ERR_TEXT_(name, text)                                           \
+	case CORPC_##name:                                                    \
 		return text;
 		CORPC_ERRORS(CORPC_ERR_TEXT_)
 #undef CORPC_ERR_TEXT_
@@ -32,8 +33,8 @@ const char *
 corpc_err_name(corpc_err err)
 {
 	switch (err) {
-#define CORPC_ERR_NAME_(name, text)                                            \
-	case CORPC_##name:                                                         \
+#define CORPC_ERR_NAME_(name, text)                                           \
+	case CORPC_##name:                                                    \
 		return "CORPC_" #name;
 		CORPC_ERRORS(CORPC_ERR_NAME_)
 #undef CORPC_ERR_NAME_

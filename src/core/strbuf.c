@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A reusable string buffer for status messages.
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ corpc__strbuf_vset(corpc__strbuf *b, const char *fmt, va_list ap)
 		if (p == NULL) {
 			// Keep the old buffer; say why the message is missing.
 			if (b->data != NULL) {
-				snprintf(b->data, b->cap, "%s", "out of memory");
+				snprintf(
+				    b->data, b->cap, "%s", "out of memory");
 			}
 			return;
 		}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client streams: argument and state checks shared by every transport; the
 // transport's ops do the rest.
 #include <stdarg.h>
@@ -42,7 +43,8 @@ corpc__stream_init(corpc_stream *st, const corpc__channel_ops *ops,
 }
 
 void
-corpc__stream_end(corpc_stream *st, corpc_status_code code, const char *fmt, ...)
+corpc__stream_end(
+    corpc_stream *st, corpc_status_code code, const char *fmt, ...)
 {
 	if (st->ended) {
 		return;
@@ -85,7 +87,8 @@ deadline_of(const corpc_call_opts *opts)
 		return dl;
 	}
 	if (opts->parent != NULL) {
-		dl = corpc_ctx_deadline(opts->parent); // never later than the parent
+		dl = corpc_ctx_deadline(
+		    opts->parent); // never later than the parent
 	}
 	if (opts->deadline > 0 && opts->deadline < dl) {
 		dl = opts->deadline;
@@ -117,17 +120,18 @@ open_intercepted(corpc_channel *ch, const corpc_method *method,
 		return rv;
 	}
 	corpc_call call;
-	corpc__call_init(&call, ch->opts.interceptors, ch->opts.interceptor_count,
-	    false, method, copy, deadline, NULL);
+	corpc__call_init(&call, ch->opts.interceptors,
+	    ch->opts.interceptor_count, false, method, copy, deadline, NULL);
 	corpc_status_code code = corpc__call_start(&call);
 	if (code == CORPC_STATUS_OK && request != NULL) {
 		corpc__call_message(&call, true, request);
 	}
 	if (code != CORPC_STATUS_OK) {
-		rv = corpc__failed_stream_open(ch, method, code, call.refusal, out);
+		rv = corpc__failed_stream_open(
+		    ch, method, code, call.refusal, out);
 	} else {
-		rv = ch->tp->channel->s_open(ch->state, ch, method, call.deadline,
-		    copy, request, parent, out);
+		rv = ch->tp->channel->s_open(ch->state, ch, method,
+		    call.deadline, copy, request, parent, out);
 	}
 	corpc_metadata_destroy(copy);
 	call.md = NULL; // the transport kept its own copy
@@ -164,7 +168,8 @@ corpc_stream_open(corpc_channel *ch, const corpc_method *method,
 	corpc_ctx            *parent   = opts != NULL ? opts->parent : NULL;
 	int64_t               deadline = deadline_of(opts);
 	if (ch->opts.interceptor_count > 0) {
-		return open_intercepted(ch, method, deadline, md, request, parent, out);
+		return open_intercepted(
+		    ch, method, deadline, md, request, parent, out);
 	}
 	corpc_err rv = ch->tp->channel->s_open(
 	    ch->state, ch, method, deadline, md, request, parent, out);
@@ -184,9 +189,11 @@ after_end(corpc_stream *st)
 }
 
 corpc_status_code
-corpc_stream_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
+corpc_stream_send(
+    corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 {
-	if (st == NULL || msg == NULL || msg->descriptor != st->method->request) {
+	if (st == NULL || msg == NULL ||
+	    msg->descriptor != st->method->request) {
 		return CORPC_STATUS_INVALID_ARGUMENT;
 	}
 	if (takes_one_request(st->method->kind) || st->send_closed) {
@@ -239,8 +246,10 @@ corpc_stream_recv(corpc_stream *st, const ProtobufCMessage **msg)
 		return CORPC_STATUS_OK;
 	}
 	if (!st->ended) {
-		// A transport must end the call when it has no message to give.
-		corpc__stream_end(st, rc != CORPC_STATUS_OK ? rc : CORPC_STATUS_INTERNAL,
+		// A transport must end the call when it has no message to
+		// give.
+		corpc__stream_end(st,
+		    rc != CORPC_STATUS_OK ? rc : CORPC_STATUS_INTERNAL,
 		    "transport gave no message and no status");
 	}
 	return st->code;
@@ -275,8 +284,8 @@ corpc_stream_finish(corpc_stream *st, corpc_status *status)
 			st->ops->s_finish(st, cancel);
 		}
 		if (st->call.n > 0) {
-			corpc__call_finish(
-			    &st->call, st->code, corpc__strbuf_get(&st->message));
+			corpc__call_finish(&st->call, st->code,
+			    corpc__strbuf_get(&st->message));
 		}
 	}
 	if (status != NULL) {
@@ -337,10 +346,11 @@ corpc_unary_call(corpc_channel *ch, const corpc_method *method,
 	corpc_stream_recv(*st, &m);
 	corpc_status_code code = corpc_stream_finish(*st, NULL);
 	if (code == CORPC_STATUS_OK && m == NULL) {
-		// A peer that ends a unary call OK without a response broke it.
+		// A peer that ends a unary call OK without a response broke
+		// it.
 		(*st)->code = CORPC_STATUS_INTERNAL;
-		corpc__strbuf_set(&(*st)->message, "%s: no response message",
-		    method->path);
+		corpc__strbuf_set(
+		    &(*st)->message, "%s: no response message", method->path);
 		return CORPC_STATUS_INTERNAL;
 	}
 	*response = code == CORPC_STATUS_OK ? m : NULL;

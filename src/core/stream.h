@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the client-side call state every transport shares. A transport
 // embeds struct corpc_stream as the first member of its own stream type.
 #ifndef CORPC_CORE_STREAM_H
@@ -16,19 +17,19 @@ struct corpc_stream {
 	const struct corpc__channel_ops *ops;
 	corpc_channel                   *ch;
 	const corpc_method              *method;
-	int64_t                          deadline; // CORPC_DEADLINE_NONE if none
-	corpc_metadata                  *headers;  // owned; kept across reuse
-	corpc_metadata                  *trailers; // owned; kept across reuse
-	corpc__strbuf                    message;  // final status message
-	corpc_status_code                code;     // valid once `ended`
-	bool                             ended;    // final status known
-	bool                             finished; // finish done (ops->s_finish)
-	bool                             send_closed;
-	bool                             headers_ready; // transport sets it
-	bool                             got_response;  // recv gave a message
-	corpc_call                       call; // interceptors; call.n == 0: none
-	corpc_ctx                       *parent; // opts.parent; NULL: none
-	corpc_stream                    *sib_prev, *sib_next; // parent's children
+	int64_t           deadline; // CORPC_DEADLINE_NONE if none
+	corpc_metadata   *headers;  // owned; kept across reuse
+	corpc_metadata   *trailers; // owned; kept across reuse
+	corpc__strbuf     message;  // final status message
+	corpc_status_code code;     // valid once `ended`
+	bool              ended;    // final status known
+	bool              finished; // finish done (ops->s_finish)
+	bool              send_closed;
+	bool              headers_ready; // transport sets it
+	bool              got_response;  // recv gave a message
+	corpc_call        call;          // interceptors; call.n == 0: none
+	corpc_ctx        *parent;        // opts.parent; NULL: none
+	corpc_stream     *sib_prev, *sib_next; // parent's children
 };
 
 // Prepares a stream for a new call (first use or reuse from a pool):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pulling one backend. An inline backend is a plain corpc_stream_recv on
 // the driving thread: the merge hands out the transport's own message (zero
 // copy) and calls recv again only once it has released it. A threaded
@@ -31,7 +32,8 @@ reader_run(void *arg)
 			break;
 		}
 		// The slot after the occupied part is the reader's alone.
-		corpc__fo_item *it = &b->ring[(b->r_head + b->r_len) % FO_RING];
+		corpc__fo_item *it =
+		    &b->ring[(b->r_head + b->r_len) % FO_RING];
 		pthread_mutex_unlock(&fo->mu);
 		const ProtobufCMessage *m    = NULL;
 		const ProtobufCMessage *copy = NULL;
@@ -39,7 +41,8 @@ reader_run(void *arg)
 		if (m != NULL) {
 			corpc__arena_reset(&it->arena);
 			// Its transport bounded its nesting already (depth.h).
-			copy = corpc__msg_clone(m, &it->arena.alloc, UINT_MAX, NULL);
+			copy = corpc__msg_clone(
+			    m, &it->arena.alloc, UINT_MAX, NULL);
 			if (copy == NULL) {
 				corpc_stream_cancel(b->st);
 				rc = CORPC_STATUS_RESOURCE_EXHAUSTED;
@@ -60,7 +63,8 @@ reader_run(void *arg)
 		}
 		if (fo->opts.merge == CORPC_FANOUT_INTERLEAVE &&
 		    fo->q_len < fo->q_cap) {
-			fo->queue[(fo->q_head + fo->q_len) % fo->q_cap] = b->index;
+			fo->queue[(fo->q_head + fo->q_len) % fo->q_cap] =
+			    b->index;
 			fo->q_len++;
 		}
 		corpc__cond_signal(&fo->cv);
@@ -98,12 +102,14 @@ corpc__fo_start(struct corpc_fanout *fo)
 		// the readers run there too, as tasks.
 		corpc_runtime *rt = corpc_runtime_current();
 		if (rt != NULL) {
-			corpc_err rv = corpc__task_spawn(rt, corpc__worker_current(), NULL,
-			    reader_run, b, &b->task);
+			corpc_err rv =
+			    corpc__task_spawn(rt, corpc__worker_current(),
+			        NULL, reader_run, b, &b->task);
 			if (rv != CORPC_OK) {
 				return rv;
 			}
-		} else if (pthread_create(&b->thread, NULL, reader_thread, b) != 0) {
+		} else if (pthread_create(
+		               &b->thread, NULL, reader_thread, b) != 0) {
 			return CORPC_ESYS;
 		}
 		b->thread_started = true;
@@ -142,15 +148,18 @@ expire(struct corpc_fanout *fo, corpc__fo_backend *only)
 	int64_t now = corpc_now();
 	for (size_t i = 0; i < fo->n; i++) {
 		corpc__fo_backend *b = only != NULL ? only : &fo->b[i];
-		if (b->threaded && !b->done && !b->timed_out && !b->reader_ended &&
+		if (b->threaded && !b->done && !b->timed_out &&
+		    !b->reader_ended &&
 		    b->r_len == (b->head != NULL ? 1u : 0u)) {
-			int64_t due = b->want_since + fo->opts.backend_timeout_ms * 1000000;
+			int64_t due = b->want_since +
+			              fo->opts.backend_timeout_ms * 1000000;
 			if (due > now) {
 				next = min64(next, due);
 			} else {
 				b->timed_out = true;
 				pthread_mutex_unlock(&fo->mu);
-				corpc_stream_cancel(b->st); // its reader ends it
+				corpc_stream_cancel(
+				    b->st); // its reader ends it
 				pthread_mutex_lock(&fo->mu);
 			}
 		}
@@ -184,8 +193,8 @@ wait_slot(struct corpc_fanout *fo, int64_t until)
 
 // The message (or end) just taken from b: a head, or the backend's end.
 static corpc__fo_res
-took(struct corpc_fanout *fo, corpc__fo_backend *b,
-    const ProtobufCMessage *m, corpc_status_code rc)
+took(struct corpc_fanout *fo, corpc__fo_backend *b, const ProtobufCMessage *m,
+    corpc_status_code rc)
 {
 	if (m != NULL) {
 		b->head = m;
@@ -252,7 +261,7 @@ corpc__fo_next_ready(struct corpc_fanout *fo, bool wait, size_t *out)
 	pthread_mutex_lock(&fo->mu);
 	for (;;) {
 		while (fo->q_len > 0) {
-			size_t i  = fo->queue[fo->q_head];
+			size_t i   = fo->queue[fo->q_head];
 			fo->q_head = (fo->q_head + 1) % fo->q_cap;
 			fo->q_len--;
 			corpc__fo_backend *b = &fo->b[i];
@@ -283,15 +292,18 @@ corpc__fo_take_async_error(struct corpc_fanout *fo)
 		corpc__fo_backend *b = &fo->b[i];
 		if (b->threaded && !b->done && b->reader_ended &&
 		    b->end_rc != CORPC_STATUS_OK) {
-			found = b; // fail fast: messages queued before it are dropped
-			rc    = b->end_rc;
+			found = b; // fail fast: messages queued before it are
+			           // dropped
+			rc = b->end_rc;
 		}
 	}
 	if (found == NULL) {
-		atomic_store(&fo->async_error, false); // taken by the merge already
+		atomic_store(
+		    &fo->async_error, false); // taken by the merge already
 	}
 	pthread_mutex_unlock(&fo->mu);
-	return found != NULL ? corpc__fo_backend_ended(fo, found, rc) : FO_DONE;
+	return found != NULL ? corpc__fo_backend_ended(fo, found, rc)
+	                     : FO_DONE;
 }
 
 void

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out: open every backend call, hand out the merge's messages, decide
 // the merged status from the backends' ends.
 #include <stdarg.h>
@@ -68,8 +69,8 @@ corpc__fo_record_end(corpc__fo_backend *b, bool own)
 }
 
 void
-corpc__fo_end(struct corpc_fanout *fo, corpc_status_code code,
-    const char *fmt, ...)
+corpc__fo_end(
+    struct corpc_fanout *fo, corpc_status_code code, const char *fmt, ...)
 {
 	if (!fo->ended) {
 		fo->ended = true;
@@ -102,7 +103,8 @@ corpc__fo_backend_ended(
 		return FO_FAIL;
 	}
 	if (st.code == CORPC_STATUS_DEADLINE_EXCEEDED &&
-	    fo->deadline != CORPC_DEADLINE_NONE && corpc_now() >= fo->deadline) {
+	    fo->deadline != CORPC_DEADLINE_NONE &&
+	    corpc_now() >= fo->deadline) {
 		corpc__fo_end(fo, CORPC_STATUS_DEADLINE_EXCEEDED,
 		    "deadline exceeded (backend %zu (%s): %s)", b->index,
 		    corpc_channel_address(b->ch), st.message);
@@ -123,7 +125,8 @@ end_clean(struct corpc_fanout *fo)
 	size_t failed = corpc_fanout_failed_count(fo);
 	if (fo->n > 0 && failed == fo->n) {
 		const corpc__fo_backend *b = &fo->b[0];
-		corpc__fo_end(fo, b->code, "every backend failed; backend 0 (%s): %s",
+		corpc__fo_end(fo, b->code,
+		    "every backend failed; backend 0 (%s): %s",
 		    corpc_channel_address(b->ch), b->message);
 		return;
 	}
@@ -137,15 +140,15 @@ open_backends(struct corpc_fanout *fo, corpc_channel *const *backends,
 	corpc_call_opts bo = {0};
 	bo.deadline = fo->deadline != CORPC_DEADLINE_NONE ? fo->deadline : 0;
 	bo.metadata = call != NULL ? call->metadata : NULL;
-	bo.parent   = fo->opts.parent; // the parent's cancel ends every backend
+	bo.parent = fo->opts.parent; // the parent's cancel ends every backend
 	for (size_t i = 0; i < fo->n; i++) {
 		corpc__fo_backend *b = &fo->b[i];
 		b->index             = i;
 		b->ch                = backends[i];
-		b->threaded          = threaded_for(fo->opts.pull, backends[i]);
-		b->coroutine         = is_coroutine(backends[i]);
-		b->cv = (corpc__cond) CORPC__COND_INIT;
-		b->fo = fo;
+		b->threaded  = threaded_for(fo->opts.pull, backends[i]);
+		b->coroutine = is_coroutine(backends[i]);
+		b->cv        = (corpc__cond) CORPC__COND_INIT;
+		b->fo        = fo;
 		corpc_err rv =
 		    corpc_stream_open(b->ch, fo->method, &bo, request, &b->st);
 		if (rv != CORPC_OK) {
@@ -218,7 +221,8 @@ corpc_fanout_open(corpc_channel *const *backends, size_t n,
 	fo->q_cap   = n * FO_RING + 1;
 	fo->queue   = calloc(fo->q_cap, sizeof(*fo->queue));
 	fo->own_end = calloc(n + 1, sizeof(*fo->own_end));
-	rv = fo->queue == NULL || fo->own_end == NULL ? CORPC_ENOMEM : CORPC_OK;
+	rv =
+	    fo->queue == NULL || fo->own_end == NULL ? CORPC_ENOMEM : CORPC_OK;
 	if (rv == CORPC_OK) {
 		rv = open_backends(fo, backends, call, request);
 	}
@@ -229,7 +233,8 @@ corpc_fanout_open(corpc_channel *const *backends, size_t n,
 		rv = corpc__fo_start(fo);
 	}
 	if (rv != CORPC_OK) {
-		corpc_fanout_destroy(fo); // stops what started, frees what exists
+		corpc_fanout_destroy(
+		    fo); // stops what started, frees what exists
 		return rv;
 	}
 	*out = fo;
@@ -255,7 +260,8 @@ corpc_fanout_recv(
 	}
 	for (;;) {
 		if (atomic_load(&fo->cancelled)) {
-			corpc__fo_end(fo, CORPC_STATUS_CANCELLED, "fan-out cancelled");
+			corpc__fo_end(
+			    fo, CORPC_STATUS_CANCELLED, "fan-out cancelled");
 			return fo->code;
 		}
 		if (fo->opts.on_error == CORPC_FANOUT_FAIL_FAST &&
@@ -310,7 +316,8 @@ corpc_fanout_finish(corpc_fanout *fo, corpc_status *status)
 		fo->finished = true;
 		fo->last     = -1;
 		if (!fo->ended) {
-			corpc__fo_end(fo, CORPC_STATUS_CANCELLED, "fan-out stopped early");
+			corpc__fo_end(fo, CORPC_STATUS_CANCELLED,
+			    "fan-out stopped early");
 		}
 	}
 	if (status != NULL) {
@@ -415,8 +422,8 @@ corpc_fanout_failed_text(const corpc_fanout *fo, char *buf, size_t cap)
 			continue;
 		}
 		char item[48];
-		int  k = snprintf(item, sizeof(item), "%s%zu:%d", len > 0 ? "," : "",
-		     i, (int) fo->b[i].code);
+		int  k = snprintf(item, sizeof(item), "%s%zu:%d",
+                    len > 0 ? "," : "", i, (int) fo->b[i].code);
 		if (len + (size_t) k < cap) {
 			memcpy(buf + len, item, (size_t) k + 1);
 		} else if (cap > 0 && len < cap) {

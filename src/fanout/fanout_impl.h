@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the state of a fan-out, shared by its files.
 //   fanout.c  public API, backend end handling, the merged status
 //   backend.c pulling one backend: inline recv, or a reader thread's ring
@@ -52,16 +53,16 @@ typedef struct corpc__fo_backend {
 	// Reader thread. The ring's occupied part [r_head, r_head + r_len)
 	// (the merge's current head included) and the fields below are under
 	// fo->mu; the reader fills the slot after it without the lock.
-	pthread_t       thread; // the reader: a thread, or a task (below)
-	corpc__task    *task;
-	bool            thread_started;
-	corpc__cond     cv; // the reader waits here while the ring is full
-	corpc__fo_item *ring; // FO_RING items
-	size_t          r_head, r_len;
-	bool            reader_ended; // the end is in the ring
+	pthread_t         thread; // the reader: a thread, or a task (below)
+	corpc__task      *task;
+	bool              thread_started;
+	corpc__cond       cv;   // the reader waits here while the ring is full
+	corpc__fo_item   *ring; // FO_RING items
+	size_t            r_head, r_len;
+	bool              reader_ended; // the end is in the ring
 	corpc_status_code end_rc;
-	int64_t         want_since; // last progress (backend_timeout_ms)
-	bool            timed_out;  // cancelled for backend_timeout_ms
+	int64_t           want_since; // last progress (backend_timeout_ms)
+	bool              timed_out;  // cancelled for backend_timeout_ms
 
 	// The driving thread's view.
 	const ProtobufCMessage *head; // the current message (borrowed) or NULL
@@ -85,13 +86,13 @@ struct corpc_fanout {
 	atomic_bool         cancelled;
 
 	pthread_mutex_t mu;
-	corpc__cond     cv;          // the driving side waits for a slot
+	corpc__cond     cv; // the driving side waits for a slot
 	bool            mu_init;
-	bool            stopping;    // under mu: readers must exit
-	atomic_bool     async_error; // a reader saw a failed end (set under mu)
-	size_t         *queue;       // under mu: a backend per queued item
-	size_t          q_cap;       // n * FO_RING
-	size_t          q_head, q_len;
+	bool            stopping; // under mu: readers must exit
+	atomic_bool async_error;  // a reader saw a failed end (set under mu)
+	size_t     *queue;        // under mu: a backend per queued item
+	size_t      q_cap;        // n * FO_RING
+	size_t      q_head, q_len;
 
 	// The merged call (driving thread).
 	bool              ended, finished, stopped;
@@ -100,14 +101,14 @@ struct corpc_fanout {
 	ptrdiff_t         last; // backend of the message handed out, or -1
 
 	// Merge state.
-	size_t  cur;      // concat: the backend being read
-	size_t  rr;       // interleave: next inline backend to try
-	bool    turn_inline;
-	size_t  inline_alive, threaded_alive;
-	size_t *heap;     // sorted: backends whose head is merged next
-	size_t  heap_len;
-	size_t *pending;  // sorted: live backends without a head yet
-	size_t  pending_len;
+	size_t        cur; // concat: the backend being read
+	size_t        rr;  // interleave: next inline backend to try
+	bool          turn_inline;
+	size_t        inline_alive, threaded_alive;
+	size_t       *heap; // sorted: backends whose head is merged next
+	size_t        heap_len;
+	size_t       *pending; // sorted: live backends without a head yet
+	size_t        pending_len;
 	corpc__fo_buf keys[2]; // dedup: keys[last_key] is the last one out
 	int           last_key;
 	bool          have_key;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The merge policies (concat, interleave, sorted k-way) and dedup. Each
 // picks a backend whose head goes out next; heads stay borrowed from their
 // backend until released, so at most one message per backend is held.
@@ -18,7 +19,7 @@ less(struct corpc_fanout *fo, size_t i, size_t j)
 static void
 heap_push(struct corpc_fanout *fo, size_t b)
 {
-	size_t k     = fo->heap_len++;
+	size_t k    = fo->heap_len++;
 	fo->heap[k] = b;
 	while (k > 0) {
 		size_t up = (k - 1) / 2;
@@ -77,7 +78,8 @@ next_sorted(struct corpc_fanout *fo, size_t *out)
 	return FO_HAVE;
 }
 
-// ---- concat and interleave --------------------------------------------------
+// ---- concat and interleave
+// --------------------------------------------------
 
 static corpc__fo_res
 next_concat(struct corpc_fanout *fo, size_t *out)
@@ -137,7 +139,8 @@ next_interleave(struct corpc_fanout *fo, size_t *out)
 			continue;
 		}
 		size_t        i;
-		corpc__fo_res r = corpc__fo_next_ready(fo, fo->inline_alive == 0, &i);
+		corpc__fo_res r =
+		    corpc__fo_next_ready(fo, fo->inline_alive == 0, &i);
 		if (r == FO_PENDING) {
 			continue; // an inline backend's turn
 		}
@@ -236,12 +239,13 @@ corpc__fo_merge_ready(struct corpc_fanout *fo)
 		return fo->cur >= fo->n || has_next(&fo->b[fo->cur]);
 	case CORPC_FANOUT_INTERLEAVE:
 		for (size_t i = 0; i < fo->n; i++) {
-			if (!fo->b[i].done && !fo->b[i].threaded && fo->b[i].coroutine) {
+			if (!fo->b[i].done && !fo->b[i].threaded &&
+			    fo->b[i].coroutine) {
 				return true;
 			}
 		}
 		return fo->q_len > 0 ||
-		    (fo->inline_alive == 0 && fo->threaded_alive == 0);
+		       (fo->inline_alive == 0 && fo->threaded_alive == 0);
 	case CORPC_FANOUT_SORTED:
 		break;
 	}
@@ -271,7 +275,8 @@ reserve(corpc__fo_buf *k, size_t len)
 
 // The dedup key of `msg` into k: the user's, or the encoded bytes.
 static bool
-make_key(struct corpc_fanout *fo, const ProtobufCMessage *msg, corpc__fo_buf *k)
+make_key(
+    struct corpc_fanout *fo, const ProtobufCMessage *msg, corpc__fo_buf *k)
 {
 	size_t len;
 	if (fo->opts.key != NULL) {
@@ -280,7 +285,8 @@ make_key(struct corpc_fanout *fo, const ProtobufCMessage *msg, corpc__fo_buf *k)
 			if (!reserve(k, len)) {
 				return false;
 			}
-			len = fo->opts.key(msg, k->data, k->cap, fo->opts.user);
+			len =
+			    fo->opts.key(msg, k->data, k->cap, fo->opts.user);
 		}
 		k->len = len <= k->cap ? len : k->cap;
 		return true;
@@ -299,7 +305,8 @@ corpc__fo_dedup_skip(struct corpc_fanout *fo, size_t b)
 	corpc__fo_buf *last = &fo->keys[fo->last_key];
 	corpc__fo_buf *next = &fo->keys[1 - fo->last_key];
 	if (!make_key(fo, fo->b[b].head, next)) {
-		fo->have_key = false; // out of memory: this one is not deduplicated
+		fo->have_key =
+		    false; // out of memory: this one is not deduplicated
 		return false;
 	}
 	if (fo->have_key && last->len == next->len &&

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_fanout_serve: a server-streaming handler that answers with the
 // merged stream of its backends.
 #include <stdlib.h>
@@ -9,8 +10,8 @@
 static bool
 hop_by_hop(const char *key)
 {
-	static const char *const keys[] = {"user-agent", "te", "content-type",
-	    "host"};
+	static const char *const keys[] = {
+	    "user-agent", "te", "content-type", "host"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i]) == 0) {
 			return true;
@@ -27,7 +28,8 @@ forward_metadata(const corpc_metadata *in, corpc_metadata *out)
 		if (hop_by_hop(e->key)) {
 			continue;
 		}
-		corpc_err rv = corpc_metadata_add(out, e->key, e->value, e->value_len);
+		corpc_err rv =
+		    corpc_metadata_add(out, e->key, e->value, e->value_len);
 		if (rv == CORPC_ENOMEM) {
 			return rv;
 		}
@@ -76,7 +78,8 @@ corpc_fanout_serve(corpc_ctx *ctx, corpc_channel *const *backends, size_t n,
 	const corpc_method *method = corpc_ctx_method(ctx);
 	if (method->kind != CORPC_RPC_SERVER_STREAMING) {
 		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
-		    "corpc_fanout_serve: %s is not server-streaming", method->path);
+		    "corpc_fanout_serve: %s is not server-streaming",
+		    method->path);
 	}
 	corpc_fanout_opts o = {0};
 	if (opts != NULL) {
@@ -94,7 +97,8 @@ corpc_fanout_serve(corpc_ctx *ctx, corpc_channel *const *backends, size_t n,
 		corpc_call_opts call = {.metadata = md};
 		int64_t         dl   = corpc_ctx_deadline(ctx);
 		call.deadline        = dl != CORPC_DEADLINE_NONE ? dl : 0;
-		rv = corpc_fanout_open(backends, n, method, &call, request, &o, &fo);
+		rv                   = corpc_fanout_open(
+		                      backends, n, method, &call, request, &o, &fo);
 	}
 	corpc_metadata_destroy(md); // copied by every backend call
 	if (rv != CORPC_OK) {
@@ -103,13 +107,15 @@ corpc_fanout_serve(corpc_ctx *ctx, corpc_channel *const *backends, size_t n,
 
 	const ProtobufCMessage *msg;
 	corpc_status_code       sent = CORPC_STATUS_OK;
-	while (
-	    corpc_fanout_recv(fo, &msg, NULL) == CORPC_STATUS_OK && msg != NULL) {
-		// Borrowed until the next recv. WRITE_MORE lets a network transport
-		// batch while the next message is already there.
+	while (corpc_fanout_recv(fo, &msg, NULL) == CORPC_STATUS_OK &&
+	       msg != NULL) {
+		// Borrowed until the next recv. WRITE_MORE lets a network
+		// transport batch while the next message is already there.
 		unsigned flags = corpc_fanout_ready(fo) ? CORPC_WRITE_MORE : 0;
-		if ((sent = corpc_ctx_send(ctx, msg, flags)) != CORPC_STATUS_OK) {
-			break; // the client is gone: finish cancels every backend
+		if ((sent = corpc_ctx_send(ctx, msg, flags)) !=
+		    CORPC_STATUS_OK) {
+			break; // the client is gone: finish cancels every
+			       // backend
 		}
 	}
 	corpc_status      st;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The public task API (runtime.h): spawn, join, yield, sleep, offload.
 #include <errno.h>
 #include <time.h>
@@ -43,7 +44,8 @@ corpc_sleep_ms(int64_t ms)
 	}
 	int64_t until = corpc_now() + ms * 1000000;
 	if (corpc__task_current() == NULL) {
-		struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000};
+		struct timespec ts = {
+		    .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000};
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 		}
 		return;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Condition variables for tasks and threads alike; see cond.h. A waiter is
 // on the list only while the mutex says so, and a signaller unparks under
 // the mutex, so no parker is touched after its waiter has left.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a condition variable whose waiters may be tasks or threads,
 // used with an ordinary pthread mutex. A waiting task parks (its worker runs
 // other tasks); a waiting thread blocks. The mutex is never held across the
@@ -17,7 +18,10 @@ typedef struct corpc__cond {
 	corpc__cond_waiter *head; // under the caller's mutex
 } corpc__cond;
 
-#define CORPC__COND_INIT {NULL}
+#define CORPC__COND_INIT                                                      \
+	{                                                                     \
+		NULL                                                          \
+	}
 
 // With `mu` held: releases it, waits for a signal or `deadline`
 // (corpc_now() clock, CORPC_DEADLINE_NONE: none), takes it again. May wake

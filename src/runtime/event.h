@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a reusable one-shot event between one waiter and one setter on
 // any threads: "this batch completed", "this task ended".
 //
@@ -16,7 +17,7 @@
 #include "runtime/sched.h"
 
 typedef struct corpc__event {
-	atomic_bool               done;
+	atomic_bool              done;
 	_Atomic(corpc__parker *) waiter; // NULL, a parker, or EVENT_BUSY
 } corpc__event;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fibers: the stack pool, each thread's own fiber, and the entry that
 // runs a fiber's function and leaves it for good.
 #include <pthread.h>
@@ -121,7 +122,7 @@ corpc__stack_get(corpc__stack_pool *pool)
 	}
 	s->map_size = pool->size + pool->guard;
 	s->map      = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->map == MAP_FAILED) {
 		free(s);
 		corpc__stack_put(pool, NULL);
@@ -188,7 +189,7 @@ fiber_entry(corpc__transfer t)
 	f->fn(f->arg);
 	f->done = true;
 	// Leaving for good: NULL tells ASan to drop this fiber's fake stack.
-	corpc__fiber *to        = f->caller;
+	corpc__fiber *to       = f->caller;
 	corpc__self()->current = to;
 	CORPC_START_SWITCH(NULL, to->bottom, to->size);
 	CORPC_TSAN_SWITCH(to->tsan_fiber);
@@ -211,8 +212,8 @@ corpc__fiber_init(
 #ifdef CORPC_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif
-	f->ctx = make_fcontext((char *) stack->bottom + stack->size, stack->size,
-	    fiber_entry);
+	f->ctx = make_fcontext(
+	    (char *) stack->bottom + stack->size, stack->size, fiber_entry);
 }
 
 void

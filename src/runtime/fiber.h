@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: stackful coroutines on Boost.Context's fcontext (C linkage in
 // libboost_context), with pooled mmap stacks behind a guard page, and the
 // ASan, TSan and valgrind annotations that make switches visible to those
@@ -56,14 +57,14 @@ extern corpc__fcontext make_fcontext(
 
 #ifdef CORPC_ASAN
 #include <sanitizer/common_interface_defs.h>
-#define CORPC_START_SWITCH(save, bottom, size)                                 \
+#define CORPC_START_SWITCH(save, bottom, size)                                \
 	__sanitizer_start_switch_fiber(save, bottom, size)
-#define CORPC_FINISH_SWITCH(save, bottom, size)                                \
+#define CORPC_FINISH_SWITCH(save, bottom, size)                               \
 	__sanitizer_finish_switch_fiber(save, bottom, size)
 #else
-#define CORPC_START_SWITCH(save, bottom, size)                                 \
+#define CORPC_START_SWITCH(save, bottom, size)                                \
 	((void) (save), (void) (bottom), (void) (size))
-#define CORPC_FINISH_SWITCH(save, bottom, size)                                \
+#define CORPC_FINISH_SWITCH(save, bottom, size)                               \
 	((void) (save), (void) (bottom), (void) (size))
 #endif
 
@@ -94,10 +95,11 @@ struct corpc__stack {
 };
 
 typedef struct corpc__fiber {
-	void                *ctx;    // saved context while not running
-	struct corpc__fiber *caller; // resume/yield: who resumed it; a task's
-	                             // root fiber: its scheduler's thread fiber
-	corpc__stack        *stack;  // NULL for a thread's own stack
+	void *ctx; // saved context while not running
+	struct corpc__fiber
+	    *caller;         // resume/yield: who resumed it; a task's
+	                     // root fiber: its scheduler's thread fiber
+	corpc__stack *stack; // NULL for a thread's own stack
 	void (*fn)(void *arg);
 	void *arg;
 	bool  done; // fn returned; the stack may be reused
@@ -116,7 +118,7 @@ typedef struct corpc__thread_self {
 	corpc__fiber          own;
 	corpc__fiber         *current;
 	struct corpc__worker *worker; // NULL: not a scheduler thread
-	struct corpc_task     *task;   // the task running on this worker, or NULL
+	struct corpc_task    *task; // the task running on this worker, or NULL
 } corpc__thread_self;
 
 // This thread's record. Not inlined on purpose: a fiber may be resumed on
@@ -163,7 +165,7 @@ corpc__fiber_resume(corpc__fiber *f)
 static inline void
 corpc__fiber_yield(corpc__fiber *f)
 {
-	corpc__fiber *to        = f->caller;
+	corpc__fiber *to       = f->caller;
 	corpc__self()->current = to;
 	corpc__fiber_switch(f, to);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The on-demand thread pool. Threads are joinable: one that exits for
 // idleness leaves its id on a list, and the next start or the destroy joins
 // it, so that no thread outlives the pool's memory.
@@ -52,7 +53,8 @@ join_exited(corpc__pool *p)
 	while (p->exited != NULL) {
 		exited *e = p->exited;
 		p->exited = e->next;
-		pthread_join(e->id, NULL); // it is past its last use of the pool
+		pthread_join(
+		    e->id, NULL); // it is past its last use of the pool
 		free(e);
 	}
 }
@@ -60,7 +62,7 @@ join_exited(corpc__pool *p)
 static void *
 pool_main(void *arg)
 {
-	corpc__pool *p = arg;
+	corpc__pool *p  = arg;
 	exited      *me = malloc(sizeof(*me)); // may fail: then detach
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -81,7 +83,8 @@ pool_main(void *arg)
 			break;
 		}
 		p->idle++;
-		struct timespec until = corpc__timespec_at(corpc_now() + p->idle_ns);
+		struct timespec until =
+		    corpc__timespec_at(corpc_now() + p->idle_ns);
 		int rc = pthread_cond_timedwait(&p->work, &p->mu, &until);
 		p->idle--;
 		if (rc == ETIMEDOUT && p->head == NULL) {
@@ -139,7 +142,8 @@ corpc__pool_run(corpc__pool *p, corpc__pool_job *job)
 	p->tail = job;
 	// Queued jobs beyond the idle threads need threads of their own.
 	size_t queued = 0;
-	for (corpc__pool_job *j = p->head; j != NULL && queued <= p->idle; j = j->next) {
+	for (corpc__pool_job *j = p->head; j != NULL && queued <= p->idle;
+	     j                  = j->next) {
 		queued++;
 	}
 	corpc_err rv = CORPC_OK;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a pool of threads started on demand, for work that blocks (the
 // runtime's blocking-work pool behind corpc_offload, a server's
 // thread-per-call handlers). Idle threads exit after a while; at

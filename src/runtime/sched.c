@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runtimes and their workers: the scheduler loop, remote wake-ups, and the
 // built-in condition-variable poller.
 #include <errno.h>
@@ -85,7 +86,8 @@ static const corpc__poller_ops cv_poller_ops = {
     .p_destroy = cvp_destroy,
 };
 
-// ---- workers ----------------------------------------------------------------
+// ---- workers
+// ----------------------------------------------------------------
 
 corpc__worker *
 corpc__worker_current(void)
@@ -106,8 +108,9 @@ corpc__worker_push_remote(corpc__worker *w, corpc__task *t)
 	corpc__queue_push(&w->inbox, t);
 	if (w->sleeping) {
 		w->sleeping = false; // one kick is enough
-		// Under the lock: once it is released the task may run and end,
-		// and the runtime be destroyed with this worker and its poller.
+		// Under the lock: once it is released the task may run and
+		// end, and the runtime be destroyed with this worker and its
+		// poller.
 		w->ops->p_kick(w->poller);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -115,7 +118,7 @@ corpc__worker_push_remote(corpc__worker *w, corpc__task *t)
 
 void *
 corpc__worker_poller(corpc__worker *w, const corpc__poller_ops *ops,
-    void *(*create)(void *arg), void *arg)
+    void *(*create)(void *arg), void                           *arg)
 {
 	pthread_mutex_lock(&w->mu);
 	void *p = w->next_ops == ops ? w->next_poller
@@ -142,10 +145,10 @@ worker_turn(corpc__worker *w)
 	if (w->next_ops != NULL) {
 		retired_poller *r = malloc(sizeof(*r));
 		if (r != NULL) {
-			*r         = (retired_poller) {w->retired, w->ops, w->poller};
-			w->retired = r;
-			w->ops     = w->next_ops;
-			w->poller  = w->next_poller;
+			*r = (retired_poller) {w->retired, w->ops, w->poller};
+			w->retired  = r;
+			w->ops      = w->next_ops;
+			w->poller   = w->next_poller;
 			w->next_ops = NULL;
 		} // else: switch at a later turn
 	}
@@ -164,15 +167,17 @@ worker_main(void *arg)
 	w->own                   = &self->own;
 	while (!worker_turn(w)) {
 		// Run what is ready now; what these make ready runs next turn,
-		// after the poller had a look, so I/O keeps flowing under load.
+		// after the poller had a look, so I/O keeps flowing under
+		// load.
 		for (size_t n = w->ready.len; n > 0; n--) {
 			corpc__task_run(w, corpc__queue_pop(&w->ready));
 		}
-		int64_t due = corpc__timers_fire(w);
+		int64_t due      = corpc__timers_fire(w);
 		int64_t deadline = w->ready.len > 0 ? 0 : due;
 		if (deadline != 0) {
 			pthread_mutex_lock(&w->mu);
-			if (w->inbox.len > 0 || w->next_ops != NULL || w->stopping) {
+			if (w->inbox.len > 0 || w->next_ops != NULL ||
+			    w->stopping) {
 				deadline = 0;
 			} else {
 				w->sleeping = true;
@@ -230,7 +235,8 @@ worker_new(corpc_runtime *rt, unsigned index)
 	return w;
 }
 
-// ---- runtimes ---------------------------------------------------------------
+// ---- runtimes
+// ---------------------------------------------------------------
 
 static void runtime_free(corpc_runtime *rt);
 
@@ -249,7 +255,7 @@ corpc_runtime_create(const corpc_runtime_opts *opts, corpc_runtime **out)
 		rt->opts = *opts;
 	}
 	if (rt->opts.threads == 0) {
-		long n          = sysconf(_SC_NPROCESSORS_ONLN);
+		long n           = sysconf(_SC_NPROCESSORS_ONLN);
 		rt->opts.threads = n > 0 ? (unsigned) n : 1;
 	}
 	if (rt->opts.stack_size == 0) {
@@ -260,13 +266,14 @@ corpc_runtime_create(const corpc_runtime_opts *opts, corpc_runtime **out)
 	}
 	pthread_mutex_init(&rt->mu, NULL);
 	pthread_cond_init(&rt->cv, NULL);
-	rt->n        = rt->opts.threads;
-	rt->workers  = calloc(rt->n, sizeof(*rt->workers));
-	rt->stacks   = corpc__stack_pool_create(
-	    rt->opts.stack_size, rt->opts.stack_guard_size);
-	rt->blocking = corpc__pool_create(
-	    rt->opts.blocking_threads, 0, BLOCKING_IDLE_MS);
-	if (rt->workers == NULL || rt->stacks == NULL || rt->blocking == NULL) {
+	rt->n       = rt->opts.threads;
+	rt->workers = calloc(rt->n, sizeof(*rt->workers));
+	rt->stacks  = corpc__stack_pool_create(
+	     rt->opts.stack_size, rt->opts.stack_guard_size);
+	rt->blocking =
+	    corpc__pool_create(rt->opts.blocking_threads, 0, BLOCKING_IDLE_MS);
+	if (rt->workers == NULL || rt->stacks == NULL ||
+	    rt->blocking == NULL) {
 		runtime_free(rt);
 		return CORPC_ENOMEM;
 	}
@@ -321,8 +328,8 @@ corpc_runtime_destroy(corpc_runtime *rt)
 		return;
 	}
 	if (corpc_runtime_current() == rt) {
-		// From one of its own tasks: that task must return first, so the
-		// rest happens on a thread of its own.
+		// From one of its own tasks: that task must return first, so
+		// the rest happens on a thread of its own.
 		pthread_t      th;
 		pthread_attr_t a;
 		pthread_attr_init(&a);
@@ -332,8 +339,9 @@ corpc_runtime_destroy(corpc_runtime *rt)
 		if (rc == 0) {
 			return;
 		}
-		fprintf(stderr, "corpc: cannot start a thread to destroy a runtime "
-		                "from its own task; it stays\n");
+		fprintf(stderr,
+		    "corpc: cannot start a thread to destroy a runtime "
+		    "from its own task; it stays\n");
 		return;
 	}
 	runtime_stop(rt);

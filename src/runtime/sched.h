@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the runtime that runs handlers and the user's tasks as
 // coroutines on a few scheduler threads ("workers").
 //
@@ -47,7 +48,7 @@ typedef struct corpc__poller_ops {
 // worker switches to it at its next turn; events may be posted to it at
 // once. Returns NULL if create failed. Any thread.
 void *corpc__worker_poller(corpc__worker *w, const corpc__poller_ops *ops,
-    void *(*create)(void *arg), void *arg);
+    void *(*create)(void *arg), void                                 *arg);
 
 // ---- parking ---------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal to src/runtime: the structures behind sched.h, shared by
 // sched.c (workers, runtimes), task.c (tasks, parking, timers) and api.c.
 #ifndef CORPC_RUNTIME_SCHED_IMPL_H
@@ -13,7 +14,7 @@
 enum { PARK_EMPTY, PARK_PARKED, PARK_NOTIFIED };
 
 struct corpc__parker {
-	corpc__task *task; // NULL: a thread's parker
+	corpc__task *task;  // NULL: a thread's parker
 	atomic_int   state; // tasks: PARK_*
 	// Threads.
 	pthread_mutex_t mu;
@@ -25,9 +26,9 @@ struct corpc__parker {
 typedef enum task_why { TASK_RUN, TASK_PARKING, TASK_YIELDING } task_why;
 
 struct corpc_task {
-	corpc__parker      parker;
-	corpc__fiber       fiber;     // the task's own (root) fiber
-	corpc__fiber      *resume_at; // where it parked: root or a fiber it resumed
+	corpc__parker parker;
+	corpc__fiber  fiber;     // the task's own (root) fiber
+	corpc__fiber *resume_at; // where it parked: root or a fiber it resumed
 	corpc__worker     *worker;
 	corpc__stack_pool *stacks;
 	corpc__task       *next; // run queue, inbox or free list

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tasks: spawning, running, parking and unparking, timed parks, joins, and
 // the events built on parking.
 #include <sched.h>
@@ -12,15 +13,15 @@
 
 #define EVENT_BUSY ((corpc__parker *) 1)
 
-// ---- thread parkers -----------------------------------------------------------
+// ---- thread parkers
+// -----------------------------------------------------------
 
 static __thread corpc__parker thread_parker
     __attribute__((tls_model("initial-exec")));
 static __thread bool thread_parker_ready
     __attribute__((tls_model("initial-exec")));
 
-static corpc__parker *
-thread_parker_get(void) __attribute__((noinline));
+static corpc__parker *thread_parker_get(void) __attribute__((noinline));
 
 void
 corpc__thread_parker_init(corpc__parker *p)
@@ -76,7 +77,8 @@ thread_unpark(corpc__parker *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-// ---- timers: a min-heap of parked tasks on their worker -------------------------
+// ---- timers: a min-heap of parked tasks on their worker
+// -------------------------
 
 static void
 heap_set(corpc__worker *w, size_t i, corpc__task *t)
@@ -109,7 +111,8 @@ heap_down(corpc__worker *w, size_t i)
 		if (c >= w->heap_len) {
 			break;
 		}
-		if (c + 1 < w->heap_len && w->heap[c + 1]->due < w->heap[c]->due) {
+		if (c + 1 < w->heap_len &&
+		    w->heap[c + 1]->due < w->heap[c]->due) {
 			c++;
 		}
 		if (w->heap[c]->due >= t->due) {
@@ -169,7 +172,8 @@ corpc__timers_fire(corpc__worker *w)
 	return w->heap_len > 0 ? w->heap[0]->due : CORPC_DEADLINE_NONE;
 }
 
-// ---- parking ----------------------------------------------------------------------
+// ---- parking
+// ----------------------------------------------------------------------
 
 corpc__task *
 corpc__task_current(void)
@@ -224,8 +228,9 @@ corpc__park(corpc__parker *p, int64_t deadline)
 			return;
 		}
 		if (!timer_add(w, t, deadline)) {
-			// Out of memory for the timer: come back after the others
-			// ran instead; the caller's loop looks at the clock again.
+			// Out of memory for the timer: come back after the
+			// others ran instead; the caller's loop looks at the
+			// clock again.
 			task_switch_out(t, TASK_YIELDING);
 			return;
 		}
@@ -254,7 +259,8 @@ corpc__unpark(corpc__parker *p)
 		}
 	}
 	if (s == PARK_PARKED) {
-		corpc__task_enqueue(p->task); // we moved it out of PARKED: ours to run
+		corpc__task_enqueue(
+		    p->task); // we moved it out of PARKED: ours to run
 	}
 }
 
@@ -270,7 +276,8 @@ corpc__task_yield(void)
 	return true;
 }
 
-// ---- events -------------------------------------------------------------------------
+// ---- events
+// -------------------------------------------------------------------------
 
 void
 corpc__event_reset(corpc__event *e)
@@ -296,7 +303,8 @@ event_settle(corpc__event *e)
 {
 	for (unsigned i = 0; atomic_load(&e->waiter) == EVENT_BUSY; i++) {
 		if (i > 64) {
-			sched_yield(); // the setter's thread may be off its core
+			sched_yield(); // the setter's thread may be off its
+			               // core
 		}
 	}
 }
@@ -311,7 +319,8 @@ corpc__event_wait(corpc__event *e, int64_t deadline)
 	corpc__parker *self = corpc__parker_self();
 	for (;;) {
 		corpc__parker *expected = NULL;
-		if (!atomic_compare_exchange_strong(&e->waiter, &expected, self)) {
+		if (!atomic_compare_exchange_strong(
+		        &e->waiter, &expected, self)) {
 			event_settle(e); // a setter is at work: it sets done
 			if (corpc__event_is_set(e)) {
 				return true;
@@ -322,19 +331,23 @@ corpc__event_wait(corpc__event *e, int64_t deadline)
 			corpc__park(self, deadline);
 		}
 		expected = self;
-		if (!atomic_compare_exchange_strong(&e->waiter, &expected, NULL)) {
-			event_settle(e); // the setter took our slot and unparks us
+		if (!atomic_compare_exchange_strong(
+		        &e->waiter, &expected, NULL)) {
+			event_settle(
+			    e); // the setter took our slot and unparks us
 		}
 		if (corpc__event_is_set(e)) {
 			return true;
 		}
-		if (deadline != CORPC_DEADLINE_NONE && corpc_now() >= deadline) {
+		if (deadline != CORPC_DEADLINE_NONE &&
+		    corpc_now() >= deadline) {
 			return false;
 		}
 	}
 }
 
-// ---- spawning, running, ending -----------------------------------------------------
+// ---- spawning, running, ending
+// -----------------------------------------------------
 
 static void
 task_main(void *arg)
@@ -412,9 +425,9 @@ corpc__task_spawn(corpc_runtime *rt, corpc__worker *on,
 	pthread_mutex_unlock(&rt->mu);
 	if (on == NULL) {
 		corpc__worker *cur = corpc__self()->worker;
-		on = cur != NULL && cur->rt == rt
-		         ? cur
-		         : rt->workers[atomic_fetch_add(&rt->turn, 1) % rt->n];
+		on                 = cur != NULL && cur->rt == rt
+		                         ? cur
+		                         : rt->workers[atomic_fetch_add(&rt->turn, 1) % rt->n];
 	}
 	t->worker   = on;
 	t->stacks   = stacks;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The transport table: which transport serves which address. A transport
 // that is not built answers CORPC_ENOTSUP with the address still parsed.
 #include <stddef.h>
@@ -43,7 +44,8 @@ corpc__transport_for(
 	const corpc__transport *tp = NULL;
 	switch (addr->scheme) {
 	case CORPC__SCHEME_INPROC:
-		// One listener (the in-process registry) serves every client mode.
+		// One listener (the in-process registry) serves every client
+		// mode.
 		tp = listen ? &corpc__inproc_listener_transport
 		            : inproc_client(addr->mode);
 		break;
@@ -54,7 +56,8 @@ corpc__transport_for(
 #endif
 		break;
 	}
-	if (tp == NULL || (listen ? tp->listener == NULL : tp->channel == NULL)) {
+	if (tp == NULL ||
+	    (listen ? tp->listener == NULL : tp->channel == NULL)) {
 		return CORPC_ENOTSUP;
 	}
 	*out = tp;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the contract a transport implements. Core (src/core) owns the
 // public API, argument checks and the state every transport shares; a
 // transport fills one corpc__transport with its ops tables and is listed in
@@ -36,10 +37,12 @@ typedef struct corpc__channel_ops {
 	// Half-close; core calls it once.
 	corpc_status_code (*s_close_send)(corpc_stream *st);
 	// Next message, or NULL and corpc__stream_end at the end. Core never
-	// calls it after the end. A transport calls corpc__stream_end only once
-	// every message before the status has been handed out (or on cancel,
-	// deadline, failure), since core stops calling s_recv after it.
-	corpc_status_code (*s_recv)(corpc_stream *st, const ProtobufCMessage **msg);
+	// calls it after the end. A transport calls corpc__stream_end only
+	// once every message before the status has been handed out (or on
+	// cancel, deadline, failure), since core stops calling s_recv after
+	// it.
+	corpc_status_code (*s_recv)(
+	    corpc_stream *st, const ProtobufCMessage **msg);
 	// Wait until headers arrived (st->headers filled) or the call ended.
 	void (*s_headers)(corpc_stream *st);
 	// Reach the end and corpc__stream_end. With `cancel`, an unfinished

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The conformance suite: gRPC semantics that every transport must show
 // identically. Written once; CTest runs it per transport with
 //   conformance_test LISTEN_ADDR INNER_LISTEN_ADDR [DIAL_SUFFIX]
@@ -30,10 +31,10 @@ static echo_server    es;
 static echo_server    inner_es;
 static corpc_channel *ch;
 
-static test_certs        pem;
-static corpc_tls_server  server_tls;
-static corpc_tls_client  client_tls;
-static corpc_server_opts server_opts; // .tls set under CORPC_TEST_TLS_DIR
+static test_certs         pem;
+static corpc_tls_server   server_tls;
+static corpc_tls_client   client_tls;
+static corpc_server_opts  server_opts; // .tls set under CORPC_TEST_TLS_DIR
 static corpc_channel_opts channel_opts;
 
 typedef Corpc__Test__EchoRequest  Req;
@@ -56,8 +57,10 @@ dial(corpc_server *s)
 {
 	char           addr[512];
 	corpc_channel *c;
-	snprintf(addr, sizeof(addr), "%s%s", corpc_server_address(s, 0), dial_suffix);
-	assert_int_equal(corpc_channel_open(addr, &channel_opts, &c), CORPC_OK);
+	snprintf(addr, sizeof(addr), "%s%s", corpc_server_address(s, 0),
+	    dial_suffix);
+	assert_int_equal(
+	    corpc_channel_open(addr, &channel_opts, &c), CORPC_OK);
 	return c;
 }
 
@@ -67,7 +70,7 @@ suite_setup(void **state)
 	(void) state;
 	echo_stats_reset(&es.stats);
 	echo_stats_reset(&inner_es.stats);
-	inner_srv = start_server(inner_listen_addr, &inner_es);
+	inner_srv      = start_server(inner_listen_addr, &inner_es);
 	inner_es.inner = NULL;
 	es.inner       = dial(inner_srv);
 	srv            = start_server(listen_addr, &es);
@@ -100,7 +103,8 @@ static void
 wait_handlers_done(void)
 {
 	for (int i = 0; i < 5000; i++) {
-		if (atomic_load(&es.stats.finished) == atomic_load(&es.stats.started) &&
+		if (atomic_load(&es.stats.finished) ==
+		        atomic_load(&es.stats.started) &&
 		    atomic_load(&es.stats.live) == 0) {
 			return;
 		}
@@ -112,19 +116,21 @@ wait_handlers_done(void)
 	    atomic_load(&es.stats.live));
 }
 
-// ---- unary ------------------------------------------------------------------
+// ---- unary
+// ------------------------------------------------------------------
 
 static void
 test_unary_echo(void **state)
 {
 	(void) state;
-	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text = "hello";
+	Req req         = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text        = "hello";
 	uint8_t blob[3] = {0, 1, 255};
 	req.blob        = (ProtobufCBinaryData) {.len = 3, .data = blob};
 	const Resp   *resp;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_OK);
 	assert_non_null(resp);
 	assert_string_equal(resp->text, "hello");
@@ -143,18 +149,22 @@ test_unary_metadata_both_ways(void **state)
 	(void) state;
 	corpc_metadata *md;
 	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
-	assert_int_equal(corpc_metadata_add_str(md, "x-user", "alice"), CORPC_OK);
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "x-user", "alice"), CORPC_OK);
 	uint8_t bin[4] = {0, 0xff, 10, 13};
-	assert_int_equal(corpc_metadata_add(md, "x-raw-bin", bin, 4), CORPC_OK);
+	assert_int_equal(
+	    corpc_metadata_add(md, "x-raw-bin", bin, 4), CORPC_OK);
 	corpc_call_opts opts = {.metadata = md};
 	Req             req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text             = "md";
 	req.echo_metadata    = true;
 	const Resp   *resp;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
 	    CORPC_STATUS_OK);
-	corpc_metadata_destroy(md); // copied at open: the call must not need it
+	corpc_metadata_destroy(
+	    md); // copied at open: the call must not need it
 	const corpc_metadata *hdr;
 	assert_int_equal(corpc_stream_headers(st, &hdr), CORPC_STATUS_OK);
 	const corpc_metadata_entry *e = corpc_metadata_get(hdr, "h-x-user");
@@ -179,11 +189,12 @@ test_unary_error_statuses(void **state)
 	(void) state;
 	for (int code = 1; code < CORPC_STATUS_COUNT; code++) {
 		char msg[64];
-		snprintf(msg, sizeof(msg), "failure %s", corpc_status_name(code));
-		Req req          = CORPC__TEST__ECHO_REQUEST__INIT;
-		req.text         = "x";
-		req.fail_code    = code;
-		req.fail_message = msg;
+		snprintf(
+		    msg, sizeof(msg), "failure %s", corpc_status_name(code));
+		Req req                = CORPC__TEST__ECHO_REQUEST__INIT;
+		req.text               = "x";
+		req.fail_code          = code;
+		req.fail_message       = msg;
 		const Resp       *resp = (const Resp *) &req; // must be reset
 		corpc_stream     *st;
 		corpc_status_code rc =
@@ -222,12 +233,13 @@ static void
 test_unknown_method(void **state)
 {
 	(void) state;
-	corpc_method bogus = corpc__test__echo__unary__method;
-	bogus.path         = "/corpc.test.Echo/Nope";
-	Req req            = CORPC__TEST__ECHO_REQUEST__INIT;
+	corpc_method bogus          = corpc__test__echo__unary__method;
+	bogus.path                  = "/corpc.test.Echo/Nope";
+	Req                     req = CORPC__TEST__ECHO_REQUEST__INIT;
 	const ProtobufCMessage *resp;
 	corpc_stream           *st;
-	assert_int_equal(corpc_unary_call(ch, &bogus, NULL, &req.base, &resp, &st),
+	assert_int_equal(
+	    corpc_unary_call(ch, &bogus, NULL, &req.base, &resp, &st),
 	    CORPC_STATUS_UNIMPLEMENTED);
 	corpc_status status;
 	corpc_stream_finish(st, &status);
@@ -239,24 +251,27 @@ static void
 test_invalid_arguments(void **state)
 {
 	(void) state;
-	Req           req = CORPC__TEST__ECHO_REQUEST__INIT;
+	Req           req   = CORPC__TEST__ECHO_REQUEST__INIT;
 	Resp          wrong = CORPC__TEST__ECHO_RESPONSE__INIT;
 	corpc_stream *st    = (corpc_stream *) &req;
 	// A request for a client-streaming method, none for a unary one, a
 	// message of the wrong type: refused before anything is sent.
-	assert_int_equal(corpc_stream_open(ch, &corpc__test__echo__client_stream__method,
-	                     NULL, &req.base, &st),
+	assert_int_equal(
+	    corpc_stream_open(ch, &corpc__test__echo__client_stream__method,
+	        NULL, &req.base, &st),
 	    CORPC_EINVAL);
 	assert_null(st);
-	assert_int_equal(corpc_stream_open(ch, &corpc__test__echo__unary__method,
-	                     NULL, NULL, &st),
-	    CORPC_EINVAL);
-	assert_int_equal(corpc_stream_open(ch, &corpc__test__echo__unary__method,
-	                     NULL, &wrong.base, &st),
+	assert_int_equal(
+	    corpc_stream_open(
+	        ch, &corpc__test__echo__unary__method, NULL, NULL, &st),
 	    CORPC_EINVAL);
 	assert_int_equal(
-	    corpc_stream_open(NULL, &corpc__test__echo__unary__method, NULL,
-	        &req.base, &st),
+	    corpc_stream_open(
+	        ch, &corpc__test__echo__unary__method, NULL, &wrong.base, &st),
+	    CORPC_EINVAL);
+	assert_int_equal(
+	    corpc_stream_open(
+	        NULL, &corpc__test__echo__unary__method, NULL, &req.base, &st),
 	    CORPC_EINVAL);
 }
 
@@ -269,7 +284,8 @@ test_nested_call(void **state)
 	req.count = 3;
 	const Resp   *resp;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_OK);
 	assert_string_equal(resp->text, "inner0;inner1;inner2;");
 	corpc_stream_destroy(st);
@@ -282,17 +298,19 @@ test_nested_call_deadline_and_cancel(void **state)
 	// The outer call's deadline ends the inner call too: its handler (on
 	// the inner server) sees it, stops and cleans up.
 	echo_stats_reset(&inner_es.stats);
-	Req req      = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text     = "nested";
-	req.count    = 1000000;
-	req.delay_ms = 5;
+	Req req              = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text             = "nested";
+	req.count            = 1000000;
+	req.delay_ms         = 5;
 	corpc_call_opts opts = {.timeout_ms = 200};
 	const Resp     *resp;
 	corpc_stream   *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
 	    CORPC_STATUS_DEADLINE_EXCEEDED);
 	corpc_stream_destroy(st);
-	for (int i = 0; i < 5000 && atomic_load(&inner_es.stats.finished) < 1; i++) {
+	for (int i = 0; i < 5000 && atomic_load(&inner_es.stats.finished) < 1;
+	     i++) {
 		corpc_sleep_ms(1);
 	}
 	assert_int_equal(atomic_load(&inner_es.stats.finished), 1);
@@ -301,10 +319,11 @@ test_nested_call_deadline_and_cancel(void **state)
 	wait_handlers_done();
 }
 
-// ---- calls from tasks ----------------------------------------------------------
+// ---- calls from tasks
+// ----------------------------------------------------------
 
 typedef struct streamer {
-	atomic_int       *started_seen; // es.stats.started at the first message
+	atomic_int *started_seen; // es.stats.started at the first message
 	corpc_status_code code;
 	int               n;
 } streamer;
@@ -319,13 +338,15 @@ stream_slowly(void *arg)
 	req.delay_ms  = 100;
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp *r;
 	while ((s->code = corpc__test__echo__server_stream_recv(st, &r)) ==
 	           CORPC_STATUS_OK &&
 	       r != NULL) {
 		if (s->n++ == 0) {
-			atomic_store(s->started_seen, atomic_load(&es.stats.started));
+			atomic_store(
+			    s->started_seen, atomic_load(&es.stats.started));
 		}
 	}
 	corpc_stream_destroy(st);
@@ -345,7 +366,8 @@ spawn_two(void *arg)
 	for (int i = 0; i < 2; i++) {
 		t->s[i].started_seen = &t->seen[i];
 		assert_int_equal(
-		    corpc_task_spawn(t->rt, stream_slowly, &t->s[i], &k[i]), CORPC_OK);
+		    corpc_task_spawn(t->rt, stream_slowly, &t->s[i], &k[i]),
+		    CORPC_OK);
 	}
 	for (int i = 0; i < 2; i++) {
 		corpc_task_join(k[i]);
@@ -379,17 +401,19 @@ static void
 test_handler_sees_deadline(void **state)
 {
 	(void) state;
-	Req req                  = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text                 = "dl";
-	corpc_call_opts opts     = {.timeout_ms = 60000};
+	Req req              = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text             = "dl";
+	corpc_call_opts opts = {.timeout_ms = 60000};
 	const Resp     *resp;
 	corpc_stream   *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
 	    CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
 	assert_int_equal(atomic_load(&es.stats.saw_deadline), 1);
 	atomic_store(&es.stats.saw_deadline, 0);
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
 	assert_int_equal(atomic_load(&es.stats.saw_deadline), 0);
@@ -405,14 +429,16 @@ test_unary_deadline(void **state)
 	corpc_call_opts opts = {.timeout_ms = 50};
 	const Resp     *resp;
 	corpc_stream   *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
 	    CORPC_STATUS_DEADLINE_EXCEEDED);
 	assert_null(resp);
 	corpc_stream_destroy(st);
 	wait_handlers_done();
 }
 
-// ---- server streaming ----------------------------------------------------------
+// ---- server streaming
+// ----------------------------------------------------------
 
 static void
 expect_stream(int count)
@@ -422,7 +448,8 @@ expect_stream(int count)
 	req.count = count;
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp       *r;
 	int               n = 0;
 	corpc_status_code rc;
@@ -437,7 +464,8 @@ expect_stream(int count)
 	assert_null(r);
 	assert_int_equal(n, count);
 	// Reading past the end keeps reporting the end.
-	assert_int_equal(corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
 	assert_null(r);
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
@@ -479,7 +507,8 @@ test_headers_then_messages_then_trailers(void **state)
 	req.echo_metadata    = true;
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st),
+	    CORPC_OK);
 	corpc_metadata_destroy(md);
 	const corpc_metadata *hdr;
 	assert_int_equal(corpc_stream_headers(st, &hdr), CORPC_STATUS_OK);
@@ -487,11 +516,14 @@ test_headers_then_messages_then_trailers(void **state)
 	// Trailers only come with the end.
 	assert_null(corpc_metadata_get(corpc_stream_trailers(st), "t-x-k"));
 	const Resp *r;
-	assert_int_equal(corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
 	assert_non_null(r);
-	assert_int_equal(corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
 	assert_non_null(r);
-	assert_int_equal(corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
 	assert_null(r);
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
 	const corpc_metadata_entry *e =
@@ -515,7 +547,8 @@ test_error_mid_stream(void **state)
 	req.fail_message = "gone";
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp       *r;
 	int               n = 0;
 	corpc_status_code rc;
@@ -527,7 +560,8 @@ test_error_mid_stream(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(rc, CORPC_STATUS_NOT_FOUND); // never a clean end
 	corpc_status status;
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_NOT_FOUND);
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_NOT_FOUND);
 	assert_string_equal(status.message, "gone");
 	corpc_stream_destroy(st);
 }
@@ -543,7 +577,8 @@ test_deadline_mid_stream(void **state)
 	corpc_call_opts opts = {.timeout_ms = 150};
 	corpc_stream   *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st),
+	    CORPC_OK);
 	const Resp       *r;
 	int               n = 0;
 	corpc_status_code rc;
@@ -554,7 +589,8 @@ test_deadline_mid_stream(void **state)
 	}
 	assert_int_equal(rc, CORPC_STATUS_DEADLINE_EXCEEDED);
 	assert_true(n > 0 && n < 1000);
-	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_DEADLINE_EXCEEDED);
+	assert_int_equal(
+	    corpc_stream_finish(st, NULL), CORPC_STATUS_DEADLINE_EXCEEDED);
 	corpc_stream_destroy(st);
 	wait_handlers_done();
 	int last = atomic_load(&es.stats.last_send);
@@ -570,17 +606,19 @@ early_stop(bool destroy_only)
 	req.count = 1000000;
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp *r;
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(
-		    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
+		assert_int_equal(corpc__test__echo__server_stream_recv(st, &r),
+		    CORPC_STATUS_OK);
 		assert_non_null(r);
 		assert_int_equal(r->index, i);
 	}
 	if (!destroy_only) {
 		corpc_status status;
-		assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_CANCELLED);
+		assert_int_equal(
+		    corpc_stream_finish(st, &status), CORPC_STATUS_CANCELLED);
 		// After finish, recv reports the same end, never a clean one.
 		assert_int_equal(corpc__test__echo__server_stream_recv(st, &r),
 		    CORPC_STATUS_CANCELLED);
@@ -588,7 +626,8 @@ early_stop(bool destroy_only)
 	}
 	corpc_stream_destroy(st);
 	wait_handlers_done();
-	assert_int_equal(atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
+	assert_int_equal(
+	    atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
 	assert_int_equal(atomic_load(&es.stats.live), 0);
 }
 
@@ -625,7 +664,8 @@ test_cancel_from_another_thread(void **state)
 	req.delay_ms = 1;
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	pthread_t t;
 	pthread_create(&t, NULL, cancel_later, st);
 	const Resp       *r;
@@ -639,7 +679,8 @@ test_cancel_from_another_thread(void **state)
 	pthread_join(t, NULL);
 	assert_int_equal(rc, CORPC_STATUS_CANCELLED);
 	assert_true(n < 100000);
-	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_CANCELLED);
+	assert_int_equal(
+	    corpc_stream_finish(st, NULL), CORPC_STATUS_CANCELLED);
 	corpc_stream_destroy(st);
 	wait_handlers_done();
 }
@@ -649,20 +690,21 @@ test_1000_concurrent_streams(void **state)
 {
 	(void) state;
 	enum { N = 1000, M = 3 };
-	corpc_stream **st = calloc(N, sizeof(*st));
+	corpc_stream **st  = calloc(N, sizeof(*st));
 	Req            req = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text           = "c";
 	req.count          = M;
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(
-		    corpc__test__echo__server_stream_open(ch, NULL, &req, &st[i]),
+		assert_int_equal(corpc__test__echo__server_stream_open(
+		                     ch, NULL, &req, &st[i]),
 		    CORPC_OK);
 	}
 	// Round-robin: every stream is open and mid-way at once.
 	for (int k = 0; k <= M; k++) {
 		for (int i = 0; i < N; i++) {
 			const Resp *r;
-			assert_int_equal(corpc__test__echo__server_stream_recv(st[i], &r),
+			assert_int_equal(
+			    corpc__test__echo__server_stream_recv(st[i], &r),
 			    CORPC_STATUS_OK);
 			if (k < M) {
 				assert_non_null(r);
@@ -673,7 +715,8 @@ test_1000_concurrent_streams(void **state)
 		}
 	}
 	for (int i = 0; i < N; i++) {
-		assert_int_equal(corpc_stream_finish(st[i], NULL), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc_stream_finish(st[i], NULL), CORPC_STATUS_OK);
 		corpc_stream_destroy(st[i]);
 	}
 	free(st);
@@ -686,21 +729,21 @@ thread_worker(void *arg)
 	long failures = 0;
 	(void) arg;
 	for (int i = 0; i < 50; i++) {
-		Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
+		Req  req = CORPC__TEST__ECHO_REQUEST__INIT;
 		char text[32];
 		snprintf(text, sizeof(text), "t%d", i);
 		req.text  = text;
 		req.count = 20;
 		const Resp   *resp;
 		corpc_stream *st;
-		if (corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st) !=
-		        CORPC_STATUS_OK ||
+		if (corpc__test__echo__unary_call(
+		        ch, NULL, &req, &resp, &st) != CORPC_STATUS_OK ||
 		    strcmp(resp->text, text) != 0) {
 			failures++;
 		}
 		corpc_stream_destroy(st);
-		if (corpc__test__echo__server_stream_open(ch, NULL, &req, &st) !=
-		    CORPC_OK) {
+		if (corpc__test__echo__server_stream_open(
+		        ch, NULL, &req, &st) != CORPC_OK) {
 			failures++;
 			continue;
 		}
@@ -734,7 +777,8 @@ test_streams_from_several_threads(void **state)
 	wait_handlers_done();
 }
 
-// ---- client streaming and bidi ---------------------------------------------------
+// ---- client streaming and bidi
+// ---------------------------------------------------
 
 static void
 test_client_stream(void **state)
@@ -751,12 +795,14 @@ test_client_stream(void **state)
 		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 		req.text = buf;
 		assert_int_equal(
-		    corpc__test__echo__client_stream_send(st, &req), CORPC_STATUS_OK);
+		    corpc__test__echo__client_stream_send(st, &req),
+		    CORPC_STATUS_OK);
 		memset(buf, 'X', sizeof(buf) - 1);
 	}
 	const Resp *r;
 	assert_int_equal(
-	    corpc__test__echo__client_stream_close_and_recv(st, &r), CORPC_STATUS_OK);
+	    corpc__test__echo__client_stream_close_and_recv(st, &r),
+	    CORPC_STATUS_OK);
 	assert_non_null(r);
 	assert_string_equal(r->text, "abcde");
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
@@ -782,16 +828,19 @@ test_client_stream_server_finishes_early(void **state)
 	// The server has finished; more sends may be dropped or refused, but
 	// must not hang or crash, and never report the call as fine.
 	for (int i = 0; i < 20; i++) {
-		if (corpc__test__echo__client_stream_send(st, &req) != CORPC_STATUS_OK) {
+		if (corpc__test__echo__client_stream_send(st, &req) !=
+		    CORPC_STATUS_OK) {
 			break;
 		}
 	}
 	const Resp *r;
-	assert_int_equal(corpc__test__echo__client_stream_close_and_recv(st, &r),
+	assert_int_equal(
+	    corpc__test__echo__client_stream_close_and_recv(st, &r),
 	    CORPC_STATUS_ABORTED);
 	assert_null(r);
 	corpc_status status;
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_ABORTED);
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_ABORTED);
 	assert_string_equal(status.message, "stopped early");
 	corpc_stream_destroy(st);
 	wait_handlers_done();
@@ -802,22 +851,26 @@ test_bidi_ping_pong(void **state)
 {
 	(void) state;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
 	for (int i = 0; i < 10; i++) {
 		char text[16];
 		snprintf(text, sizeof(text), "p%d", i);
 		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 		req.text = text;
-		assert_int_equal(corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
 		const Resp *r;
-		assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 		assert_non_null(r);
 		assert_string_equal(r->text, text);
 		assert_int_equal(r->index, i);
 	}
 	assert_int_equal(corpc_stream_close_send(st), CORPC_STATUS_OK);
 	const Resp *r;
-	assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 	assert_null(r);
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
@@ -829,24 +882,29 @@ test_bidi_server_sends_first_and_half_close(void **state)
 {
 	(void) state;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
 	Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text  = "one";
 	req.count = 2; // two greetings before the echo of "one"
-	assert_int_equal(corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
 	req.count = 0;
 	req.text  = "two";
-	assert_int_equal(corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
 	assert_int_equal(corpc_stream_close_send(st), CORPC_STATUS_OK);
 	const char *want[] = {"greeting", "greeting", "one", "two"};
 	const Resp *r;
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 		assert_non_null(r);
 		assert_string_equal(r->text, want[i]);
 		assert_int_equal(r->index, i);
 	}
-	assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 	assert_null(r);
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
@@ -858,14 +916,18 @@ test_bidi_early_stop(void **state)
 {
 	(void) state;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = "x";
-	assert_int_equal(corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
 	const Resp *r;
-	assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 	assert_non_null(r);
-	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_CANCELLED);
+	assert_int_equal(
+	    corpc_stream_finish(st, NULL), CORPC_STATUS_CANCELLED);
 	corpc_stream_destroy(st);
 	wait_handlers_done();
 	assert_int_equal(atomic_load(&es.stats.live), 0);
@@ -875,7 +937,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s LISTEN INNER_LISTEN [DIAL_SUFFIX]\n", argv[0]);
+		fprintf(stderr,
+		    "usage: %s LISTEN INNER_LISTEN [DIAL_SUFFIX]\n", argv[0]);
 		return 2;
 	}
 	listen_addr       = argv[1];
@@ -886,13 +949,15 @@ main(int argc, char **argv)
 	const char *tls_dir = getenv("CORPC_TEST_TLS_DIR");
 	if (tls_dir != NULL && tls_dir[0] != '\0') {
 		test_certs_load(&pem, tls_dir);
-		server_tls = (corpc_tls_server) {.cert_chain_pem = pem.server_crt,
-		    .private_key_pem = pem.server_key, .client_roots_pem = pem.ca,
-		    .require_client_cert = true};
-		client_tls = (corpc_tls_client) {.root_certs_pem = pem.ca,
-		    .cert_chain_pem = pem.client_crt,
-		    .private_key_pem = pem.client_key};
-		server_opts.tls  = &server_tls;
+		server_tls =
+		    (corpc_tls_server) {.cert_chain_pem = pem.server_crt,
+		        .private_key_pem                = pem.server_key,
+		        .client_roots_pem               = pem.ca,
+		        .require_client_cert            = true};
+		client_tls      = (corpc_tls_client) {.root_certs_pem = pem.ca,
+		         .cert_chain_pem  = pem.client_crt,
+		         .private_key_pem = pem.client_key};
+		server_opts.tls = &server_tls;
 		channel_opts.tls = &client_tls;
 	}
 #define T(name) cmocka_unit_test_setup(name, test_setup)

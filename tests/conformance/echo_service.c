@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Echo service behaviour, by request field:
 //   Unary:        text "twice" sends two replies; "noreply" returns OK with
 //                 none; "nested" relays a ServerStream call through `inner`;
@@ -96,7 +97,8 @@ echo_metadata(corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	for (size_t i = 0; i < corpc_metadata_count(md); i++) {
 		const corpc_metadata_entry *e = corpc_metadata_at(md, i);
 		if (strncmp(e->key, "x-", 2) != 0) {
-			continue; // only the test's own keys, not a transport's
+			continue; // only the test's own keys, not a
+			          // transport's
 		}
 		char key[128];
 		snprintf(key, sizeof(key), "h-%s", e->key);
@@ -124,7 +126,8 @@ note_deadline(echo_server *es, corpc_ctx *ctx)
 static void
 note_cancel(echo_server *es, corpc_status_code rc)
 {
-	if (rc == CORPC_STATUS_CANCELLED || rc == CORPC_STATUS_DEADLINE_EXCEEDED) {
+	if (rc == CORPC_STATUS_CANCELLED ||
+	    rc == CORPC_STATUS_DEADLINE_EXCEEDED) {
 		atomic_fetch_add(&es->stats.saw_cancel, 1);
 	}
 }
@@ -142,14 +145,17 @@ nested(echo_server *es, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	if (es->inner == NULL ||
 	    corpc__test__echo__server_stream_open(
 	        es->inner, &inner_opts, &inner_req, &st) != CORPC_OK) {
-		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL, "no inner channel");
+		return corpc_ctx_error(
+		    ctx, CORPC_STATUS_INTERNAL, "no inner channel");
 	}
-	char                            text[256] = "";
+	char                             text[256] = "";
 	const Corpc__Test__EchoResponse *r;
-	while (corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
-	       r != NULL) {
+	while (
+	    corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
+	    r != NULL) {
 		size_t n = strlen(text);
-		snprintf(text + n, sizeof(text) - n, "%s%d;", r->text, r->index);
+		snprintf(
+		    text + n, sizeof(text) - n, "%s%d;", r->text, r->index);
 	}
 	corpc_status      status;
 	corpc_status_code code = corpc_stream_finish(st, &status);
@@ -192,7 +198,8 @@ echo_unary(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 }
 
 static corpc_status_code
-echo_server_stream(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
+echo_server_stream(
+    void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 {
 	echo_server *es  = self;
 	void        *res = acquire(es);
@@ -206,13 +213,14 @@ echo_server_stream(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *r
 	for (int i = 0; i < n; i++) {
 		sleep_ms(req->delay_ms);
 		resp.index = i;
-		rc         = corpc__test__echo__server_stream_write(ctx, &resp);
+		rc = corpc__test__echo__server_stream_write(ctx, &resp);
 		if (rc != CORPC_STATUS_OK) {
 			atomic_store(&es->stats.last_send, (int) rc);
 			note_cancel(es, rc);
 			break;
 		}
-		if (i == 0 && corpc_ctx_set_header(ctx, "x-late", "1", 1) == CORPC_ESTATE) {
+		if (i == 0 && corpc_ctx_set_header(ctx, "x-late", "1", 1) ==
+		                  CORPC_ESTATE) {
 			atomic_store(&es->stats.header_late, 1);
 		}
 	}
@@ -226,12 +234,12 @@ echo_server_stream(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *r
 static corpc_status_code
 echo_client_stream(void *self, corpc_ctx *ctx)
 {
-	echo_server                   *es  = self;
-	void                          *res = acquire(es);
-	char                           text[4096] = "";
+	echo_server                    *es         = self;
+	void                           *res        = acquire(es);
+	char                            text[4096] = "";
 	const Corpc__Test__EchoRequest *req;
-	corpc_status_code              rc;
-	int                            fail_code = 0;
+	corpc_status_code               rc;
+	int                             fail_code = 0;
 	note_deadline(es, ctx);
 	while ((rc = corpc__test__echo__client_stream_read(ctx, &req)) ==
 	           CORPC_STATUS_OK &&
@@ -240,18 +248,21 @@ echo_client_stream(void *self, corpc_ctx *ctx)
 		size_t n = strlen(text);
 		snprintf(text + n, sizeof(text) - n, "%s", req->text);
 		if (req->fail_code != 0) {
-			fail_code = req->fail_code; // finish now, client still sending
+			fail_code =
+			    req->fail_code; // finish now, client still sending
 			break;
 		}
 	}
 	if (rc != CORPC_STATUS_OK) {
 		atomic_store(&es->stats.last_recv, (int) rc);
 	} else if (fail_code != 0) {
-		rc = corpc_ctx_error(ctx, (corpc_status_code) fail_code, "stopped early");
+		rc = corpc_ctx_error(
+		    ctx, (corpc_status_code) fail_code, "stopped early");
 	} else {
-		Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
-		resp.text                      = text;
-		rc = corpc__test__echo__client_stream_write(ctx, &resp);
+		Corpc__Test__EchoResponse resp =
+		    CORPC__TEST__ECHO_RESPONSE__INIT;
+		resp.text = text;
+		rc        = corpc__test__echo__client_stream_write(ctx, &resp);
 	}
 	release(es, res);
 	return rc;
@@ -260,13 +271,14 @@ echo_client_stream(void *self, corpc_ctx *ctx)
 static corpc_status_code
 echo_bidi(void *self, corpc_ctx *ctx)
 {
-	echo_server                   *es  = self;
-	void                          *res = acquire(es);
+	echo_server                    *es  = self;
+	void                           *res = acquire(es);
 	const Corpc__Test__EchoRequest *req = NULL;
-	corpc_status_code              rc;
-	Corpc__Test__EchoResponse      resp = CORPC__TEST__ECHO_RESPONSE__INIT;
-	int                            i    = 0;
-	while ((rc = corpc__test__echo__bidi_read(ctx, &req)) == CORPC_STATUS_OK &&
+	corpc_status_code               rc;
+	Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
+	int                       i    = 0;
+	while ((rc = corpc__test__echo__bidi_read(ctx, &req)) ==
+	           CORPC_STATUS_OK &&
 	       req != NULL) {
 		atomic_fetch_add(&es->stats.received, 1);
 		if (req->fail_code != 0) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The conformance suite's Echo service: one implementation, behaviour chosen
 // by the request, with counters the tests read to see what the server saw.
 #ifndef CORPC_TEST_ECHO_SERVICE_H
@@ -10,16 +11,16 @@
 #include "test.corpc.h"
 
 typedef struct echo_stats {
-	atomic_int started;       // handlers entered
-	atomic_int finished;      // handlers that ran their cleanup
-	atomic_int live;          // resources held by running handlers
-	atomic_int last_send;     // code of the last failed send (or -1)
-	atomic_int last_recv;     // code of the last failed recv (or -1)
-	atomic_int saw_deadline;  // a handler saw a deadline
-	atomic_int header_late;   // set_header after send returned ESTATE
-	atomic_int received;      // request messages received by streams
-	atomic_int saw_cancel;    // handlers whose send/recv said CANCELLED or
-	                          // DEADLINE_EXCEEDED
+	atomic_int started;      // handlers entered
+	atomic_int finished;     // handlers that ran their cleanup
+	atomic_int live;         // resources held by running handlers
+	atomic_int last_send;    // code of the last failed send (or -1)
+	atomic_int last_recv;    // code of the last failed recv (or -1)
+	atomic_int saw_deadline; // a handler saw a deadline
+	atomic_int header_late;  // set_header after send returned ESTATE
+	atomic_int received;     // request messages received by streams
+	atomic_int saw_cancel;   // handlers whose send/recv said CANCELLED or
+	                         // DEADLINE_EXCEEDED
 } echo_stats;
 
 // Per-server state passed as `self`. `inner` (may be NULL) is a channel the

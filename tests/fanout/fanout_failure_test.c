@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out failures: a backend failing mid-stream under fail-fast and
 // continue, every backend failing, a slow backend against the call's
 // deadline and against a per-backend timeout, early stop after k messages
@@ -20,8 +21,8 @@
 #define NB   4
 #define OCAP (NB * ITEM_MAX)
 
-static item_backend *bs;
-static item_out      got[OCAP];
+static item_backend     *bs;
+static item_out          got[OCAP];
 static const char *const merge_names[] = {"concat", "interleave", "sorted"};
 static const char *const pull_names[]  = {"auto", "inline", "thread"};
 
@@ -45,10 +46,11 @@ open_fo(const corpc_fanout_opts *opts, int64_t timeout_ms)
 {
 	corpc_channel *chans[NB];
 	item_backends_channels(bs, NB, chans);
-	Corpc__Fanouttest__ListRequest req = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
-	corpc_call_opts call = {.timeout_ms = timeout_ms};
-	corpc_fanout_opts o  = *opts;
-	o.compare            = item_cmp;
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	corpc_call_opts   call = {.timeout_ms = timeout_ms};
+	corpc_fanout_opts o    = *opts;
+	o.compare              = item_cmp;
 	corpc_fanout *fo;
 	assert_int_equal(corpc_fanout_open(chans, NB,
 	                     &corpc__fanouttest__items__list__method, &call,
@@ -64,7 +66,8 @@ check_unwound(corpc_status_code expected_send_error)
 {
 	assert_true(item_backends_quiet(bs, NB));
 	for (size_t b = 0; b < NB; b++) {
-		if (atomic_load(&bs[b].started) == 0 || bs[b].fail_after >= 0) {
+		if (atomic_load(&bs[b].started) == 0 ||
+		    bs[b].fail_after >= 0) {
 			continue;
 		}
 		if ((size_t) atomic_load(&bs[b].sent) < bs[b].n_keys) {
@@ -81,11 +84,12 @@ fail_case(corpc_fanout_pull pull, corpc_fanout_merge merge,
 	printf("  %s %s %s\n", pull_names[pull], merge_names[merge],
 	    policy == CORPC_FANOUT_FAIL_FAST ? "fail-fast" : "continue");
 	fill(30, 0);
-	bs[1].fail_after = 5;
-	bs[1].fail_code  = CORPC_STATUS_UNAVAILABLE;
-	corpc_fanout_opts opts = {.merge = merge, .pull = pull, .on_error = policy};
-	corpc_fanout *fo = open_fo(&opts, 0);
-	size_t        n;
+	bs[1].fail_after       = 5;
+	bs[1].fail_code        = CORPC_STATUS_UNAVAILABLE;
+	corpc_fanout_opts opts = {
+	    .merge = merge, .pull = pull, .on_error = policy};
+	corpc_fanout     *fo = open_fo(&opts, 0);
+	size_t            n;
 	corpc_status_code rc = item_collect(fo, got, OCAP, &n);
 	corpc_status      st;
 	assert_int_equal(corpc_fanout_finish(fo, &st), rc);
@@ -108,7 +112,8 @@ fail_case(corpc_fanout_pull pull, corpc_fanout_merge merge,
 		assert_non_null(strstr(st.message, "backend 1 (inproc://"));
 		assert_true(from1 <= 5);
 		for (size_t b = 0; b < NB; b++) {
-			assert_true(corpc_fanout_backend_status(fo, b, &bst, &failed));
+			assert_true(
+			    corpc_fanout_backend_status(fo, b, &bst, &failed));
 			assert_true(failed == (b == 1));
 		}
 	} else {
@@ -127,7 +132,8 @@ test_fail_mid_stream(void **state)
 	for (int pull = 0; pull < 3; pull += 2) {
 		for (int merge = 0; merge < 3; merge++) {
 			for (int policy = 0; policy < 2; policy++) {
-				fail_case((corpc_fanout_pull) pull, (corpc_fanout_merge) merge,
+				fail_case((corpc_fanout_pull) pull,
+				    (corpc_fanout_merge) merge,
 				    (corpc_fanout_on_error) policy);
 			}
 		}
@@ -144,11 +150,11 @@ test_all_fail_continue(void **state)
 			bs[b].fail_after = (int) b;
 			bs[b].fail_code  = CORPC_STATUS_NOT_FOUND + (int) b;
 		}
-		corpc_fanout_opts opts = { .merge = CORPC_FANOUT_INTERLEAVE,
-			.on_error                     = CORPC_FANOUT_CONTINUE,
-			.pull                         = (corpc_fanout_pull) pull };
-		corpc_fanout *fo = open_fo(&opts, 0);
-		size_t        n;
+		corpc_fanout_opts opts = {.merge = CORPC_FANOUT_INTERLEAVE,
+		    .on_error                    = CORPC_FANOUT_CONTINUE,
+		    .pull                        = (corpc_fanout_pull) pull};
+		corpc_fanout     *fo   = open_fo(&opts, 0);
+		size_t            n;
 		assert_int_equal(
 		    item_collect(fo, got, OCAP, &n), CORPC_STATUS_NOT_FOUND);
 		assert_int_equal(n, 0 + 1 + 2 + 3);
@@ -175,7 +181,8 @@ test_slow_backend_deadline(void **state)
 	for (int pull = 0; pull < 3; pull += 2) {
 		for (int merge = 0; merge < 3; merge++) {
 			for (int policy = 0; policy < 2; policy++) {
-				printf("  %s %s %s\n", pull_names[pull], merge_names[merge],
+				printf("  %s %s %s\n", pull_names[pull],
+				    merge_names[merge],
 				    policy ? "continue" : "fail-fast");
 				fill(10, 0);
 				bs[1].delay_ms = 20;
@@ -183,20 +190,25 @@ test_slow_backend_deadline(void **state)
 				for (size_t i = 0; i < 100; i++) {
 					bs[1].keys[i] = (int64_t) (1 + NB * i);
 				}
-				corpc_fanout_opts opts = {.merge = (corpc_fanout_merge) merge,
-				    .pull     = (corpc_fanout_pull) pull,
-				    .on_error = (corpc_fanout_on_error) policy};
+				corpc_fanout_opts opts = {
+				    .merge = (corpc_fanout_merge) merge,
+				    .pull  = (corpc_fanout_pull) pull,
+				    .on_error =
+				        (corpc_fanout_on_error) policy};
 				int64_t       t0 = corpc_now();
 				corpc_fanout *fo = open_fo(&opts, 150);
 				size_t        n;
-				assert_int_equal(item_collect(fo, got, OCAP, &n),
+				assert_int_equal(
+				    item_collect(fo, got, OCAP, &n),
 				    CORPC_STATUS_DEADLINE_EXCEEDED);
 				corpc_fanout_destroy(fo);
 				int64_t ms = (corpc_now() - t0) / 1000000;
 				assert_true(
-				    ms >= 140 && ms < 3000); // loose: ctest -j, sanitizers
+				    ms >= 140 &&
+				    ms < 3000); // loose: ctest -j, sanitizers
 				assert_true(item_backends_quiet(bs, NB));
-				assert_int_equal(atomic_load(&bs[1].saw_deadline), 1);
+				assert_int_equal(
+				    atomic_load(&bs[1].saw_deadline), 1);
 				assert_true(atomic_load(&bs[1].sent) < 100);
 			}
 		}
@@ -212,13 +224,15 @@ test_backend_timeout_continue(void **state)
 	(void) state;
 	for (int merge = 0; merge < 3; merge++) {
 		fill(10, 0);
-		bs[1].delay_ms = 300;
+		bs[1].delay_ms         = 300;
 		corpc_fanout_opts opts = {.merge = (corpc_fanout_merge) merge,
-		    .pull = CORPC_FANOUT_PULL_THREAD, .on_error = CORPC_FANOUT_CONTINUE,
-		    .backend_timeout_ms = 100};
-		corpc_fanout *fo = open_fo(&opts, 5000);
-		size_t        n, from1 = 0;
-		assert_int_equal(item_collect(fo, got, OCAP, &n), CORPC_STATUS_OK);
+		    .pull                        = CORPC_FANOUT_PULL_THREAD,
+		    .on_error                    = CORPC_FANOUT_CONTINUE,
+		    .backend_timeout_ms          = 100};
+		corpc_fanout     *fo   = open_fo(&opts, 5000);
+		size_t            n, from1 = 0;
+		assert_int_equal(
+		    item_collect(fo, got, OCAP, &n), CORPC_STATUS_OK);
 		for (size_t i = 0; i < n; i++) {
 			from1 += got[i].from == 1;
 		}
@@ -232,7 +246,8 @@ test_backend_timeout_continue(void **state)
 		assert_int_equal(st.code, CORPC_STATUS_DEADLINE_EXCEEDED);
 		corpc_fanout_destroy(fo);
 		assert_true(item_backends_quiet(bs, NB));
-		assert_int_equal(atomic_load(&bs[1].last_send), CORPC_STATUS_CANCELLED);
+		assert_int_equal(
+		    atomic_load(&bs[1].last_send), CORPC_STATUS_CANCELLED);
 	}
 }
 
@@ -242,23 +257,26 @@ early_stop_case(corpc_fanout_pull pull, corpc_fanout_merge merge, bool finish)
 	printf("  %s %s %s\n", pull_names[pull], merge_names[merge],
 	    finish ? "finish" : "destroy");
 	fill(1000, 0);
-	corpc_fanout_opts opts = {.merge = merge, .pull = pull};
-	corpc_fanout     *fo   = open_fo(&opts, 0);
+	corpc_fanout_opts       opts = {.merge = merge, .pull = pull};
+	corpc_fanout           *fo   = open_fo(&opts, 0);
 	const ProtobufCMessage *m;
 	for (int k = 0; k < 10; k++) {
-		assert_int_equal(corpc_fanout_recv(fo, &m, NULL), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc_fanout_recv(fo, &m, NULL), CORPC_STATUS_OK);
 		assert_non_null(m);
 	}
 	if (finish) {
 		corpc_status st;
-		assert_int_equal(corpc_fanout_finish(fo, &st), CORPC_STATUS_CANCELLED);
+		assert_int_equal(
+		    corpc_fanout_finish(fo, &st), CORPC_STATUS_CANCELLED);
 		assert_int_equal(
 		    corpc_fanout_recv(fo, &m, NULL), CORPC_STATUS_CANCELLED);
 		assert_null(m);
 		for (size_t b = 0; b < NB; b++) {
 			corpc_status bst;
 			bool         failed = true;
-			assert_true(corpc_fanout_backend_status(fo, b, &bst, &failed));
+			assert_true(
+			    corpc_fanout_backend_status(fo, b, &bst, &failed));
 			assert_int_equal(bst.code, CORPC_STATUS_CANCELLED);
 			assert_false(failed);
 		}
@@ -285,10 +303,10 @@ test_early_stop(void **state)
 	(void) state;
 	for (int pull = 0; pull < 3; pull += 2) {
 		for (int merge = 0; merge < 3; merge++) {
-			early_stop_case(
-			    (corpc_fanout_pull) pull, (corpc_fanout_merge) merge, true);
-			early_stop_case(
-			    (corpc_fanout_pull) pull, (corpc_fanout_merge) merge, false);
+			early_stop_case((corpc_fanout_pull) pull,
+			    (corpc_fanout_merge) merge, true);
+			early_stop_case((corpc_fanout_pull) pull,
+			    (corpc_fanout_merge) merge, false);
 		}
 	}
 }
@@ -309,17 +327,20 @@ test_cancel_from_other_thread(void **state)
 	for (int pull = 0; pull < 3; pull += 2) {
 		for (int merge = 0; merge < 3; merge++) {
 			fill(1000, 2);
-			corpc_fanout_opts opts = {.merge = (corpc_fanout_merge) merge,
-			    .pull = (corpc_fanout_pull) pull};
+			corpc_fanout_opts opts = {
+			    .merge = (corpc_fanout_merge) merge,
+			    .pull  = (corpc_fanout_pull) pull};
 			corpc_fanout *fo = open_fo(&opts, 0);
 			pthread_t     t;
 			int64_t       t0 = corpc_now();
-			assert_int_equal(pthread_create(&t, NULL, cancel_later, fo), 0);
+			assert_int_equal(
+			    pthread_create(&t, NULL, cancel_later, fo), 0);
 			size_t n;
 			assert_int_equal(item_collect(fo, got, OCAP, &n),
 			    CORPC_STATUS_CANCELLED);
 			pthread_join(t, NULL);
-			assert_true(corpc_now() - t0 < 4000 * 1000000LL); // all: 8 s
+			assert_true(
+			    corpc_now() - t0 < 4000 * 1000000LL); // all: 8 s
 			assert_true(n > 0 && n < NB * 1000);
 			corpc_fanout_destroy(fo);
 			check_unwound(CORPC_STATUS_CANCELLED);

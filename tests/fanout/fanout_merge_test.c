@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-out merge policies: concat, interleave and sorted, with and without
 // dedup, over sorted, unsorted, partly empty, empty and duplicate-heavy
 // backends, pulled inline (coroutine backends) and by reader threads.
@@ -35,16 +36,19 @@ fill(shape s)
 		ib->delay_ms     = 0;
 		ib->id           = (int) b;
 		size_t len       = 20 + 3 * b;
-		if (s == ALL_EMPTY || (s == SOME_EMPTY && (b == 0 || b == 2))) {
+		if (s == ALL_EMPTY ||
+		    (s == SOME_EMPTY && (b == 0 || b == 2))) {
 			len = 0;
 		}
 		for (size_t i = 0; i < len; i++) {
-			int64_t k = (int64_t) (b + NB * i); // globally interleaved
+			int64_t k =
+			    (int64_t) (b + NB * i); // globally interleaved
 			if (s == UNSORTED) {
 				seed = seed * 1103515245u + 12345u;
 				k    = (int64_t) ((seed >> 16) % 50);
 			} else if (s == DUPS) {
-				k = (int64_t) (i / 4); // replicas: runs of 4, same keys
+				k = (int64_t) (i / 4); // replicas: runs of 4,
+				                       // same keys
 			}
 			ib->keys[ib->n_keys++] = k;
 		}
@@ -59,14 +63,16 @@ expect(corpc_fanout_merge merge)
 	if (merge == CORPC_FANOUT_CONCAT) {
 		for (size_t b = 0; b < NB; b++) {
 			for (size_t i = 0; i < bs[b].n_keys; i++) {
-				want[n++] = (item_out){bs[b].keys[i], (int) b, b};
+				want[n++] =
+				    (item_out) {bs[b].keys[i], (int) b, b};
 			}
 		}
 	} else if (merge == CORPC_FANOUT_INTERLEAVE) {
 		for (size_t r = 0; r < ITEM_MAX; r++) {
 			for (size_t b = 0; b < NB; b++) {
 				if (r < bs[b].n_keys) {
-					want[n++] = (item_out){bs[b].keys[r], (int) b, b};
+					want[n++] = (item_out) {
+					    bs[b].keys[r], (int) b, b};
 				}
 			}
 		}
@@ -146,10 +152,14 @@ run_case(corpc_fanout_pull pull, corpc_fanout_merge merge, shape s, bool dedup)
 	item_backends_reset(bs, NB);
 	corpc_channel *chans[NB];
 	item_backends_channels(bs, NB, chans);
-	corpc_fanout_opts opts = {.merge = merge, .pull = pull, .dedup = dedup,
-	    .compare = item_cmp, .key = item_key};
-	Corpc__Fanouttest__ListRequest req = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
-	req.tag                            = "fan";
+	corpc_fanout_opts              opts = {.merge = merge,
+	                 .pull                        = pull,
+	                 .dedup                       = dedup,
+	                 .compare                     = item_cmp,
+	                 .key                         = item_key};
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	req.tag = "fan";
 	corpc_fanout *fo;
 	assert_int_equal(corpc_fanout_open(chans, NB,
 	                     &corpc__fanouttest__items__list__method, NULL,
@@ -192,9 +202,10 @@ run_matrix(corpc_fanout_pull pull)
 	for (int merge = 0; merge < 3; merge++) {
 		for (int s = 0; s <= DUPS; s++) {
 			for (int dedup = 0; dedup < 2; dedup++) {
-				printf("  %s %s%s\n", merge_names[merge], shape_names[s],
-				    dedup ? " dedup" : "");
-				run_case(pull, (corpc_fanout_merge) merge, (shape) s, dedup);
+				printf("  %s %s%s\n", merge_names[merge],
+				    shape_names[s], dedup ? " dedup" : "");
+				run_case(pull, (corpc_fanout_merge) merge,
+				    (shape) s, dedup);
 			}
 		}
 	}
@@ -227,7 +238,8 @@ test_dedup_replicas_default_key(void **state)
 	item_backends_channels(bs, NB, chans);
 	corpc_fanout_opts opts = {
 	    .merge = CORPC_FANOUT_SORTED, .compare = item_cmp, .dedup = true};
-	Corpc__Fanouttest__ListRequest req = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
 	corpc_fanout *fo;
 	assert_int_equal(corpc_fanout_open(chans, NB,
 	                     &corpc__fanouttest__items__list__method, NULL,
@@ -252,9 +264,10 @@ test_zero_copy_and_ready(void **state)
 	fill(SORTED);
 	corpc_channel *chans[NB];
 	item_backends_channels(bs, NB, chans);
-	corpc_fanout_opts              opts = { .merge = CORPC_FANOUT_SORTED,
-		             .compare                      = item_cmp };
-	Corpc__Fanouttest__ListRequest req = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	corpc_fanout_opts opts = {
+	    .merge = CORPC_FANOUT_SORTED, .compare = item_cmp};
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
 	corpc_fanout *fo;
 	assert_int_equal(corpc_fanout_open(chans, NB,
 	                     &corpc__fanouttest__items__list__method, NULL,
@@ -263,7 +276,8 @@ test_zero_copy_and_ready(void **state)
 	const ProtobufCMessage *m;
 	size_t                  from, n = 0;
 	assert_true(corpc_fanout_ready(fo));
-	while (corpc_fanout_recv(fo, &m, &from) == CORPC_STATUS_OK && m != NULL) {
+	while (
+	    corpc_fanout_recv(fo, &m, &from) == CORPC_STATUS_OK && m != NULL) {
 		assert_ptr_equal(m, atomic_load(&bs[from].item_addr));
 		assert_true(corpc_fanout_ready(fo));
 		n++;
@@ -292,16 +306,18 @@ test_64_backends(void **state)
 	static item_out out[N * PER];
 	for (int pull = 0; pull < 3; pull += 2) { // AUTO (inline), THREAD
 		corpc_fanout_opts opts = {.merge = CORPC_FANOUT_SORTED,
-		    .compare = item_cmp, .pull = (corpc_fanout_pull) pull};
+		    .compare                     = item_cmp,
+		    .pull                        = (corpc_fanout_pull) pull};
 		Corpc__Fanouttest__ListRequest req =
 		    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
 		corpc_fanout *fo;
 		assert_int_equal(corpc_fanout_open(chans, N,
-		                     &corpc__fanouttest__items__list__method, NULL,
-		                     &req.base, &opts, &fo),
+		                     &corpc__fanouttest__items__list__method,
+		                     NULL, &req.base, &opts, &fo),
 		    CORPC_OK);
 		size_t n;
-		assert_int_equal(item_collect(fo, out, N * PER, &n), CORPC_STATUS_OK);
+		assert_int_equal(
+		    item_collect(fo, out, N * PER, &n), CORPC_STATUS_OK);
 		corpc_fanout_destroy(fo);
 		assert_int_equal(n, N * PER);
 		for (size_t i = 0; i < n; i++) {
@@ -316,18 +332,20 @@ static void
 test_zero_backends_and_bad_args(void **state)
 {
 	(void) state;
-	Corpc__Fanouttest__ListRequest req = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
 	const corpc_method *m = &corpc__fanouttest__items__list__method;
 	corpc_fanout       *fo;
-	assert_int_equal(corpc_fanout_open(NULL, 0, m, NULL, &req.base, NULL, &fo),
+	assert_int_equal(
+	    corpc_fanout_open(NULL, 0, m, NULL, &req.base, NULL, &fo),
 	    CORPC_OK);
 	const ProtobufCMessage *msg;
 	assert_int_equal(corpc_fanout_recv(fo, &msg, NULL), CORPC_STATUS_OK);
 	assert_null(msg);
 	corpc_fanout_destroy(fo);
 
-	corpc_channel *chans[1] = {bs[0].ch};
-	corpc_fanout_opts sorted = {.merge = CORPC_FANOUT_SORTED};
+	corpc_channel    *chans[1] = {bs[0].ch};
+	corpc_fanout_opts sorted   = {.merge = CORPC_FANOUT_SORTED};
 	assert_int_equal(
 	    corpc_fanout_open(chans, 1, m, NULL, &req.base, &sorted, &fo),
 	    CORPC_EINVAL);
@@ -344,7 +362,8 @@ test_zero_backends_and_bad_args(void **state)
 	    corpc_fanout_open(chans, 1, m, NULL, &wrong.base, NULL, &fo),
 	    CORPC_EINVAL);
 	corpc_channel *none[1] = {NULL};
-	assert_int_equal(corpc_fanout_open(none, 1, m, NULL, &req.base, NULL, &fo),
+	assert_int_equal(
+	    corpc_fanout_open(none, 1, m, NULL, &req.base, NULL, &fo),
 	    CORPC_EINVAL);
 	assert_int_equal(corpc_fanout_recv(NULL, &msg, NULL),
 	    CORPC_STATUS_INVALID_ARGUMENT);
@@ -378,5 +397,6 @@ main(void)
 	    cmocka_unit_test(test_64_backends),
 	    cmocka_unit_test(test_zero_backends_and_bad_args),
 	};
-	return cmocka_run_group_tests_name("fanout_merge", tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    "fanout_merge", tests, setup, teardown);
 }

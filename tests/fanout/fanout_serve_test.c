@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_fanout_serve: a proxy server whose handler fans out to backends.
 // Checks what reaches the backends (request, metadata, deadline), what the
 // proxy's client gets (merged stream, status, x-fanout-failed trailer), that
@@ -44,20 +45,22 @@ static void
 proxy_start(proxy *p, const char *a0, const char *a1)
 {
 	assert_int_equal(corpc_server_create(NULL, &p->srv), CORPC_OK);
-	assert_int_equal(corpc__fanouttest__items__register_server(
-	                     p->srv, &proxy_impl, p),
+	assert_int_equal(
+	    corpc__fanouttest__items__register_server(p->srv, &proxy_impl, p),
 	    CORPC_OK);
 	const char *addrs[2] = {a0, a1};
 	for (size_t i = 0; i < 2; i++) {
 		if (addrs[i] != NULL) {
-			assert_int_equal(corpc_server_listen(p->srv, addrs[i]), CORPC_OK);
+			assert_int_equal(
+			    corpc_server_listen(p->srv, addrs[i]), CORPC_OK);
 		}
 	}
 	assert_int_equal(corpc_server_start(p->srv), CORPC_OK);
 	for (size_t i = 0; i < 2; i++) {
 		if (addrs[i] != NULL) {
-			assert_int_equal(corpc_channel_open(corpc_server_address(p->srv, i),
-			                     NULL, &p->ch[i]),
+			assert_int_equal(
+			    corpc_channel_open(corpc_server_address(p->srv, i),
+			        NULL, &p->ch[i]),
 			    CORPC_OK);
 		}
 	}
@@ -101,27 +104,31 @@ call_proxy(corpc_channel *ch, item_out *out, size_t stop_after)
 	call_result     r  = {0};
 	corpc_metadata *md = NULL;
 	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
-	assert_int_equal(corpc_metadata_add_str(md, "x-trace", "t1"), CORPC_OK);
-	corpc_call_opts                call = {.timeout_ms = 20000, .metadata = md};
-	Corpc__Fanouttest__ListRequest req  = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
-	req.tag                             = "fan";
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "x-trace", "t1"), CORPC_OK);
+	corpc_call_opts call = {.timeout_ms = 20000, .metadata = md};
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	req.tag = "fan";
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__fanouttest__items__list_open(ch, &call, &req, &st), CORPC_OK);
+	    corpc__fanouttest__items__list_open(ch, &call, &req, &st),
+	    CORPC_OK);
 	corpc_metadata_destroy(md);
 	const Corpc__Fanouttest__Item *it;
 	r.tags_ok = true;
-	while (r.n < stop_after &&
-	       corpc__fanouttest__items__list_recv(st, &it) == CORPC_STATUS_OK &&
-	       it != NULL) {
-		out[r.n++] = (item_out){it->key, it->backend, 0};
+	while (
+	    r.n < stop_after &&
+	    corpc__fanouttest__items__list_recv(st, &it) == CORPC_STATUS_OK &&
+	    it != NULL) {
+		out[r.n++] = (item_out) {it->key, it->backend, 0};
 		r.tags_ok  = r.tags_ok && strcmp(it->tag, "fan") == 0;
 	}
 	corpc_status st_;
 	r.code = corpc_stream_finish(st, &st_);
 	snprintf(r.message, sizeof(r.message), "%s", st_.message);
-	const corpc_metadata_entry *e =
-	    corpc_metadata_get(corpc_stream_trailers(st), CORPC_FANOUT_FAILED_KEY);
+	const corpc_metadata_entry *e = corpc_metadata_get(
+	    corpc_stream_trailers(st), CORPC_FANOUT_FAILED_KEY);
 	snprintf(r.failed, sizeof(r.failed), "%s", e != NULL ? e->value : "");
 	corpc_stream_destroy(st);
 	return r;
@@ -147,7 +154,7 @@ test_serve_propagates(void **state)
 	(void) state;
 	fill(bs, NB, 100);
 	proxy p = {.n = NB,
-	    .opts = {.merge = CORPC_FANOUT_SORTED, .compare = item_cmp}};
+	    .opts     = {.merge = CORPC_FANOUT_SORTED, .compare = item_cmp}};
 	item_backends_channels(bs, NB, p.chans);
 	proxy_start(&p, "inproc://foserve-proxy", NULL);
 	call_result r = call_proxy(p.ch[0], got, OCAP);
@@ -171,15 +178,16 @@ test_serve_failures(void **state)
 		bs[2].fail_after = 3;
 		bs[2].fail_code  = CORPC_STATUS_UNAVAILABLE;
 		proxy p          = {.n = NB,
-		             .opts = {.merge = CORPC_FANOUT_INTERLEAVE,
-		                 .on_error = (corpc_fanout_on_error) policy}};
+		             .opts     = {.merge = CORPC_FANOUT_INTERLEAVE,
+		                     .on_error   = (corpc_fanout_on_error) policy}};
 		item_backends_channels(bs, NB, p.chans);
 		proxy_start(&p, "inproc://foserve-proxy", NULL);
 		call_result r = call_proxy(p.ch[0], got, OCAP);
 		assert_string_equal(r.failed, "2:14");
 		if (policy == CORPC_FANOUT_FAIL_FAST) {
 			assert_int_equal(r.code, CORPC_STATUS_UNAVAILABLE);
-			assert_non_null(strstr(r.message, "backend 2 (inproc://"));
+			assert_non_null(
+			    strstr(r.message, "backend 2 (inproc://"));
 			assert_non_null(strstr(r.message, "backend 2 failed"));
 		} else {
 			assert_int_equal(r.code, CORPC_STATUS_OK);
@@ -198,8 +206,9 @@ test_serve_client_early_stop(void **state)
 	for (int pull = 0; pull < 3; pull += 2) {
 		fill(bs, NB, 1000);
 		proxy p = {.n = NB,
-		    .opts = {.merge = CORPC_FANOUT_SORTED, .compare = item_cmp,
-		        .pull = (corpc_fanout_pull) pull}};
+		    .opts     = {.merge = CORPC_FANOUT_SORTED,
+		            .compare    = item_cmp,
+		            .pull       = (corpc_fanout_pull) pull}};
 		item_backends_channels(bs, NB, p.chans);
 		proxy_start(&p, "inproc://foserve-proxy", NULL);
 		call_result r = call_proxy(p.ch[0], got, 5);
@@ -209,8 +218,8 @@ test_serve_client_early_stop(void **state)
 		assert_true(item_backends_quiet(bs, NB));
 		for (size_t b = 0; b < NB; b++) {
 			assert_int_equal(atomic_load(&bs[b].started), 1);
-			assert_int_equal(
-			    atomic_load(&bs[b].last_send), CORPC_STATUS_CANCELLED);
+			assert_int_equal(atomic_load(&bs[b].last_send),
+			    CORPC_STATUS_CANCELLED);
 		}
 	}
 }
@@ -239,12 +248,13 @@ test_serve_client_cancel(void **state)
 		bs[b].delay_ms = 50;
 	}
 	proxy p = {.n = NB,
-	    .opts = {.merge = CORPC_FANOUT_INTERLEAVE,
-	        .pull = CORPC_FANOUT_PULL_THREAD}};
+	    .opts     = {.merge = CORPC_FANOUT_INTERLEAVE,
+	            .pull       = CORPC_FANOUT_PULL_THREAD}};
 	item_backends_channels(bs, NB, p.chans);
 	proxy_start(&p, "inproc://foserve-proxy", NULL);
-	Corpc__Fanouttest__ListRequest req = CORPC__FANOUTTEST__LIST_REQUEST__INIT;
-	cancel_arg                     a;
+	Corpc__Fanouttest__ListRequest req =
+	    CORPC__FANOUTTEST__LIST_REQUEST__INIT;
+	cancel_arg a;
 	assert_int_equal(
 	    corpc__fanouttest__items__list_open(p.ch[0], NULL, &req, &a.st),
 	    CORPC_OK);
@@ -264,7 +274,8 @@ test_serve_client_cancel(void **state)
 	proxy_stop(&p);
 	assert_true(item_backends_quiet(bs, NB));
 	for (size_t b = 0; b < NB; b++) {
-		assert_int_equal(atomic_load(&bs[b].last_send), CORPC_STATUS_CANCELLED);
+		assert_int_equal(
+		    atomic_load(&bs[b].last_send), CORPC_STATUS_CANCELLED);
 	}
 }
 
@@ -279,8 +290,9 @@ test_serve_64_backends(void **state)
 	fill(many, N, PER);
 	for (int pull = 0; pull < 3; pull += 2) {
 		proxy p = {.n = N,
-		    .opts = {.merge = CORPC_FANOUT_SORTED, .compare = item_cmp,
-		        .pull = (corpc_fanout_pull) pull}};
+		    .opts     = {.merge = CORPC_FANOUT_SORTED,
+		            .compare    = item_cmp,
+		            .pull       = (corpc_fanout_pull) pull}};
 		item_backends_channels(many, N, p.chans);
 		proxy_start(&p, "inproc://foserve-proxy64", NULL);
 		call_result r = call_proxy(p.ch[0], got, OCAP);
@@ -301,16 +313,17 @@ test_mixed_inproc_tcp(void **state)
 	}
 	item_backend *tcp = item_backends_start(2, "tcp", "", NULL);
 	assert_non_null(tcp);
-	proxy p = {.n = 4};
-	p.chans[0] = bs[0].ch;
-	p.chans[1] = tcp[0].ch;
-	p.chans[2] = bs[1].ch;
-	p.chans[3] = tcp[1].ch;
+	proxy p                   = {.n = 4};
+	p.chans[0]                = bs[0].ch;
+	p.chans[1]                = tcp[0].ch;
+	p.chans[2]                = bs[1].ch;
+	p.chans[3]                = tcp[1].ch;
 	item_backend *by_index[4] = {&bs[0], &tcp[0], &bs[1], &tcp[1]};
 	proxy_start(&p, "tcp://127.0.0.1:0", "inproc://foserve-mixed");
 	for (int merge = 0; merge < 3; merge++) {
 		for (int via = 0; via < 2; via++) {
-			printf("  merge %d via %s\n", merge, via ? "inproc" : "tcp");
+			printf("  merge %d via %s\n", merge,
+			    via ? "inproc" : "tcp");
 			for (size_t b = 0; b < 4; b++) {
 				item_backend *ib = by_index[b];
 				ib->fail_after   = -1;
@@ -321,7 +334,8 @@ test_mixed_inproc_tcp(void **state)
 					ib->keys[i] = (int64_t) (b + 4 * i);
 				}
 			}
-			p.opts = (corpc_fanout_opts){.merge = (corpc_fanout_merge) merge,
+			p.opts = (corpc_fanout_opts) {
+			    .merge   = (corpc_fanout_merge) merge,
 			    .compare = item_cmp};
 			call_result r = call_proxy(p.ch[via], got, OCAP);
 			assert_int_equal(r.code, CORPC_STATUS_OK);
@@ -339,10 +353,11 @@ test_mixed_inproc_tcp(void **state)
 	// A stalled tcp backend cut off by the per-backend timeout, sorted
 	// merge: the rest is merged without it.
 	tcp[1].delay_ms = 300;
-	p.opts = (corpc_fanout_opts){.merge = CORPC_FANOUT_SORTED,
-	    .compare = item_cmp, .on_error = CORPC_FANOUT_CONTINUE,
-	    .backend_timeout_ms = 100};
-	call_result r = call_proxy(p.ch[0], got, OCAP);
+	p.opts          = (corpc_fanout_opts) {.merge = CORPC_FANOUT_SORTED,
+	             .compare                         = item_cmp,
+	             .on_error                        = CORPC_FANOUT_CONTINUE,
+	             .backend_timeout_ms              = 100};
+	call_result r   = call_proxy(p.ch[0], got, OCAP);
 	assert_int_equal(r.code, CORPC_STATUS_OK);
 	assert_string_equal(r.failed, "3:4");
 	assert_int_equal(r.n, 3 * 300);
@@ -378,5 +393,6 @@ main(void)
 	    cmocka_unit_test(test_serve_64_backends),
 	    cmocka_unit_test(test_mixed_inproc_tcp),
 	};
-	return cmocka_run_group_tests_name("fanout_serve", tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    "fanout_serve", tests, setup, teardown);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fan-out tests' Items backends and helpers.
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,15 +34,17 @@ note_request(item_backend *ib, corpc_ctx *ctx,
 }
 
 static corpc_status_code
-item_list(void *self, corpc_ctx *ctx, const Corpc__Fanouttest__ListRequest *req)
+item_list(
+    void *self, corpc_ctx *ctx, const Corpc__Fanouttest__ListRequest *req)
 {
 	item_backend *ib = self;
 	atomic_fetch_add(&ib->started, 1);
 	atomic_fetch_add(&ib->live, 1);
-	void *resource = malloc(64); // leaks show under LSan if cleanup is skipped
+	void *resource =
+	    malloc(64); // leaks show under LSan if cleanup is skipped
 	note_request(ib, ctx, req);
-	corpc_status_code            rc = CORPC_STATUS_OK;
-	char                         value[32];
+	corpc_status_code       rc = CORPC_STATUS_OK;
+	char                    value[32];
 	Corpc__Fanouttest__Item item = CORPC__FANOUTTEST__ITEM__INIT;
 	item.value                   = value;
 	item.backend                 = ib->id;
@@ -111,8 +114,8 @@ item_backends_start(
 		    (rv = corpc_server_start(ib->srv)) != CORPC_OK) {
 			break;
 		}
-		rv =
-		    corpc_channel_open(corpc_server_address(ib->srv, 0), NULL, &ib->ch);
+		rv = corpc_channel_open(
+		    corpc_server_address(ib->srv, 0), NULL, &ib->ch);
 	}
 	if (err != NULL) {
 		*err = rv;
@@ -152,9 +155,10 @@ item_collect(corpc_fanout *fo, item_out *out, size_t cap, size_t *count)
 	*count = 0;
 	while ((rc = corpc_fanout_recv(fo, &m, &from)) == CORPC_STATUS_OK &&
 	       m != NULL) {
-		const Corpc__Fanouttest__Item *it = (const Corpc__Fanouttest__Item *) m;
+		const Corpc__Fanouttest__Item *it =
+		    (const Corpc__Fanouttest__Item *) m;
 		if (*count < cap) {
-			out[*count] = (item_out){it->key, it->backend, from};
+			out[*count] = (item_out) {it->key, it->backend, from};
 		}
 		(*count)++;
 	}
@@ -168,7 +172,8 @@ item_backends_quiet(item_backend *bs, size_t n)
 		bool quiet = true;
 		for (size_t i = 0; i < n; i++) {
 			quiet = quiet && atomic_load(&bs[i].live) == 0 &&
-			        atomic_load(&bs[i].finished) == atomic_load(&bs[i].started);
+			        atomic_load(&bs[i].finished) ==
+			            atomic_load(&bs[i].started);
 		}
 		if (quiet) {
 			return true;
@@ -208,7 +213,8 @@ item_tcp_available(void)
 	corpc_err rv = corpc_server_listen(srv, "tcp://127.0.0.1:0");
 	corpc_server_destroy(srv);
 	if (rv != CORPC_OK) {
-		printf("tcp:// not available (%s): skipping\n", corpc_err_name(rv));
+		printf("tcp:// not available (%s): skipping\n",
+		    corpc_err_name(rv));
 	}
 	return rv == CORPC_OK;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fan-out tests' backends: one Items server per backend, each streaming
 // its configured keys, with counters of what its handler saw; plus helpers
 // to start N of them, read a fan-out to the end, and check the cleanup.
@@ -24,9 +25,9 @@ typedef struct item_backend {
 	int     delay_ms; // sleep before each item
 
 	// What it saw.
-	atomic_int started, finished, live, sent;
-	atomic_int last_send; // the code of a failed send, or -1
-	atomic_int saw_deadline, saw_trace, saw_tag;
+	atomic_int            started, finished, live, sent;
+	atomic_int            last_send; // the code of a failed send, or -1
+	atomic_int            saw_deadline, saw_trace, saw_tag;
 	_Atomic(const void *) item_addr; // the message the handler sends
 
 	corpc_server  *srv;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Network transport tests (tcp://, unix://) beyond the conformance suite:
 // bound addresses, refused connections, bytes that do not parse, message
 // size limits, invalid metadata, a client killed mid-stream, a server
@@ -74,9 +75,9 @@ static corpc_status_code
 echo_call(corpc_channel *ch, const Req *req, const corpc_call_opts *opts,
     char *msg, size_t msg_size)
 {
-	const Resp   *resp;
-	corpc_stream *st;
-	corpc_status  status = {0};
+	const Resp       *resp;
+	corpc_stream     *st;
+	corpc_status      status = {0};
 	corpc_status_code code =
 	    corpc__test__echo__unary_call(ch, opts, req, &resp, &st);
 	if (st != NULL) {
@@ -115,7 +116,8 @@ static void
 wait_idle(echo_server *es)
 {
 	for (int i = 0; i < 10000; i++) {
-		if (atomic_load(&es->stats.finished) == atomic_load(&es->stats.started)) {
+		if (atomic_load(&es->stats.finished) ==
+		    atomic_load(&es->stats.started)) {
 			return;
 		}
 		sleep_ms(1);
@@ -145,9 +147,11 @@ test_bound_addresses(void **state)
 	assert_string_equal(corpc_server_address(u, 0), path);
 	assert_int_equal(corpc_server_listen(s2, path), CORPC_EADDRINUSE);
 	// Unresolvable or unbindable hosts fail at listen, not later.
-	assert_int_not_equal(corpc_server_listen(s2, "tcp://256.1.1.1:0"), CORPC_OK);
 	assert_int_not_equal(
-	    corpc_server_listen(s2, "unix:///nonexistent-dir/x.sock"), CORPC_OK);
+	    corpc_server_listen(s2, "tcp://256.1.1.1:0"), CORPC_OK);
+	assert_int_not_equal(
+	    corpc_server_listen(s2, "unix:///nonexistent-dir/x.sock"),
+	    CORPC_OK);
 	corpc_server_destroy(s2);
 
 	// The same server answers on both, and by name and relative path.
@@ -178,12 +182,14 @@ test_ipv6_and_two_listeners(void **state)
 	echo_stats_reset(&es.stats);
 	es.inner = NULL;
 	corpc__test__echo__register_server(s, &echo_impl, &es);
-	assert_int_equal(corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
 	assert_int_equal(corpc_server_listen(s, path), CORPC_OK);
 	bool v6 = corpc_server_listen(s, "tcp://[::1]:0") == CORPC_OK;
 	assert_int_equal(corpc_server_start(s), CORPC_OK);
 	for (size_t i = 0; i < (v6 ? 3u : 2u); i++) {
-		corpc_channel *ch = dial_opts(corpc_server_address(s, i), NULL);
+		corpc_channel *ch =
+		    dial_opts(corpc_server_address(s, i), NULL);
 		assert_int_equal(echo_text(ch, "x"), CORPC_STATUS_OK);
 		corpc_channel_close(ch);
 	}
@@ -205,17 +211,19 @@ test_connection_refused(void **state)
 
 	const char *targets[] = {addr, "unix:///nonexistent-dir/none.sock"};
 	for (size_t i = 0; i < 2; i++) {
-		corpc_channel *ch = dial_opts(targets[i], NULL);
-		Req            req = CORPC__TEST__ECHO_REQUEST__INIT;
-		req.text           = "hi";
+		corpc_channel *ch    = dial_opts(targets[i], NULL);
+		Req            req   = CORPC__TEST__ECHO_REQUEST__INIT;
+		req.text             = "hi";
 		corpc_call_opts opts = {.timeout_ms = 10000};
 		int64_t         t0   = corpc_now();
 		assert_int_equal(echo_call(ch, &req, &opts, NULL, 0),
 		    CORPC_STATUS_UNAVAILABLE);
-		assert_true(ms_since(t0) < 5000); // fails fast, not at the deadline
+		assert_true(
+		    ms_since(t0) < 5000); // fails fast, not at the deadline
 		corpc_stream *st;
 		assert_int_equal(
-		    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+		    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+		    CORPC_OK);
 		const Resp *r;
 		assert_int_equal(corpc__test__echo__server_stream_recv(st, &r),
 		    CORPC_STATUS_UNAVAILABLE);
@@ -256,15 +264,15 @@ typedef struct int_msg {
 	ProtobufCMessage base;
 	int32_t          x;
 } int_msg;
-static const ProtobufCFieldDescriptor int_msg_fields[1] = {{
-    .name   = "x",
-    .id     = 1,
-    .label  = PROTOBUF_C_LABEL_NONE,
-    .type   = PROTOBUF_C_TYPE_INT32,
-    .offset = offsetof(int_msg, x),
+static const ProtobufCFieldDescriptor   int_msg_fields[1]  = {{
+       .name   = "x",
+       .id     = 1,
+       .label  = PROTOBUF_C_LABEL_NONE,
+       .type   = PROTOBUF_C_TYPE_INT32,
+       .offset = offsetof(int_msg, x),
 }};
-static const unsigned         int_msg_by_name[1] = {0};
-static const ProtobufCIntRange int_msg_ranges[2] = {{1, 0}, {0, 1}};
+static const unsigned                   int_msg_by_name[1] = {0};
+static const ProtobufCIntRange          int_msg_ranges[2]  = {{1, 0}, {0, 1}};
 static const ProtobufCMessageDescriptor int_msg_descriptor = {
     .magic                 = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
     .name                  = "test.IntMsg",
@@ -291,8 +299,8 @@ test_request_does_not_parse(void **state)
 {
 	(void) state;
 	echo_server    es;
-	corpc_server  *s  = serve("tcp://127.0.0.1:0", &es);
-	corpc_channel *ch = dial(s);
+	corpc_server  *s    = serve("tcp://127.0.0.1:0", &es);
+	corpc_channel *ch   = dial(s);
 	uint8_t        b[4] = {1, 2, 3, 4};
 	Resp           bad  = CORPC__TEST__ECHO_RESPONSE__INIT;
 	bad.blob            = (ProtobufCBinaryData) {.len = 4, .data = b};
@@ -301,8 +309,8 @@ test_request_does_not_parse(void **state)
 	const ProtobufCMessage *resp;
 	corpc_stream           *st;
 	corpc_status            status;
-	assert_int_equal(
-	    corpc_unary_call(ch, &bad_unary_request, NULL, &bad.base, &resp, &st),
+	assert_int_equal(corpc_unary_call(ch, &bad_unary_request, NULL,
+	                     &bad.base, &resp, &st),
 	    CORPC_STATUS_INTERNAL);
 	corpc_stream_finish(st, &status);
 	assert_non_null(strstr(status.message, "/corpc.test.Echo/Unary"));
@@ -312,15 +320,19 @@ test_request_does_not_parse(void **state)
 	// Streaming: a good request, then a bad one. The client gets INTERNAL
 	// naming the method; the handler's recv returns CANCELLED.
 	assert_int_equal(
-	    corpc_stream_open(ch, &bad_bidi_request, NULL, NULL, &st), CORPC_OK);
+	    corpc_stream_open(ch, &bad_bidi_request, NULL, NULL, &st),
+	    CORPC_OK);
 	Resp good = CORPC__TEST__ECHO_RESPONSE__INIT;
 	good.text = "ok"; // field 1 is a string on both sides
-	assert_int_equal(corpc_stream_send(st, &good.base, 0), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc_stream_send(st, &good.base, 0), CORPC_STATUS_OK);
 	assert_int_equal(corpc_stream_recv(st, &resp), CORPC_STATUS_OK);
 	corpc_stream_send(st, &bad.base, 0);
-	while (corpc_stream_recv(st, &resp) == CORPC_STATUS_OK && resp != NULL) {
+	while (
+	    corpc_stream_recv(st, &resp) == CORPC_STATUS_OK && resp != NULL) {
 	}
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_INTERNAL);
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_INTERNAL);
 	assert_non_null(strstr(status.message, "/corpc.test.Echo/Bidi"));
 	corpc_stream_destroy(st);
 	wait_idle(&es);
@@ -336,11 +348,11 @@ static void
 test_response_does_not_parse(void **state)
 {
 	(void) state;
-	echo_server    es;
-	corpc_server  *s  = serve("tcp://127.0.0.1:0", &es);
-	corpc_channel *ch = dial(s);
-	corpc_stream  *st;
-	corpc_status   status;
+	echo_server             es;
+	corpc_server           *s  = serve("tcp://127.0.0.1:0", &es);
+	corpc_channel          *ch = dial(s);
+	corpc_stream           *st;
+	corpc_status            status;
 	const ProtobufCMessage *resp;
 
 	// Unary: Echo sends the blob back as field 3, read here as an int32.
@@ -348,23 +360,26 @@ test_response_does_not_parse(void **state)
 	uint8_t b[3] = {9, 9, 9};
 	req.text     = "blob";
 	req.blob     = (ProtobufCBinaryData) {.len = 3, .data = b};
-	assert_int_equal(
-	    corpc_unary_call(ch, &bad_unary_response, NULL, &req.base, &resp, &st),
+	assert_int_equal(corpc_unary_call(ch, &bad_unary_response, NULL,
+	                     &req.base, &resp, &st),
 	    CORPC_STATUS_INTERNAL);
 	assert_null(resp);
 	corpc_stream_finish(st, &status);
 	assert_non_null(strstr(status.message, "/corpc.test.Echo/Unary"));
 	corpc_stream_destroy(st);
 
-	// Streaming: the call is failed, and the server's handler sees it gone.
+	// Streaming: the call is failed, and the server's handler sees it
+	// gone.
 	assert_int_equal(
-	    corpc_stream_open(ch, &bad_bidi_response, NULL, NULL, &st), CORPC_OK);
+	    corpc_stream_open(ch, &bad_bidi_response, NULL, NULL, &st),
+	    CORPC_OK);
 	Req hi  = CORPC__TEST__ECHO_REQUEST__INIT;
 	hi.text = "hi";
 	assert_int_equal(corpc_stream_send(st, &hi.base, 0), CORPC_STATUS_OK);
 	assert_int_equal(corpc_stream_recv(st, &resp), CORPC_STATUS_INTERNAL);
 	assert_null(resp);
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_INTERNAL);
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_INTERNAL);
 	assert_non_null(strstr(status.message, "/corpc.test.Echo/Bidi"));
 	corpc_stream_destroy(st);
 	wait_idle(&es);
@@ -388,9 +403,11 @@ test_unknown_service(void **state)
 	corpc_channel *ch  = dial(s);
 	Req            req = CORPC__TEST__ECHO_REQUEST__INIT;
 	corpc_stream  *st;
-	assert_int_equal(corpc_stream_open(ch, &nope, NULL, &req.base, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc_stream_open(ch, &nope, NULL, &req.base, &st), CORPC_OK);
 	const ProtobufCMessage *m;
-	assert_int_equal(corpc_stream_recv(st, &m), CORPC_STATUS_UNIMPLEMENTED);
+	assert_int_equal(
+	    corpc_stream_recv(st, &m), CORPC_STATUS_UNIMPLEMENTED);
 	corpc_status status;
 	corpc_stream_finish(st, &status);
 	assert_non_null(strstr(status.message, "/nope.Service/Call"));
@@ -420,7 +437,7 @@ test_max_message_size(void **state)
 
 	// A client allowed 16 MiB: the server refuses to receive it.
 	corpc_channel_opts copts = {.max_message_size = 16u << 20};
-	ch                       = dial_opts(corpc_server_address(s, 0), &copts);
+	ch = dial_opts(corpc_server_address(s, 0), &copts);
 	assert_int_equal(echo_call(ch, &req, NULL, msg, sizeof(msg)),
 	    CORPC_STATUS_RESOURCE_EXHAUSTED);
 	assert_int_equal(atomic_load(&es.stats.started), 0);
@@ -435,10 +452,11 @@ test_max_message_size(void **state)
 	corpc_server_destroy(s);
 
 	// Just under 4 MiB passes the defaults both ways.
-	s = serve("tcp://127.0.0.1:0", &es);
+	s                   = serve("tcp://127.0.0.1:0", &es);
 	corpc_channel *dflt = dial(s);
 	req.blob.len        = (4u << 20) - 64;
-	assert_int_equal(echo_call(dflt, &req, NULL, NULL, 0), CORPC_STATUS_OK);
+	assert_int_equal(
+	    echo_call(dflt, &req, NULL, NULL, 0), CORPC_STATUS_OK);
 	corpc_channel_close(dflt);
 	corpc_server_destroy(s);
 
@@ -461,15 +479,19 @@ static void
 test_invalid_metadata(void **state)
 {
 	(void) state;
-	echo_server    es;
-	corpc_server  *s  = serve("tcp://127.0.0.1:0", &es);
-	corpc_channel *ch = dial(s);
+	echo_server     es;
+	corpc_server   *s  = serve("tcp://127.0.0.1:0", &es);
+	corpc_channel  *ch = dial(s);
 	corpc_metadata *md;
 	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
-	assert_int_equal(corpc_metadata_add_str(md, "Upper", "v"), CORPC_EBADKEY);
-	assert_int_equal(corpc_metadata_add_str(md, "grpc-x", "v"), CORPC_EBADKEY);
-	assert_int_equal(corpc_metadata_add_str(md, "a b", "v"), CORPC_EBADKEY);
-	assert_int_equal(corpc_metadata_add_str(md, "x-k", "v\n"), CORPC_EBADVALUE);
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "Upper", "v"), CORPC_EBADKEY);
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "grpc-x", "v"), CORPC_EBADKEY);
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "a b", "v"), CORPC_EBADKEY);
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "x-k", "v\n"), CORPC_EBADVALUE);
 	assert_int_equal(corpc_metadata_count(md), 0);
 	// What was accepted is sent; nothing invalid ever reached the server.
 	assert_int_equal(corpc_metadata_add_str(md, "x-k", "v"), CORPC_OK);
@@ -492,9 +514,9 @@ test_local_status_messages(void **state)
 	corpc_server  *s  = serve("tcp://127.0.0.1:0", &es);
 	corpc_channel *ch = dial(s);
 	char           msg[256];
-	Req            req  = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text            = "slow";
-	req.delay_ms        = 1000;
+	Req            req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text             = "slow";
+	req.delay_ms         = 1000;
 	corpc_call_opts opts = {.timeout_ms = 50};
 	assert_int_equal(echo_call(ch, &req, &opts, msg, sizeof(msg)),
 	    CORPC_STATUS_DEADLINE_EXCEEDED);
@@ -504,16 +526,19 @@ test_local_status_messages(void **state)
 	req.delay_ms = 1;
 	corpc_stream *st;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp *r;
 	assert_int_equal(
 	    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
 	corpc_stream_cancel(st);
-	while (corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
-	       r != NULL) {
+	while (
+	    corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
+	    r != NULL) {
 	}
 	corpc_status status;
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_CANCELLED);
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_CANCELLED);
 	assert_string_equal(status.message, "call cancelled");
 	corpc_stream_destroy(st);
 	wait_idle(&es);
@@ -521,7 +546,8 @@ test_local_status_messages(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- a client killed mid-stream -----------------------------------------------
+// ---- a client killed mid-stream
+// -----------------------------------------------
 
 static int
 child_main(const char *addr)
@@ -535,12 +561,14 @@ child_main(const char *addr)
 	req.count    = 1000000;
 	req.delay_ms = 1;
 	corpc_stream *st;
-	if (corpc__test__echo__server_stream_open(ch, NULL, &req, &st) != CORPC_OK) {
+	if (corpc__test__echo__server_stream_open(ch, NULL, &req, &st) !=
+	    CORPC_OK) {
 		return 3;
 	}
 	const Resp *r;
 	for (int i = 0; i < 3; i++) {
-		if (corpc__test__echo__server_stream_recv(st, &r) != CORPC_STATUS_OK) {
+		if (corpc__test__echo__server_stream_recv(st, &r) !=
+		    CORPC_STATUS_OK) {
 			return 4;
 		}
 	}
@@ -563,12 +591,13 @@ test_killed_client(void **state)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	char  flag[] = "--child";
-	char  addr[128];
+	char flag[] = "--child";
+	char addr[128];
 	snprintf(addr, sizeof(addr), "%s", corpc_server_address(s, 0));
 	char *argv[] = {self_exe, flag, addr, NULL};
 	pid_t pid;
-	assert_int_equal(posix_spawn(&pid, self_exe, &fa, NULL, argv, environ), 0);
+	assert_int_equal(
+	    posix_spawn(&pid, self_exe, &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	char c = 0;
@@ -580,14 +609,16 @@ test_killed_client(void **state)
 	waitpid(pid, &wstatus, 0);
 	// The handler's next send fails and it unwinds; others are served.
 	wait_idle(&es);
-	assert_int_equal(atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
+	assert_int_equal(
+	    atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
 	corpc_channel *ch = dial(s);
 	assert_int_equal(echo_text(ch, "next"), CORPC_STATUS_OK);
 	corpc_channel_close(ch);
 	corpc_server_destroy(s);
 }
 
-// ---- restart ----------------------------------------------------------------
+// ---- restart
+// ----------------------------------------------------------------
 
 static void
 test_server_restart(void **state)
@@ -604,8 +635,9 @@ test_server_restart(void **state)
 		corpc_channel *ch = dial(s);
 		assert_int_equal(echo_text(ch, "one"), CORPC_STATUS_OK);
 		corpc_server_destroy(s);
-		assert_int_equal(echo_text(ch, "gone"), CORPC_STATUS_UNAVAILABLE);
-		s = serve(addr, &es); // same port or path
+		assert_int_equal(
+		    echo_text(ch, "gone"), CORPC_STATUS_UNAVAILABLE);
+		s                    = serve(addr, &es); // same port or path
 		int64_t           t0 = corpc_now();
 		corpc_status_code code;
 		while ((code = echo_text(ch, "two")) != CORPC_STATUS_OK &&
@@ -618,7 +650,8 @@ test_server_restart(void **state)
 	}
 }
 
-// ---- worker pool ----------------------------------------------------------------
+// ---- worker pool
+// ----------------------------------------------------------------
 
 typedef struct slow_call {
 	corpc_channel    *ch;
@@ -630,7 +663,7 @@ typedef struct slow_call {
 static void *
 slow_call_run(void *arg)
 {
-	slow_call *sc = arg;
+	slow_call *sc  = arg;
 	Req        req = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text       = "slow";
 	req.delay_ms   = sc->delay_ms;
@@ -656,7 +689,8 @@ test_handlers_suspend(void **state)
 	while (atomic_load(&es.stats.started) < 20) {
 		sleep_ms(1);
 	}
-	assert_int_equal(atomic_load(&es.stats.finished), 0); // all asleep at once
+	assert_int_equal(
+	    atomic_load(&es.stats.finished), 0); // all asleep at once
 	assert_int_equal(echo_text(ch, "quick"), CORPC_STATUS_OK);
 	assert_int_equal(atomic_load(&es.stats.finished), 1); // only "quick"
 	for (int i = 0; i < 20; i++) {
@@ -676,7 +710,7 @@ typedef struct block_call {
 static void *
 block_call_run(void *arg)
 {
-	block_call *bc = arg;
+	block_call *bc  = arg;
 	Req         req = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text        = "blocks";
 	req.block_ms    = 1000;
@@ -714,7 +748,8 @@ test_thread_per_call(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- shutdown -----------------------------------------------------------------
+// ---- shutdown
+// -----------------------------------------------------------------
 
 typedef struct stream_call {
 	corpc_channel    *ch;
@@ -726,7 +761,7 @@ typedef struct stream_call {
 static void *
 stream_call_run(void *arg)
 {
-	stream_call *sc = arg;
+	stream_call *sc  = arg;
 	Req          req = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text         = "long";
 	req.count        = 1000000;
@@ -771,9 +806,9 @@ test_shutdown_grace(void **state)
 	corpc_channel_close(ch);
 
 	// A call that outlives the grace is cancelled on both sides.
-	s                 = serve("tcp://127.0.0.1:0", &es);
-	ch                = dial(s);
-	stream_call stc   = {.ch = ch};
+	s               = serve("tcp://127.0.0.1:0", &es);
+	ch              = dial(s);
+	stream_call stc = {.ch = ch};
 	pthread_create(&stc.thread, NULL, stream_call_run, &stc);
 	while (atomic_load(&es.stats.started) < 1) {
 		sleep_ms(1);
@@ -783,7 +818,8 @@ test_shutdown_grace(void **state)
 	corpc_server_shutdown(s, 200);
 	assert_true(ms_since(t0) < 3000);
 	assert_int_equal(atomic_load(&es.stats.finished), 1);
-	assert_int_equal(atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
+	assert_int_equal(
+	    atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
 	pthread_join(stc.thread, NULL);
 	assert_true(stc.received > 0);
 	assert_true(stc.code == CORPC_STATUS_CANCELLED ||
@@ -793,7 +829,8 @@ test_shutdown_grace(void **state)
 
 	// A server that never started, or never listened, shuts down cleanly.
 	assert_int_equal(corpc_server_create(NULL, &s), CORPC_OK);
-	assert_int_equal(corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
 	corpc_server_destroy(s);
 }
 
@@ -828,7 +865,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_thread_per_call),
 	    cmocka_unit_test(test_shutdown_grace),
 	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	int  rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	(void) system(cmd);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A network server at scale, with default options: thousands of idle
 // streams cost no threads and starve nobody, HEADERS-only calls hold
 // nothing, cancellation reaches every handler, streams dropped by the
@@ -23,7 +24,8 @@
 typedef Corpc__Test__EchoRequest  Req;
 typedef Corpc__Test__EchoResponse Resp;
 
-// ---- helpers -----------------------------------------------------------------
+// ---- helpers
+// -----------------------------------------------------------------
 
 static corpc_server *
 serve_opts(const char *addr, echo_server *es, const corpc_server_opts *opts)
@@ -39,7 +41,8 @@ dial(corpc_server *s, const corpc_channel_opts *opts)
 {
 	corpc_channel *ch;
 	assert_int_equal(
-	    corpc_channel_open(corpc_server_address(s, 0), opts, &ch), CORPC_OK);
+	    corpc_channel_open(corpc_server_address(s, 0), opts, &ch),
+	    CORPC_OK);
 	return ch;
 }
 
@@ -64,12 +67,13 @@ threads_now(void)
 static corpc_status_code
 unary(corpc_channel *ch, const char *text, int64_t timeout_ms)
 {
-	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text = (char *) text;
+	Req req             = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text            = (char *) text;
 	corpc_call_opts   o = {.timeout_ms = timeout_ms};
 	const Resp       *r;
 	corpc_stream     *st;
-	corpc_status_code rc = corpc__test__echo__unary_call(ch, &o, &req, &r, &st);
+	corpc_status_code rc =
+	    corpc__test__echo__unary_call(ch, &o, &req, &r, &st);
 	if (rc == CORPC_STATUS_OK) {
 		assert_string_equal(r->text, text);
 	}
@@ -93,18 +97,22 @@ static corpc_stream *
 open_idle(corpc_channel *ch)
 {
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = "hi";
-	assert_int_equal(corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
 	const Resp *r;
-	assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 	assert_non_null(r);
 	assert_string_equal(r->text, "hi");
 	return st;
 }
 
-// ---- idle streams ------------------------------------------------------------------
+// ---- idle streams
+// ------------------------------------------------------------------
 
 #define IDLE_STREAMS 2000
 
@@ -135,21 +143,26 @@ idle_streams_starve_nobody(void **state)
 	assert_true(during <= before + 4);
 
 	for (int i = 0; i < IDLE_STREAMS; i++) {
-		assert_int_equal(corpc_stream_close_send(idle[i]), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc_stream_close_send(idle[i]), CORPC_STATUS_OK);
 		const ProtobufCMessage *m;
-		assert_int_equal(corpc_stream_recv(idle[i], &m), CORPC_STATUS_OK);
-		assert_null(m); // the handler saw the half-close and returned OK
-		assert_int_equal(corpc_stream_finish(idle[i], NULL), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc_stream_recv(idle[i], &m), CORPC_STATUS_OK);
+		assert_null(
+		    m); // the handler saw the half-close and returned OK
+		assert_int_equal(
+		    corpc_stream_finish(idle[i], NULL), CORPC_STATUS_OK);
 		corpc_stream_destroy(idle[i]);
 	}
 	free(idle);
-	assert_int_equal(await(&es.stats.finished, IDLE_STREAMS + 21),
-	    IDLE_STREAMS + 21);
+	assert_int_equal(
+	    await(&es.stats.finished, IDLE_STREAMS + 21), IDLE_STREAMS + 21);
 	corpc_channel_close(ch);
 	corpc_server_destroy(s);
 }
 
-// ---- limits answer at once --------------------------------------------------------
+// ---- limits answer at once
+// --------------------------------------------------------
 
 static void
 limit_answers_at_once(const char *addr)
@@ -164,7 +177,8 @@ limit_answers_at_once(const char *addr)
 	req.text = "third";
 	const Resp   *r;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &r, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &r, &st),
 	    CORPC_STATUS_RESOURCE_EXHAUSTED);
 	corpc_status status;
 	corpc_stream_finish(st, &status);
@@ -206,8 +220,10 @@ max_streams_per_connection(void **state)
 	corpc_server     *s  = serve_opts("tcp://127.0.0.1:0", &es, &so);
 	corpc_channel    *ch = dial(s, NULL);
 	corpc_stream     *a = open_idle(ch), *b = open_idle(ch);
-	assert_int_equal(unary(ch, "third", 300), CORPC_STATUS_DEADLINE_EXCEEDED);
-	assert_int_equal(atomic_load(&es.stats.started), 2); // never reached it
+	assert_int_equal(
+	    unary(ch, "third", 300), CORPC_STATUS_DEADLINE_EXCEEDED);
+	assert_int_equal(
+	    atomic_load(&es.stats.started), 2); // never reached it
 	corpc_stream_destroy(a);
 	assert_int_equal(unary(ch, "fourth", 5000), CORPC_STATUS_OK);
 	corpc_stream_destroy(b);
@@ -215,7 +231,8 @@ max_streams_per_connection(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- servers sharing one runtime ----------------------------------------------------
+// ---- servers sharing one runtime
+// ----------------------------------------------------
 
 typedef struct self_call {
 	corpc_channel    *ch;
@@ -248,7 +265,8 @@ servers_share_a_runtime(void **state)
 	// An application task on the same thread calls one of the servers.
 	self_call   sc = {.ch = c1};
 	corpc_task *t;
-	assert_int_equal(corpc_task_spawn(rt, call_from_task, &sc, &t), CORPC_OK);
+	assert_int_equal(
+	    corpc_task_spawn(rt, call_from_task, &sc, &t), CORPC_OK);
 	corpc_task_join(t);
 	assert_int_equal(sc.code, CORPC_STATUS_OK);
 	corpc_channel_close(c1);
@@ -258,7 +276,8 @@ servers_share_a_runtime(void **state)
 	corpc_runtime_destroy(rt); // after the servers, as runtime.h says
 }
 
-// ---- shutdown from a task -------------------------------------------------------------
+// ---- shutdown from a task
+// -------------------------------------------------------------
 
 typedef struct stopper {
 	corpc_server *srv;
@@ -284,8 +303,8 @@ shutdown_from_a_task(void **state)
 	corpc_server  *s  = serve_opts("tcp://127.0.0.1:0", &es, NULL);
 	corpc_channel *ch = dial(s, NULL);
 	stopper        st = {.srv = s, .idle = open_idle(ch)};
-	assert_int_equal(
-	    corpc_task_spawn(corpc_server_runtime(s), stop_from_task, &st, NULL),
+	assert_int_equal(corpc_task_spawn(corpc_server_runtime(s),
+	                     stop_from_task, &st, NULL),
 	    CORPC_OK);
 	assert_int_equal(await(&st.done, 1), 1);
 	// The idle stream's handler was cancelled after the grace.
@@ -296,7 +315,8 @@ shutdown_from_a_task(void **state)
 	corpc_sleep_ms(50); // the runtime's last thread finishes on its own
 }
 
-// ---- HEADERS-only calls without a token ---------------------------------------------
+// ---- HEADERS-only calls without a token
+// ---------------------------------------------
 
 static bool
 token_ok(void *arg, const corpc_method *method, const char *token)
@@ -312,9 +332,9 @@ headers_only_calls_hold_nothing(void **state)
 	(void) state;
 	corpc_bearer_check check = {.check = token_ok};
 	corpc_interceptor  auth  = corpc_bearer_server(&check);
-	corpc_server_opts  so    = {.interceptors = &auth, .interceptor_count = 1};
-	echo_server        es;
-	corpc_server      *s = serve_opts("tcp://127.0.0.1:0", &es, &so);
+	corpc_server_opts so = {.interceptors = &auth, .interceptor_count = 1};
+	echo_server       es;
+	corpc_server     *s = serve_opts("tcp://127.0.0.1:0", &es, &so);
 
 	// The Unary method, called as if it were bidi: the client sends its
 	// HEADERS and nothing more, as an attacker would.
@@ -328,17 +348,18 @@ headers_only_calls_hold_nothing(void **state)
 		    CORPC_OK);
 	}
 	corpc_interceptor  tok = corpc_bearer_client("secret");
-	corpc_channel_opts co  = {.interceptors = &tok, .interceptor_count = 1};
-	corpc_channel     *ch  = dial(s, &co);
+	corpc_channel_opts co = {.interceptors = &tok, .interceptor_count = 1};
+	corpc_channel     *ch = dial(s, &co);
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(unary(ch, "authenticated", 5000), CORPC_STATUS_OK);
+		assert_int_equal(
+		    unary(ch, "authenticated", 5000), CORPC_STATUS_OK);
 	}
 	// Authentication runs before the request is awaited: each
 	// HEADERS-only call was refused at once, and no handler ran for it.
 	for (int i = 0; i < 64; i++) {
 		const ProtobufCMessage *m;
-		assert_int_equal(
-		    corpc_stream_recv(st[i], &m), CORPC_STATUS_UNAUTHENTICATED);
+		assert_int_equal(corpc_stream_recv(st[i], &m),
+		    CORPC_STATUS_UNAUTHENTICATED);
 		corpc_stream_destroy(st[i]);
 	}
 	assert_int_equal(atomic_load(&es.stats.started), 20);
@@ -347,7 +368,8 @@ headers_only_calls_hold_nothing(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- cancellation reaches every handler ---------------------------------------------
+// ---- cancellation reaches every handler
+// ---------------------------------------------
 
 #define CANCEL_STREAMS 1000
 
@@ -367,11 +389,12 @@ cancel_reaches_every_handler(void **state)
 			req.text     = "tick";
 			req.count    = 1000000;
 			req.delay_ms = 20;
-			assert_int_equal(
-			    corpc__test__echo__server_stream_open(ch, NULL, &req, &st[i]),
+			assert_int_equal(corpc__test__echo__server_stream_open(
+			                     ch, NULL, &req, &st[i]),
 			    CORPC_OK);
 			const Resp *r;
-			assert_int_equal(corpc__test__echo__server_stream_recv(st[i], &r),
+			assert_int_equal(
+			    corpc__test__echo__server_stream_recv(st[i], &r),
 			    CORPC_STATUS_OK);
 		} else {
 			st[i] = open_idle(ch);
@@ -382,11 +405,14 @@ cancel_reaches_every_handler(void **state)
 		corpc_stream_cancel(st[i]);
 	}
 	// Every handler's next send or recv said so, and every one returned.
-	assert_int_equal(await(&es.stats.saw_cancel, CANCEL_STREAMS), CANCEL_STREAMS);
-	assert_int_equal(await(&es.stats.finished, CANCEL_STREAMS), CANCEL_STREAMS);
+	assert_int_equal(
+	    await(&es.stats.saw_cancel, CANCEL_STREAMS), CANCEL_STREAMS);
+	assert_int_equal(
+	    await(&es.stats.finished, CANCEL_STREAMS), CANCEL_STREAMS);
 	assert_int_equal(atomic_load(&es.stats.live), 0);
 	for (int i = 0; i < CANCEL_STREAMS; i++) {
-		assert_int_equal(corpc_stream_finish(st[i], NULL), CORPC_STATUS_CANCELLED);
+		assert_int_equal(
+		    corpc_stream_finish(st[i], NULL), CORPC_STATUS_CANCELLED);
 		corpc_stream_destroy(st[i]);
 	}
 	free(st);
@@ -394,7 +420,8 @@ cancel_reaches_every_handler(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- streams dropped by the thousand --------------------------------------------------
+// ---- streams dropped by the thousand
+// --------------------------------------------------
 
 static void
 dropped_streams_leak_nothing(void **state)
@@ -409,7 +436,8 @@ dropped_streams_leak_nothing(void **state)
 			st[i] = open_idle(ch);
 		}
 		for (int i = 0; i < 500; i++) {
-			corpc_stream_destroy(st[i]); // an early stop: the handler unwinds
+			corpc_stream_destroy(
+			    st[i]); // an early stop: the handler unwinds
 		}
 	}
 	// 10,000 handlers ran their cleanup (a leaked one would also show
@@ -420,7 +448,8 @@ dropped_streams_leak_nothing(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- 1,000 calls in flight from one client thread ---------------------------------------
+// ---- 1,000 calls in flight from one client thread
+// ---------------------------------------
 
 typedef struct caller {
 	corpc_channel    *ch;
@@ -444,9 +473,9 @@ static void
 one_thread_keeps_1000_in_flight(void **state)
 {
 	(void) state;
-	echo_server    es;
-	corpc_server  *s  = serve_opts("tcp://127.0.0.1:0", &es, NULL);
-	corpc_channel *ch = dial(s, NULL);
+	echo_server        es;
+	corpc_server      *s  = serve_opts("tcp://127.0.0.1:0", &es, NULL);
+	corpc_channel     *ch = dial(s, NULL);
 	corpc_runtime     *rt;
 	corpc_runtime_opts ro = {.threads = 1};
 	assert_int_equal(corpc_runtime_create(&ro, &rt), CORPC_OK);
@@ -456,7 +485,8 @@ one_thread_keeps_1000_in_flight(void **state)
 	assert_non_null(t);
 	for (int i = 0; i < 1000; i++) {
 		c[i].ch = ch;
-		assert_int_equal(corpc_task_spawn(rt, slow_unary, &c[i], &t[i]), CORPC_OK);
+		assert_int_equal(
+		    corpc_task_spawn(rt, slow_unary, &c[i], &t[i]), CORPC_OK);
 	}
 	// All 1,000 reached the server before the first answer came back: the
 	// one client thread never waited for a call to finish.
@@ -473,7 +503,8 @@ one_thread_keeps_1000_in_flight(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- nested calls: network -> in-process -> network -----------------------------------
+// ---- nested calls: network -> in-process -> network
+// -----------------------------------
 
 typedef struct hop {
 	corpc_channel *next; // where this hop's handler calls
@@ -484,12 +515,13 @@ typedef struct hop {
 static corpc_status_code
 front_unary(void *self, corpc_ctx *ctx, const Req *req)
 {
-	hop            *h    = self;
-	corpc_call_opts o    = {.parent = ctx};
-	Req             next = *req;
-	const Resp     *r;
-	corpc_stream   *st;
-	corpc_status_code rc = corpc__test__echo__unary_call(h->next, &o, &next, &r, &st);
+	hop              *h    = self;
+	corpc_call_opts   o    = {.parent = ctx};
+	Req               next = *req;
+	const Resp       *r;
+	corpc_stream     *st;
+	corpc_status_code rc =
+	    corpc__test__echo__unary_call(h->next, &o, &next, &r, &st);
 	Resp resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	if (rc == CORPC_STATUS_OK) {
 		resp.text = r->text;
@@ -506,13 +538,16 @@ middle_unary(void *self, corpc_ctx *ctx, const Req *req)
 	hop            *h = self;
 	corpc_call_opts o = {.parent = ctx};
 	corpc_stream   *st;
-	if (corpc__test__echo__server_stream_open(h->next, &o, req, &st) != CORPC_OK) {
-		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL, "open failed");
+	if (corpc__test__echo__server_stream_open(h->next, &o, req, &st) !=
+	    CORPC_OK) {
+		return corpc_ctx_error(
+		    ctx, CORPC_STATUS_INTERNAL, "open failed");
 	}
 	const Resp *r;
 	int         n = 0;
-	while (corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
-	       r != NULL) {
+	while (
+	    corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
+	    r != NULL) {
 		n++;
 	}
 	corpc_status      status;
@@ -538,8 +573,10 @@ typedef struct chain {
 static void
 chain_up(chain *c)
 {
-	static const Corpc__Test__Echo_Server front_impl  = {.unary = front_unary};
-	static const Corpc__Test__Echo_Server middle_impl = {.unary = middle_unary};
+	static const Corpc__Test__Echo_Server front_impl = {
+	    .unary = front_unary};
+	static const Corpc__Test__Echo_Server middle_impl = {
+	    .unary = middle_unary};
 	c->backend    = serve_opts("tcp://127.0.0.1:0", &c->backend_es, NULL);
 	c->to_backend = dial(c->backend, NULL);
 	c->middle_hop.next = c->to_backend;
@@ -547,16 +584,17 @@ chain_up(chain *c)
 	assert_int_equal(corpc__test__echo__register_server(
 	                     c->middle, &middle_impl, &c->middle_hop),
 	    CORPC_OK);
-	assert_int_equal(corpc_server_listen(c->middle, "inproc://scale-middle"),
-	    CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(c->middle, "inproc://scale-middle"), CORPC_OK);
 	assert_int_equal(corpc_server_start(c->middle), CORPC_OK);
 	c->to_middle      = dial(c->middle, NULL);
 	c->front_hop.next = c->to_middle;
 	assert_int_equal(corpc_server_create(NULL, &c->front), CORPC_OK);
-	assert_int_equal(
-	    corpc__test__echo__register_server(c->front, &front_impl, &c->front_hop),
+	assert_int_equal(corpc__test__echo__register_server(
+	                     c->front, &front_impl, &c->front_hop),
 	    CORPC_OK);
-	assert_int_equal(corpc_server_listen(c->front, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(c->front, "tcp://127.0.0.1:0"), CORPC_OK);
 	assert_int_equal(corpc_server_start(c->front), CORPC_OK);
 	c->to_front = dial(c->front, NULL);
 }
@@ -585,14 +623,15 @@ typedef struct chain_call {
 static void *
 chain_call_run(void *arg)
 {
-	chain_call *cc = arg;
-	Req         req  = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text         = "n";
-	req.count        = cc->count;
-	req.delay_ms     = cc->delay_ms;
+	chain_call *cc    = arg;
+	Req         req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text          = "n";
+	req.count         = cc->count;
+	req.delay_ms      = cc->delay_ms;
 	corpc_call_opts o = {.timeout_ms = cc->timeout_ms};
 	const Resp     *r;
-	cc->code = corpc__test__echo__unary_call(cc->c->to_front, &o, &req, &r, &cc->st);
+	cc->code = corpc__test__echo__unary_call(
+	    cc->c->to_front, &o, &req, &r, &cc->st);
 	if (cc->code == CORPC_STATUS_OK) {
 		snprintf(cc->text, sizeof(cc->text), "%s", r->text);
 	}
@@ -616,8 +655,8 @@ nested_calls_propagate(void **state)
 
 	// The front's deadline reaches the backend's handler.
 	echo_stats_reset(&c.backend_es.stats);
-	chain_call late = {.c = &c, .count = 1000000, .delay_ms = 10,
-	    .timeout_ms = 300};
+	chain_call late = {
+	    .c = &c, .count = 1000000, .delay_ms = 10, .timeout_ms = 300};
 	chain_call_run(&late);
 	assert_int_equal(late.code, CORPC_STATUS_DEADLINE_EXCEEDED);
 	corpc_stream_destroy(late.st);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptor exhaustion: a server whose process may hold only 64 files is
 // flooded with 100 idle connections, which run it out of descriptors while
 // it accepts them. Once they close, it must accept again: a normal call
@@ -27,7 +28,7 @@
 
 #include "nest_service.h"
 
-#define FD_LIMIT 64
+#define FD_LIMIT         64
 #define IDLE_CONNECTIONS 100
 
 extern char **environ;
@@ -83,10 +84,10 @@ try_call(const char *addr)
 {
 	corpc_channel *ch;
 	assert_int_equal(corpc_channel_open(addr, NULL, &ch), CORPC_OK);
-	Node            req  = CORPC__HOSTILE__NODE__INIT;
-	corpc_call_opts opts = {.timeout_ms = 300};
-	const Node     *resp;
-	corpc_stream   *st;
+	Node              req  = CORPC__HOSTILE__NODE__INIT;
+	corpc_call_opts   opts = {.timeout_ms = 300};
+	const Node       *resp;
+	corpc_stream     *st;
 	corpc_status_code rc =
 	    corpc__hostile__nest__depth_call(ch, &opts, &req, &resp, &st);
 	corpc_stream_destroy(st);
@@ -95,10 +96,10 @@ try_call(const char *addr)
 }
 
 typedef struct child {
-	pid_t pid;
-	int   to;   // closing it ends the server
-	FILE *from;
-	char  addr[200];
+	pid_t              pid;
+	int                to; // closing it ends the server
+	FILE              *from;
+	char               addr[200];
 	unsigned long long limit; // its soft limit with corpc running
 } child;
 
@@ -114,7 +115,8 @@ child_start(child *ch, const char *soft, const char *hard)
 	posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
 	posix_spawn_file_actions_addclose(&fa, to_child[1]);
 	posix_spawn_file_actions_addclose(&fa, from_child[0]);
-	char *argv[] = {self_exe, "--serve", (char *) soft, (char *) hard, NULL};
+	char *argv[] = {
+	    self_exe, "--serve", (char *) soft, (char *) hard, NULL};
 	assert_int_equal(
 	    posix_spawn(&ch->pid, self_exe, &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
@@ -195,7 +197,7 @@ main(int argc, char **argv)
 	if (n <= 0) {
 		return 1;
 	}
-	self_exe[n] = '\0';
+	self_exe[n]                     = '\0';
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(soft_limit_raised),
 	    cmocka_unit_test(accepts_again_after_emfile),

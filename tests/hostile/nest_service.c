@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Nest service: Depth and Stream answer the nesting they received, Deep
 // answers a message `value` levels deep (RawNest's Deep as RawNode bytes),
 // Collect counts its requests. Every handler counts itself in
@@ -26,7 +27,8 @@ nest_chain(unsigned depth)
 uint8_t *
 nest_wire(unsigned depth, size_t *len)
 {
-	// Built back to front: each level is tag 0x0a, length, the level below.
+	// Built back to front: each level is tag 0x0a, length, the level
+	// below.
 	size_t   cap = (size_t) depth * 6 + 1;
 	uint8_t *buf = malloc(cap);
 	size_t   at  = cap; // buf[at..cap) is the current message
@@ -38,7 +40,8 @@ nest_wire(unsigned depth, size_t *len)
 		uint8_t v[5];
 		size_t  k = 0;
 		do {
-			v[k++] = (uint8_t) ((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+			v[k++] =
+			    (uint8_t) ((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
 			n >>= 7;
 		} while (n != 0);
 		at -= k;
@@ -75,8 +78,8 @@ nest_deep_h(void *self, corpc_ctx *ctx, const Node *req)
 {
 	(void) self;
 	atomic_fetch_add(&nest_handlers_run, 1);
-	Node             *chain = nest_chain(req->value > 0 ? (unsigned) req->value : 0);
-	corpc_status_code rc    = corpc__hostile__nest__deep_write(ctx, chain);
+	Node *chain = nest_chain(req->value > 0 ? (unsigned) req->value : 0);
+	corpc_status_code rc = corpc__hostile__nest__deep_write(ctx, chain);
 	free(chain);
 	return rc;
 }
@@ -87,9 +90,9 @@ raw_deep_h(void *self, corpc_ctx *ctx, const Node *req)
 	(void) self;
 	atomic_fetch_add(&nest_handlers_run, 1);
 	// The bytes of a Node `value` deep: its child is one level less.
-	unsigned depth = req->value > 1 ? (unsigned) req->value - 1 : 0;
-	RawNode  raw   = CORPC__HOSTILE__RAW_NODE__INIT;
-	raw.child.data = nest_wire(depth, &raw.child.len);
+	unsigned depth       = req->value > 1 ? (unsigned) req->value - 1 : 0;
+	RawNode  raw         = CORPC__HOSTILE__RAW_NODE__INIT;
+	raw.child.data       = nest_wire(depth, &raw.child.len);
 	corpc_status_code rc = corpc__hostile__raw_nest__deep_write(ctx, &raw);
 	free(raw.child.data);
 	return rc;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Nest service of the hostile-input tests (protos/hostile.proto), and
 // helpers that build deep messages without recursion.
 #ifndef CORPC_TEST_NEST_SERVICE_H

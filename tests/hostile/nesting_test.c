@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Nesting limits: a message type that contains itself, nested 10,000 deep
 // (far past any stack protobuf-c's recursion could survive), is refused on
 // every path before anything recurses: INVALID_ARGUMENT from the server
@@ -50,7 +51,8 @@ serve(const char *addr, unsigned max_depth)
 	corpc_server     *srv;
 	assert_int_equal(corpc_server_create(&opts, &srv), CORPC_OK);
 	assert_int_equal(
-	    corpc__hostile__nest__register_server(srv, &nest_impl, NULL), CORPC_OK);
+	    corpc__hostile__nest__register_server(srv, &nest_impl, NULL),
+	    CORPC_OK);
 	assert_int_equal(corpc__hostile__raw_nest__register_server(
 	                     srv, &raw_nest_impl, NULL),
 	    CORPC_OK);
@@ -87,7 +89,7 @@ expect_too_deep(corpc_stream *st, corpc_status_code code, unsigned limit)
 static corpc_status_code
 raw_call(corpc_channel *ch, unsigned depth, corpc_stream **st, int *seen)
 {
-	RawNode req = CORPC__HOSTILE__RAW_NODE__INIT;
+	RawNode req    = CORPC__HOSTILE__RAW_NODE__INIT;
 	req.child.data = nest_wire(depth - 1, &req.child.len);
 	const ProtobufCMessage *resp;
 	corpc_status_code       rc =
@@ -148,7 +150,7 @@ tcp_client_stream_refused(void **state)
 	corpc_stream  *st;
 	assert_int_equal(
 	    corpc_stream_open(ch, &raw_collect, NULL, NULL, &st), CORPC_OK);
-	RawNode req = CORPC__HOSTILE__RAW_NODE__INIT;
+	RawNode req    = CORPC__HOSTILE__RAW_NODE__INIT;
 	req.child.data = nest_wire(HOSTILE_DEPTH - 1, &req.child.len);
 	(void) corpc_stream_send(st, &req.base, 0);
 	(void) corpc_stream_close_send(st);
@@ -171,11 +173,13 @@ tcp_response_refused(void **state)
 	req.value          = HOSTILE_DEPTH;
 	const ProtobufCMessage *resp;
 	corpc_stream           *st;
-	assert_int_equal(corpc_unary_call(ch, &raw_deep, NULL, &req.base, &resp, &st),
+	assert_int_equal(
+	    corpc_unary_call(ch, &raw_deep, NULL, &req.base, &resp, &st),
 	    CORPC_STATUS_INTERNAL);
 	expect_too_deep(st, CORPC_STATUS_INTERNAL, 100);
 	req.value = 100; // the limit itself is fine
-	assert_int_equal(corpc_unary_call(ch, &raw_deep, NULL, &req.base, &resp, &st),
+	assert_int_equal(
+	    corpc_unary_call(ch, &raw_deep, NULL, &req.base, &resp, &st),
 	    CORPC_STATUS_OK);
 	assert_int_equal(nest_depth((const Node *) resp), 100);
 	corpc_stream_destroy(st);
@@ -195,12 +199,14 @@ tcp_limits_are_options(void **state)
 	assert_int_equal(raw_call(ch, 5, &st, &seen), CORPC_STATUS_OK);
 	assert_int_equal(seen, 5);
 	corpc_stream_destroy(st);
-	assert_int_equal(raw_call(ch, 6, &st, &seen), CORPC_STATUS_INVALID_ARGUMENT);
+	assert_int_equal(
+	    raw_call(ch, 6, &st, &seen), CORPC_STATUS_INVALID_ARGUMENT);
 	expect_too_deep(st, CORPC_STATUS_INVALID_ARGUMENT, 5);
 	Node req  = CORPC__HOSTILE__NODE__INIT;
 	req.value = 4;
 	const Node *resp;
-	assert_int_equal(corpc__hostile__nest__deep_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__hostile__nest__deep_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_INTERNAL);
 	expect_too_deep(st, CORPC_STATUS_INTERNAL, 3);
 	corpc_channel_close(ch);
@@ -223,8 +229,8 @@ inproc_requests(const char *mode)
 	corpc_stream  *st;
 	if (strcmp(mode, "") != 0) {
 		const Node *resp;
-		assert_int_equal(
-		    corpc__hostile__nest__depth_call(ch, NULL, chain, &resp, &st),
+		assert_int_equal(corpc__hostile__nest__depth_call(
+		                     ch, NULL, chain, &resp, &st),
 		    CORPC_STATUS_INVALID_ARGUMENT);
 		expect_too_deep(st, CORPC_STATUS_INVALID_ARGUMENT, 100);
 	}
@@ -238,9 +244,11 @@ inproc_requests(const char *mode)
 
 	// Client streaming: the copy of each message was the crash (freeing
 	// it recursed 3,500 deep on a coroutine).
-	assert_int_equal(corpc__hostile__nest__collect_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__hostile__nest__collect_open(ch, NULL, &st), CORPC_OK);
 	Node one = CORPC__HOSTILE__NODE__INIT;
-	assert_int_equal(corpc__hostile__nest__collect_send(st, &one), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__hostile__nest__collect_send(st, &one), CORPC_STATUS_OK);
 	assert_int_equal(corpc__hostile__nest__collect_send(st, chain),
 	    CORPC_STATUS_INVALID_ARGUMENT);
 	expect_too_deep(st, CORPC_STATUS_INVALID_ARGUMENT, 100);
@@ -262,11 +270,13 @@ inproc_response(const char *mode)
 	req.value          = HOSTILE_DEPTH;
 	const Node   *resp;
 	corpc_stream *st;
-	assert_int_equal(corpc__hostile__nest__deep_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__hostile__nest__deep_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_INTERNAL);
 	expect_too_deep(st, CORPC_STATUS_INTERNAL, 100);
 	req.value = 100;
-	assert_int_equal(corpc__hostile__nest__deep_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__hostile__nest__deep_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_OK);
 	assert_int_equal(nest_depth(resp), 100);
 	corpc_stream_destroy(st);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Coroutine stack guards: a handler whose frame is larger than its stack
 // (a 300 KiB local array on a 256 KiB stack) and one that recurses without
 // end must each die of SIGSEGV in their own guard region, not write over
@@ -77,7 +78,7 @@ static const corpc_method recurse_m = {
     .request  = &corpc__hostile__node__descriptor,
     .response = &corpc__hostile__node__descriptor,
 };
-static const corpc_method *const guard_methods[] = {&big_m, &recurse_m};
+static const corpc_method *const guard_methods[]  = {&big_m, &recurse_m};
 static const corpc_handler_fn    guard_handlers[] = {big_frame_h, recurse_h};
 static const corpc_service_desc  guard_service    = {
         .name         = "corpc.hostile.Guard",
@@ -92,7 +93,8 @@ child_call(const corpc_method *m)
 {
 	corpc_server *srv;
 	if (corpc_server_create(NULL, &srv) != CORPC_OK ||
-	    corpc_server_register(srv, &guard_service, NULL, NULL) != CORPC_OK ||
+	    corpc_server_register(srv, &guard_service, NULL, NULL) !=
+	        CORPC_OK ||
 	    corpc_server_listen(srv, "inproc://guard") != CORPC_OK ||
 	    corpc_server_start(srv) != CORPC_OK) {
 		_exit(3);
@@ -122,7 +124,8 @@ expect_fault(const corpc_method *m)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (WIFSIGNALED(status)) {
-		printf("  %s: killed by signal %d\n", m->name, WTERMSIG(status));
+		printf(
+		    "  %s: killed by signal %d\n", m->name, WTERMSIG(status));
 		assert_int_equal(WTERMSIG(status), SIGSEGV);
 		return;
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interceptors and bearer credentials, the same on every transport. Run per
 // transport like the conformance suite:
 //   interceptor_test LISTEN_ADDR [DIAL_SUFFIX]
@@ -20,7 +21,8 @@ typedef Corpc__Test__EchoResponse Resp;
 static const char *listen_addr;
 static const char *dial_suffix = "";
 
-// ---- a recording interceptor --------------------------------------------------
+// ---- a recording interceptor
+// --------------------------------------------------
 
 // What one interceptor saw; the log is shared to check the chain's order.
 typedef struct recorder {
@@ -54,9 +56,11 @@ rec_start(void *self, corpc_call *call)
 	r->deadline = corpc_call_deadline(call);
 	corpc_call_set_state(call, r); // read back in finish
 	if (r->add_md) {
-		corpc_metadata_add_str(corpc_call_metadata(call), "x-added", r->name);
+		corpc_metadata_add_str(
+		    corpc_call_metadata(call), "x-added", r->name);
 	}
-	if (r->refuse && strcmp(corpc_call_method(call)->name, r->refuse) == 0) {
+	if (r->refuse &&
+	    strcmp(corpc_call_method(call)->name, r->refuse) == 0) {
 		return corpc_call_refuse(call, CORPC_STATUS_PERMISSION_DENIED,
 		    "%s says no", r->name);
 	}
@@ -64,8 +68,8 @@ rec_start(void *self, corpc_call *call)
 }
 
 static void
-rec_message(void *self, corpc_call *call, bool outbound,
-    const ProtobufCMessage *msg)
+rec_message(
+    void *self, corpc_call *call, bool outbound, const ProtobufCMessage *msg)
 {
 	recorder *r = self;
 	(void) call;
@@ -80,8 +84,8 @@ rec_message(void *self, corpc_call *call, bool outbound,
 }
 
 static void
-rec_finish(void *self, corpc_call *call, corpc_status_code code,
-    const char *message)
+rec_finish(
+    void *self, corpc_call *call, corpc_status_code code, const char *message)
 {
 	recorder *r = self;
 	assert_ptr_equal(corpc_call_state(call), r);
@@ -119,7 +123,8 @@ reset(void)
 {
 	recorder *all[] = {&ca, &cb, &sa, &sb};
 	for (int i = 0; i < 4; i++) {
-		all[i]->out = all[i]->in = all[i]->starts = all[i]->finishes = 0;
+		all[i]->out = all[i]->in = all[i]->starts = all[i]->finishes =
+		    0;
 		all[i]->last_code = -1;
 		all[i]->refuse    = NULL;
 		all[i]->add_md    = false;
@@ -133,7 +138,8 @@ dial(const corpc_interceptor *chain, size_t n)
 {
 	char               addr[512];
 	corpc_channel     *ch;
-	corpc_channel_opts opts = {.interceptors = chain, .interceptor_count = n};
+	corpc_channel_opts opts = {
+	    .interceptors = chain, .interceptor_count = n};
 	snprintf(addr, sizeof(addr), "%s%s", corpc_server_address(srv, 0),
 	    dial_suffix);
 	assert_int_equal(corpc_channel_open(addr, &opts, &ch), CORPC_OK);
@@ -160,13 +166,20 @@ setup(void **state)
 	for (int i = 0; i < 4; i++) {
 		pthread_mutex_init(&all[i]->mu, NULL);
 	}
-	client_chain[0] = (corpc_interceptor) {"A", &ca, rec_start, rec_message, rec_finish};
-	client_chain[1] = (corpc_interceptor) {"B", &cb, rec_start, rec_message, rec_finish};
-	server_chain[0] = (corpc_interceptor) {"S1", &sa, rec_start, rec_message, rec_finish};
-	server_chain[1] = (corpc_interceptor) {"S2", &sb, rec_start, rec_message, rec_finish};
-	corpc_server_opts opts = {.interceptors = server_chain, .interceptor_count = 2};
+	client_chain[0] =
+	    (corpc_interceptor) {"A", &ca, rec_start, rec_message, rec_finish};
+	client_chain[1] =
+	    (corpc_interceptor) {"B", &cb, rec_start, rec_message, rec_finish};
+	server_chain[0] = (corpc_interceptor) {
+	    "S1", &sa, rec_start, rec_message, rec_finish};
+	server_chain[1] = (corpc_interceptor) {
+	    "S2", &sb, rec_start, rec_message, rec_finish};
+	corpc_server_opts opts = {
+	    .interceptors = server_chain, .interceptor_count = 2};
 	assert_int_equal(corpc_server_create(&opts, &srv), CORPC_OK);
-	assert_int_equal(corpc__test__echo__register_server(srv, &echo_impl, &es), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__register_server(srv, &echo_impl, &es),
+	    CORPC_OK);
 	assert_int_equal(corpc_server_listen(srv, listen_addr), CORPC_OK);
 	assert_int_equal(corpc_server_start(srv), CORPC_OK);
 	return 0;
@@ -180,22 +193,27 @@ teardown(void **state)
 	return 0;
 }
 
-// ---- tests -------------------------------------------------------------------
+// ---- tests
+// -------------------------------------------------------------------
 
 static void
 test_chain_order_and_counts(void **state)
 {
 	(void) state;
 	reset();
-	corpc_channel *ch = dial(client_chain, 2);
+	corpc_channel *ch  = dial(client_chain, 2);
 	Req            req = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text           = "s";
 	req.count          = 5;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp *r;
 	int         n = 0;
-	while (corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK && r) {
+	while (
+	    corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
+	    r) {
 		n++;
 	}
 	assert_int_equal(n, 5);
@@ -213,7 +231,8 @@ test_chain_order_and_counts(void **state)
 	assert_int_equal(sa.in, 1);
 	assert_int_equal(sb.in, 1);
 	assert_int_equal(sa.out, 5);
-	assert_string_equal(server_log, "S1.start S2.start S2.finish S1.finish ");
+	assert_string_equal(
+	    server_log, "S1.start S2.start S2.finish S1.finish ");
 	corpc_channel_close(ch);
 }
 
@@ -222,27 +241,38 @@ test_all_kinds_counted(void **state)
 {
 	(void) state;
 	reset();
-	corpc_channel *ch = dial(client_chain, 1);
+	corpc_channel *ch  = dial(client_chain, 1);
 	Req            req = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text           = "k";
 	const Resp   *r;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &r, &st), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &r, &st),
+	    CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
-	assert_int_equal(corpc__test__echo__client_stream_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__client_stream_open(ch, NULL, &st), CORPC_OK);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(corpc__test__echo__client_stream_send(st, &req), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc__test__echo__client_stream_send(st, &req),
+		    CORPC_STATUS_OK);
 	}
-	assert_int_equal(corpc__test__echo__client_stream_close_and_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__client_stream_close_and_recv(st, &r),
+	    CORPC_STATUS_OK);
 	corpc_stream_destroy(st);
-	assert_int_equal(corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
-		assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+		assert_int_equal(
+		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 		assert_non_null(r);
 	}
 	corpc_stream_close_send(st);
-	assert_int_equal(corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 	assert_null(r);
 	corpc_stream_destroy(st);
 	wait_server_finish(&sa, 3);
@@ -261,15 +291,17 @@ test_metadata_added_and_deadline_seen(void **state)
 {
 	(void) state;
 	reset();
-	ca.add_md          = true;
-	corpc_channel *ch  = dial(client_chain, 1);
-	Req            req = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text           = "md";
-	req.echo_metadata  = true;
+	ca.add_md            = true;
+	corpc_channel *ch    = dial(client_chain, 1);
+	Req            req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text             = "md";
+	req.echo_metadata    = true;
 	corpc_call_opts opts = {.timeout_ms = 30000};
 	const Resp     *r;
 	corpc_stream   *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &r, &st), CORPC_STATUS_OK);
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &opts, &req, &r, &st),
+	    CORPC_STATUS_OK);
 	const corpc_metadata *hdr;
 	corpc_stream_headers(st, &hdr);
 	const corpc_metadata_entry *e = corpc_metadata_get(hdr, "h-x-added");
@@ -293,7 +325,8 @@ test_client_refuses(void **state)
 	req.text           = "no";
 	const Resp   *r;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &r, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &r, &st),
 	    CORPC_STATUS_PERMISSION_DENIED);
 	corpc_status status;
 	corpc_stream_finish(st, &status);
@@ -318,7 +351,9 @@ test_server_refuses(void **state)
 	req.text           = "no";
 	req.count          = 3;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__server_stream_open(ch, NULL, &req, &st), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
 	const Resp *r;
 	assert_int_equal(corpc__test__echo__server_stream_recv(st, &r),
 	    CORPC_STATUS_PERMISSION_DENIED);
@@ -328,7 +363,8 @@ test_server_refuses(void **state)
 	assert_string_equal(status.message, "S2 says no");
 	corpc_stream_destroy(st);
 	wait_server_finish(&sa, 1);
-	assert_int_equal(atomic_load(&es.stats.started), 0); // handler never ran
+	assert_int_equal(
+	    atomic_load(&es.stats.started), 0); // handler never ran
 	assert_string_equal(server_log, "S1.start S2.start S1.finish ");
 	corpc_channel_close(ch);
 }
@@ -336,13 +372,14 @@ test_server_refuses(void **state)
 static void
 bearer_call(const char *token, corpc_status_code want, const char *want_msg)
 {
-	corpc_interceptor  bearer = corpc_bearer_client(token);
-	corpc_channel     *ch     = dial(&bearer, token != NULL ? 1 : 0);
-	Req                req    = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text                  = "secret";
+	corpc_interceptor bearer = corpc_bearer_client(token);
+	corpc_channel    *ch     = dial(&bearer, token != NULL ? 1 : 0);
+	Req               req    = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text                 = "secret";
 	const Resp   *r;
 	corpc_stream *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &r, &st), want);
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &r, &st), want);
 	corpc_status status;
 	corpc_stream_finish(st, &status);
 	if (want_msg != NULL) {
@@ -370,7 +407,8 @@ unknown_call(const char *token, corpc_status_code want, const char *want_msg)
 	Req                     req    = CORPC__TEST__ECHO_REQUEST__INIT;
 	const ProtobufCMessage *r;
 	corpc_stream           *st;
-	assert_int_equal(corpc_unary_call(ch, &nope, NULL, &req.base, &r, &st), want);
+	assert_int_equal(
+	    corpc_unary_call(ch, &nope, NULL, &req.base, &r, &st), want);
 	corpc_status status;
 	corpc_stream_finish(st, &status);
 	assert_non_null(strstr(status.message, want_msg));
@@ -383,11 +421,13 @@ test_bearer(void **state)
 {
 	(void) state;
 	corpc_server     *s;
-	echo_server       e2 = {0};
+	echo_server       e2    = {0};
 	corpc_interceptor check = corpc_bearer_server(&checker);
-	corpc_server_opts opts  = {.interceptors = &check, .interceptor_count = 1};
+	corpc_server_opts opts  = {
+	     .interceptors = &check, .interceptor_count = 1};
 	assert_int_equal(corpc_server_create(&opts, &s), CORPC_OK);
-	assert_int_equal(corpc__test__echo__register_server(s, &echo_impl, &e2), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__register_server(s, &echo_impl, &e2), CORPC_OK);
 	char addr[256];
 	snprintf(addr, sizeof(addr), "%s-auth", listen_addr);
 	if (strncmp(listen_addr, "tcp://", 6) == 0) {
@@ -398,7 +438,8 @@ test_bearer(void **state)
 	corpc_server *saved = srv;
 	srv                 = s; // dial() dials `srv`
 	bearer_call("good", CORPC_STATUS_OK, NULL);
-	bearer_call(NULL, CORPC_STATUS_UNAUTHENTICATED, "missing bearer token");
+	bearer_call(
+	    NULL, CORPC_STATUS_UNAUTHENTICATED, "missing bearer token");
 	bearer_call("bad", CORPC_STATUS_PERMISSION_DENIED, "may not call");
 	bearer_call("bad\n", CORPC_STATUS_INVALID_ARGUMENT, "printable");
 	char big[4097];
@@ -406,16 +447,19 @@ test_bearer(void **state)
 	memcpy(big, "good", 4);
 	big[4096] = '\0';
 	bearer_call(big, CORPC_STATUS_OK, NULL); // a 4 KiB token, accepted
-	big[2]    = '!';                         // ... and refused
+	big[2] = '!';                            // ... and refused
 	bearer_call(big, CORPC_STATUS_PERMISSION_DENIED, "may not call");
 	if (strncmp(listen_addr, "inproc:", 7) != 0) {
 		// No method list without credentials.
-		unknown_call(NULL, CORPC_STATUS_UNAUTHENTICATED, "missing bearer token");
-		unknown_call("good", CORPC_STATUS_UNIMPLEMENTED, "unknown method");
+		unknown_call(NULL, CORPC_STATUS_UNAUTHENTICATED,
+		    "missing bearer token");
+		unknown_call(
+		    "good", CORPC_STATUS_UNIMPLEMENTED, "unknown method");
 	}
 	srv = saved;
 	corpc_server_destroy(s);
-	assert_int_equal(atomic_load(&e2.stats.started), 2); // only good tokens ran
+	assert_int_equal(
+	    atomic_load(&e2.stats.started), 2); // only good tokens ran
 }
 
 int
@@ -437,5 +481,6 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_server_refuses),
 	    cmocka_unit_test(test_bearer),
 	};
-	return cmocka_run_group_tests_name(listen_addr, tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    listen_addr, tests, setup, teardown);
 }

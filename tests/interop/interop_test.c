@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interoperability with a gRPC implementation nobody here wrote, both ways:
 //   interop_test PEER_COMMAND...
 // PEER_COMMAND (e.g. "/usr/bin/python3 peer.py DIR" or "node peer.js
@@ -53,7 +54,8 @@ spawn_peer(const char *a, const char *b, int *out_fd)
 		posix_spawn_file_actions_addclose(&fa, fds[0]);
 	}
 	pid_t pid;
-	assert_int_equal(posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	assert_int_equal(
+	    posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	if (out_fd != NULL) {
 		close(fds[1]);
@@ -70,7 +72,8 @@ wait_exit(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-// ---- the peer calls corpc ---------------------------------------------------
+// ---- the peer calls corpc
+// ---------------------------------------------------
 
 static void
 test_peer_client_calls_corpc(void **state)
@@ -85,7 +88,8 @@ test_peer_client_calls_corpc(void **state)
 	assert_int_equal(corpc_server_create(NULL, &s), CORPC_OK);
 	assert_int_equal(
 	    corpc__test__echo__register_server(s, &echo_impl, &es), CORPC_OK);
-	assert_int_equal(corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
 	assert_int_equal(corpc_server_listen(s, unix_addr), CORPC_OK);
 	assert_int_equal(corpc_server_start(s), CORPC_OK);
 
@@ -96,12 +100,14 @@ test_peer_client_calls_corpc(void **state)
 	for (int i = 0; i < 2; i++) {
 		printf("-- peer client -> corpc server at %s\n", targets[i]);
 		fflush(stdout);
-		assert_int_equal(wait_exit(spawn_peer("client", targets[i], NULL)), 0);
+		assert_int_equal(
+		    wait_exit(spawn_peer("client", targets[i], NULL)), 0);
 	}
 	corpc_server_destroy(s);
 }
 
-// ---- corpc calls the peer -----------------------------------------------------
+// ---- corpc calls the peer
+// -----------------------------------------------------
 
 static corpc_status_code
 unary(corpc_channel *ch, const Req *req, const corpc_call_opts *opts,
@@ -140,13 +146,16 @@ call_peer(corpc_channel *ch)
 	corpc_metadata *md;
 	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
 	assert_int_equal(corpc_metadata_add_str(md, "x-a", "1"), CORPC_OK);
-	assert_int_equal(corpc_metadata_add(md, "x-b-bin", "\0\1\xfe", 3), CORPC_OK);
+	assert_int_equal(
+	    corpc_metadata_add(md, "x-b-bin", "\0\1\xfe", 3), CORPC_OK);
 	corpc_call_opts opts = {.timeout_ms = 10000, .metadata = md};
 	Req             req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text             = "hello";
 	req.echo_metadata    = true;
-	req.blob             = (ProtobufCBinaryData) {.len = 2, .data = (uint8_t *) "\0\xff"};
-	assert_int_equal(unary(ch, &req, &opts, &resp, &st, &status), CORPC_STATUS_OK);
+	req.blob =
+	    (ProtobufCBinaryData) {.len = 2, .data = (uint8_t *) "\0\xff"};
+	assert_int_equal(
+	    unary(ch, &req, &opts, &resp, &st, &status), CORPC_STATUS_OK);
 	assert_string_equal(resp->text, "hello");
 	assert_int_equal(resp->blob.len, 2);
 	const corpc_metadata *hdr;
@@ -156,14 +165,15 @@ call_peer(corpc_channel *ch)
 	corpc_stream_destroy(st);
 
 	// Server streaming, 10,000 messages.
-	req.text  = "s";
-	req.count = 10000;
+	req.text        = "s";
+	req.count       = 10000;
 	opts.timeout_ms = 60000;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st),
+	    CORPC_OK);
 	assert_int_equal(corpc_stream_headers(st, &hdr), CORPC_STATUS_OK);
 	check_md(hdr, "h-");
-	int n = 0;
+	int               n = 0;
 	corpc_status_code code;
 	while ((code = corpc__test__echo__server_stream_recv(st, &resp)) ==
 	           CORPC_STATUS_OK &&
@@ -191,7 +201,8 @@ call_peer(corpc_channel *ch)
 	bad.fail_after   = 2;
 	bad.fail_message = "stop";
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, NULL, &bad, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, NULL, &bad, &st),
+	    CORPC_OK);
 	n = 0;
 	while ((code = corpc__test__echo__server_stream_recv(st, &resp)) ==
 	           CORPC_STATUS_OK &&
@@ -236,8 +247,8 @@ test_corpc_calls_peer_server(void **state)
 	char path[128];
 	snprintf(path, sizeof(path), "%s/peer.sock", tmpdir);
 	int   out;
-	pid_t pid = spawn_peer("server", path, &out);
-	FILE *f   = fdopen(out, "r");
+	pid_t pid  = spawn_peer("server", path, &out);
+	FILE *f    = fdopen(out, "r");
 	int   port = 0;
 	assert_int_equal(fscanf(f, "%d", &port), 1);
 	assert_true(port > 0);
@@ -249,7 +260,8 @@ test_corpc_calls_peer_server(void **state)
 		printf("-- corpc client -> peer server at %s\n", addrs[i]);
 		fflush(stdout);
 		corpc_channel *ch;
-		assert_int_equal(corpc_channel_open(addrs[i], NULL, &ch), CORPC_OK);
+		assert_int_equal(
+		    corpc_channel_open(addrs[i], NULL, &ch), CORPC_OK);
 		call_peer(ch);
 		corpc_channel_close(ch);
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Load and soak over tcp://: 256 concurrent streams from several threads,
 // repeated rounds with zero errors and no growth in memory or descriptors;
 // and a server restarted under load, whose clients see UNAVAILABLE and then
@@ -23,7 +24,9 @@ serve(const char *addr)
 {
 	corpc_server *srv;
 	assert_int_equal(corpc_server_create(NULL, &srv), CORPC_OK);
-	assert_int_equal(corpc__test__echo__register_server(srv, &echo_impl, &es), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__register_server(srv, &echo_impl, &es),
+	    CORPC_OK);
 	assert_int_equal(corpc_server_listen(srv, addr), CORPC_OK);
 	assert_int_equal(corpc_server_start(srv), CORPC_OK);
 	return srv;
@@ -34,9 +37,12 @@ test_rounds_without_growth(void **state)
 {
 	(void) state;
 	corpc_server *srv = serve("tcp://127.0.0.1:0");
-	load_opts     o   = {.addr = corpc_server_address(srv, 0), .threads = 4,
-	             .streams = 256, .messages = 10, .seconds = 1.0,
-	             .timeout_ms = 20000};
+	load_opts     o   = {.addr = corpc_server_address(srv, 0),
+	          .threads         = 4,
+	          .streams         = 256,
+	          .messages        = 10,
+	          .seconds         = 1.0,
+	          .timeout_ms      = 20000};
 	enum { ROUNDS = 4 };
 	size_t rss[ROUNDS], fds[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
@@ -51,7 +57,8 @@ test_rounds_without_growth(void **state)
 		nanosleep(&settle, NULL);
 		rss[r] = load_rss_kib();
 		fds[r] = load_open_fds();
-		printf("  round %d: rss %zu KiB, fds %zu\n", r + 1, rss[r], fds[r]);
+		printf("  round %d: rss %zu KiB, fds %zu\n", r + 1, rss[r],
+		    fds[r]);
 	}
 	// Round 1 warms pools and gRPC's caches; after it, nothing may grow:
 	// each round opens 4 channels and thousands of streams, so a leak per
@@ -86,15 +93,16 @@ caller_main(void *arg)
 		return NULL;
 	}
 	while (corpc_now() < c->until) {
-		Corpc__Test__EchoRequest          req = CORPC__TEST__ECHO_REQUEST__INIT;
+		Corpc__Test__EchoRequest req = CORPC__TEST__ECHO_REQUEST__INIT;
 		const Corpc__Test__EchoResponse *resp;
-		corpc_stream                     *st;
-		req.text             = "r";
-		corpc_call_opts opts = {.timeout_ms = 1000};
+		corpc_stream                    *st;
+		req.text               = "r";
+		corpc_call_opts   opts = {.timeout_ms = 1000};
 		corpc_status_code code =
 		    corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st);
 		corpc_stream_destroy(st);
-		int64_t restarted = __atomic_load_n(&c->restarted, __ATOMIC_ACQUIRE);
+		int64_t restarted =
+		    __atomic_load_n(&c->restarted, __ATOMIC_ACQUIRE);
 		if (code == CORPC_STATUS_OK) {
 			if (restarted != 0) {
 				c->ok_after++;
@@ -128,25 +136,30 @@ test_restart_under_load(void **state)
 	caller    c[N];
 	pthread_t th[N];
 	for (int i = 0; i < N; i++) {
-		c[i] = (caller) {.addr = addr, .until = corpc_now() + 30000000000LL};
+		c[i] = (caller) {
+		    .addr = addr, .until = corpc_now() + 30000000000LL};
 		pthread_create(&th[i], NULL, caller_main, &c[i]);
 	}
 	struct timespec ts = {0, 300 * 1000000};
 	nanosleep(&ts, NULL);
-	corpc_server_destroy(srv); // cancels the calls in flight, closes the port
-	ts.tv_sec = 1;
+	corpc_server_destroy(
+	    srv); // cancels the calls in flight, closes the port
+	ts.tv_sec  = 1;
 	ts.tv_nsec = 0;
 	nanosleep(&ts, NULL);
 	srv = serve(addr); // same port
 	for (int i = 0; i < N; i++) {
-		__atomic_store_n(&c[i].restarted, corpc_now(), __ATOMIC_RELEASE);
+		__atomic_store_n(
+		    &c[i].restarted, corpc_now(), __ATOMIC_RELEASE);
 	}
 	for (int i = 0; i < N; i++) {
 		pthread_join(th[i], NULL);
-		printf("caller %d: ok %d, unavailable %d, other %d (last %s), ok after "
+		printf("caller %d: ok %d, unavailable %d, other %d (last %s), "
+		       "ok after "
 		       "restart %d\n",
 		    i, c[i].ok_before, c[i].unavailable, c[i].other,
-		    corpc_status_name((corpc_status_code) c[i].last_other), c[i].ok_after);
+		    corpc_status_name((corpc_status_code) c[i].last_other),
+		    c[i].ok_after);
 		assert_true(c[i].ok_before > 0);
 		assert_true(c[i].unavailable > 0);
 		assert_int_equal(c[i].ok_after, 5);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loads the TLS test certificates (test_certs.h).
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,8 @@ read_file(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		fprintf(stderr, "test_certs: cannot open %s (run make_certs.sh)\n",
-		    path);
+		fprintf(stderr,
+		    "test_certs: cannot open %s (run make_certs.sh)\n", path);
 		exit(1);
 	}
 	char  *buf = NULL;
@@ -22,8 +23,8 @@ read_file(const char *dir, const char *name)
 	char   chunk[4096];
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (len + n + 1 > cap) {
-			cap       = (len + n + 1) * 2;
-			char *nb  = realloc(buf, cap);
+			cap      = (len + n + 1) * 2;
+			char *nb = realloc(buf, cap);
 			if (nb == NULL) {
 				exit(1);
 			}

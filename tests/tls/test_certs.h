@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The TLS test certificates, as PEM text read from the folder that
 // tests/tls/make_certs.sh filled (see there for what each one is).
 #ifndef CORPC_TEST_CERTS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS on the network transport (tls.h): calls over TLS and mutual TLS,
 // every handshake failure as a prompt UNAVAILABLE that says what went
 // wrong, bad configuration as CORPC_ETLS at open or listen, PEM text not
@@ -71,8 +72,8 @@ dial_tls(const char *addr, const corpc_tls_client *tls)
 static corpc_status_code
 echo_call(corpc_channel *ch, int64_t timeout_ms, char *msg, size_t msg_size)
 {
-	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
-	req.text = "hello";
+	Req req                = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text               = "hello";
 	corpc_call_opts   opts = {.timeout_ms = timeout_ms};
 	const Resp       *resp;
 	corpc_stream     *st;
@@ -93,7 +94,8 @@ static void
 expect_ok(corpc_channel *ch)
 {
 	char msg[1024];
-	assert_int_equal(echo_call(ch, 20000, msg, sizeof(msg)), CORPC_STATUS_OK);
+	assert_int_equal(
+	    echo_call(ch, 20000, msg, sizeof(msg)), CORPC_STATUS_OK);
 }
 
 // A call on `ch` fails promptly with UNAVAILABLE and a message that names
@@ -122,13 +124,15 @@ expect_handshake_failure(corpc_channel *ch, const char *detail)
 	const Resp     *r;
 	corpc_status    status;
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, &opts, &req, &st),
+	    CORPC_OK);
 	assert_int_equal(corpc__test__echo__server_stream_recv(st, &r),
 	    CORPC_STATUS_UNAVAILABLE);
 	assert_null(r);
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_UNAVAILABLE);
-	assert_true(
-	    contains(status.message, "TLS") || contains(status.message, "handshake"));
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_UNAVAILABLE);
+	assert_true(contains(status.message, "TLS") ||
+	            contains(status.message, "handshake"));
 	corpc_stream_destroy(st);
 	assert_true((corpc_now() - t0) / 1000000 < 20000);
 }
@@ -136,8 +140,8 @@ expect_handshake_failure(corpc_channel *ch, const char *detail)
 static corpc_tls_server
 server_tls(void)
 {
-	return (corpc_tls_server) {
-	    .cert_chain_pem = pem.server_crt, .private_key_pem = pem.server_key};
+	return (corpc_tls_server) {.cert_chain_pem = pem.server_crt,
+	    .private_key_pem                       = pem.server_key};
 }
 
 static corpc_tls_server
@@ -159,14 +163,16 @@ check_calls(corpc_channel *ch)
 	// Unary, metadata echoed into headers and trailers.
 	corpc_metadata *md;
 	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
-	assert_int_equal(corpc_metadata_add_str(md, "x-tls", "secret"), CORPC_OK);
+	assert_int_equal(
+	    corpc_metadata_add_str(md, "x-tls", "secret"), CORPC_OK);
 	Req req              = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text             = "over tls";
 	req.echo_metadata    = true;
 	corpc_call_opts opts = {.metadata = md, .timeout_ms = 60000};
 	const Resp     *resp;
 	corpc_stream   *st;
-	assert_int_equal(corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &opts, &req, &resp, &st),
 	    CORPC_STATUS_OK);
 	assert_string_equal(resp->text, "over tls");
 	const corpc_metadata *hdr;
@@ -181,16 +187,18 @@ check_calls(corpc_channel *ch)
 	corpc_metadata_destroy(md);
 
 	// 10,000 responses, in order.
-	Req sreq   = CORPC__TEST__ECHO_REQUEST__INIT;
-	sreq.text  = "s";
-	sreq.count = 10000;
+	Req sreq              = CORPC__TEST__ECHO_REQUEST__INIT;
+	sreq.text             = "s";
+	sreq.count            = 10000;
 	corpc_call_opts sopts = {.timeout_ms = 120000};
 	assert_int_equal(
-	    corpc__test__echo__server_stream_open(ch, &sopts, &sreq, &st), CORPC_OK);
+	    corpc__test__echo__server_stream_open(ch, &sopts, &sreq, &st),
+	    CORPC_OK);
 	int         n = 0;
 	const Resp *r;
-	while (corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
-	       r != NULL) {
+	while (
+	    corpc__test__echo__server_stream_recv(st, &r) == CORPC_STATUS_OK &&
+	    r != NULL) {
 		assert_int_equal(r->index, n);
 		n++;
 	}
@@ -205,9 +213,11 @@ check_calls(corpc_channel *ch)
 	creq.text = "c";
 	for (int i = 0; i < 10000; i++) {
 		assert_int_equal(
-		    corpc__test__echo__client_stream_send(st, &creq), CORPC_STATUS_OK);
+		    corpc__test__echo__client_stream_send(st, &creq),
+		    CORPC_STATUS_OK);
 	}
-	assert_int_equal(corpc__test__echo__client_stream_close_and_recv(st, &resp),
+	assert_int_equal(
+	    corpc__test__echo__client_stream_close_and_recv(st, &resp),
 	    CORPC_STATUS_OK);
 	assert_int_equal(strlen(resp->text), 4095); // "c" x 10,000, truncated
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
@@ -220,8 +230,8 @@ test_tls_calls(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server stls = server_tls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &stls);
-	const char            *a    = corpc_server_address(s, 0);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &stls);
+	const char            *a = corpc_server_address(s, 0);
 	const char            *port = strrchr(a, ':') + 1;
 
 	// By IP address (the certificate's IP SAN).
@@ -251,17 +261,20 @@ test_tls_calls(void **state)
 	corpc_stream *st;
 	corpc_status  status;
 	ch = dial_tls(a, &ctls);
-	assert_int_equal(corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, NULL, &req, &resp, &st),
 	    CORPC_STATUS_UNAVAILABLE);
-	assert_int_equal(corpc_stream_finish(st, &status), CORPC_STATUS_UNAVAILABLE);
+	assert_int_equal(
+	    corpc_stream_finish(st, &status), CORPC_STATUS_UNAVAILABLE);
 	assert_string_equal(status.message, req.fail_message);
 	corpc_stream_destroy(st);
 	corpc_channel_close(ch);
 
 	// A client certificate the server does not ask for is harmless.
 	corpc_tls_client with_cert = {.root_certs_pem = pem.ca,
-	    .cert_chain_pem = pem.client_crt, .private_key_pem = pem.client_key};
-	ch = dial_tls(a, &with_cert);
+	    .cert_chain_pem                           = pem.client_crt,
+	    .private_key_pem                          = pem.client_key};
+	ch                         = dial_tls(a, &with_cert);
 	expect_ok(ch);
 	corpc_channel_close(ch);
 	corpc_server_destroy(s);
@@ -273,9 +286,10 @@ test_mtls_calls(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server mtls = server_mtls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
 	corpc_tls_client       ctls = {.root_certs_pem = pem.ca,
-	          .cert_chain_pem = pem.client_crt, .private_key_pem = pem.client_key};
+	          .cert_chain_pem                      = pem.client_crt,
+	          .private_key_pem                     = pem.client_key};
 	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
 	check_calls(ch);
 	corpc_channel_close(ch);
@@ -289,7 +303,7 @@ test_optional_client_cert(void **state)
 {
 	(void) state;
 	echo_server      es;
-	corpc_tls_server opt = server_mtls();
+	corpc_tls_server opt    = server_mtls();
 	opt.require_client_cert = false;
 	corpc_server *s         = serve_tls("tcp://127.0.0.1:0", &es, &opt);
 	const char   *a         = corpc_server_address(s, 0);
@@ -299,13 +313,15 @@ test_optional_client_cert(void **state)
 	expect_ok(ch);
 	corpc_channel_close(ch);
 	corpc_tls_client good = {.root_certs_pem = pem.ca,
-	    .cert_chain_pem = pem.client_crt, .private_key_pem = pem.client_key};
-	ch = dial_tls(a, &good);
+	    .cert_chain_pem                      = pem.client_crt,
+	    .private_key_pem                     = pem.client_key};
+	ch                    = dial_tls(a, &good);
 	expect_ok(ch);
 	corpc_channel_close(ch);
 	corpc_tls_client other = {.root_certs_pem = pem.ca,
-	    .cert_chain_pem = pem.client2_crt, .private_key_pem = pem.client2_key};
-	ch = dial_tls(a, &other);
+	    .cert_chain_pem                       = pem.client2_crt,
+	    .private_key_pem                      = pem.client2_key};
+	ch                     = dial_tls(a, &other);
 	expect_handshake_failure(ch, NULL);
 	corpc_channel_close(ch);
 	corpc_server_destroy(s);
@@ -318,10 +334,10 @@ test_wrong_ca(void **state)
 {
 	(void) state;
 	echo_server            es;
-	const corpc_tls_server stls  = server_tls();
-	corpc_server          *s     = serve_tls("tcp://127.0.0.1:0", &es, &stls);
+	const corpc_tls_server stls = server_tls();
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &stls);
 	corpc_tls_client       wrong = {.root_certs_pem = pem.ca2};
-	corpc_channel         *ch    = dial_tls(corpc_server_address(s, 0), &wrong);
+	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &wrong);
 	expect_handshake_failure(ch, "not trusted");
 	corpc_channel_close(ch);
 	assert_int_equal(atomic_load(&es.stats.started), 0);
@@ -333,11 +349,11 @@ test_expired_server_cert(void **state)
 {
 	(void) state;
 	echo_server            es;
-	const corpc_tls_server etls = {
-	    .cert_chain_pem = pem.expired_crt, .private_key_pem = pem.expired_key};
-	corpc_server    *s    = serve_tls("tcp://127.0.0.1:0", &es, &etls);
-	corpc_tls_client ctls = {.root_certs_pem = pem.ca};
-	corpc_channel   *ch   = dial_tls(corpc_server_address(s, 0), &ctls);
+	const corpc_tls_server etls = {.cert_chain_pem = pem.expired_crt,
+	    .private_key_pem                           = pem.expired_key};
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &etls);
+	corpc_tls_client       ctls = {.root_certs_pem = pem.ca};
+	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
 	expect_handshake_failure(ch, "expired");
 	corpc_channel_close(ch);
 	corpc_server_destroy(s);
@@ -349,7 +365,7 @@ test_name_mismatch(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server stls = server_tls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &stls);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &stls);
 	corpc_tls_client       ctls = {
 	          .root_certs_pem = pem.ca, .server_name_override = "other.example"};
 	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
@@ -364,8 +380,8 @@ test_plaintext_client_tls_server(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server stls = server_tls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &stls);
-	corpc_channel         *ch   = dial_tls(corpc_server_address(s, 0), NULL);
+	corpc_server          *s  = serve_tls("tcp://127.0.0.1:0", &es, &stls);
+	corpc_channel         *ch = dial_tls(corpc_server_address(s, 0), NULL);
 	expect_handshake_failure(ch, "plaintext");
 	corpc_channel_close(ch);
 	// The server is unharmed: a TLS client still gets through.
@@ -398,9 +414,9 @@ test_mtls_missing_client_cert(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server mtls = server_mtls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
 	corpc_tls_client       ctls = {.root_certs_pem = pem.ca};
-	corpc_channel         *ch   = dial_tls(corpc_server_address(s, 0), &ctls);
+	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
 	expect_handshake_failure(ch, "client certificate");
 	corpc_channel_close(ch);
 	assert_int_equal(atomic_load(&es.stats.started), 0);
@@ -413,10 +429,10 @@ test_mtls_client_cert_of_other_ca(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server mtls = server_mtls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
 	corpc_tls_client       ctls = {.root_certs_pem = pem.ca,
-	          .cert_chain_pem                       = pem.client2_crt,
-	          .private_key_pem                      = pem.client2_key};
+	          .cert_chain_pem                      = pem.client2_crt,
+	          .private_key_pem                     = pem.client2_key};
 	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
 	expect_handshake_failure(ch, "client certificate");
 	corpc_channel_close(ch);
@@ -432,7 +448,7 @@ test_refused_is_not_tls(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server stls = server_tls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &stls);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &stls);
 	char                   addr[64];
 	snprintf(addr, sizeof(addr), "%s", corpc_server_address(s, 0));
 	corpc_server_destroy(s); // the port is free now
@@ -453,11 +469,11 @@ test_default_roots(void **state)
 	(void) state;
 	echo_server            es;
 	const corpc_tls_server stls = server_tls();
-	corpc_server          *s    = serve_tls("tcp://127.0.0.1:0", &es, &stls);
+	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &stls);
 	corpc_tls_client       ctls = {0};
-	corpc_channel         *ch   = dial_tls(corpc_server_address(s, 0), &ctls);
-	char                   msg[1024];
-	int64_t                t0 = corpc_now();
+	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
+	char           msg[1024];
+	int64_t        t0 = corpc_now();
 	assert_int_equal(
 	    echo_call(ch, 20000, msg, sizeof(msg)), CORPC_STATUS_UNAVAILABLE);
 	assert_true((corpc_now() - t0) / 1000000 < 10000);
@@ -465,7 +481,8 @@ test_default_roots(void **state)
 	corpc_server_destroy(s);
 }
 
-// ---- configuration ----------------------------------------------------------
+// ---- configuration
+// ----------------------------------------------------------
 
 static corpc_err
 open_err(const char *addr, const corpc_tls_client *tls)
@@ -493,7 +510,8 @@ test_bad_config(void **state)
 {
 	(void) state;
 	const char *tcp = "tcp://127.0.0.1:1";
-	assert_string_equal(corpc_strerror(CORPC_ETLS), "invalid TLS configuration");
+	assert_string_equal(
+	    corpc_strerror(CORPC_ETLS), "invalid TLS configuration");
 	assert_string_equal(corpc_err_name(CORPC_ETLS), "CORPC_ETLS");
 
 	// A damaged certificate (a character that is not base64), and one cut
@@ -501,7 +519,7 @@ test_bad_config(void **state)
 	char *damaged = strdup(pem.ca);
 	assert_non_null(damaged);
 	strchr(damaged, '\n')[20] = '*';
-	char *no_end = strdup(pem.ca);
+	char *no_end              = strdup(pem.ca);
 	assert_non_null(no_end);
 	*strstr(no_end, "-----END") = '\0';
 
@@ -514,15 +532,19 @@ test_bad_config(void **state)
 	    {.root_certs_pem = pem.server_key}, // a key, not a certificate
 	    {.root_certs_pem = pem.ca, .cert_chain_pem = pem.client_crt},
 	    {.root_certs_pem = pem.ca, .private_key_pem = pem.client_key},
-	    {.root_certs_pem = pem.ca, .cert_chain_pem = pem.client_crt,
+	    {.root_certs_pem     = pem.ca,
+	        .cert_chain_pem  = pem.client_crt,
 	        .private_key_pem = pem.server_key}, // not its key
-	    {.root_certs_pem = pem.ca, .cert_chain_pem = pem.client_key,
+	    {.root_certs_pem     = pem.ca,
+	        .cert_chain_pem  = pem.client_key,
 	        .private_key_pem = pem.client_key},
-	    {.root_certs_pem = pem.ca, .cert_chain_pem = pem.client_crt,
+	    {.root_certs_pem     = pem.ca,
+	        .cert_chain_pem  = pem.client_crt,
 	        .private_key_pem = "garbage"},
 	    {.root_certs_pem = pem.ca, .server_name_override = ""},
 	};
-	for (size_t i = 0; i < sizeof(bad_clients) / sizeof(bad_clients[0]); i++) {
+	for (size_t i = 0; i < sizeof(bad_clients) / sizeof(bad_clients[0]);
+	     i++) {
 		print_message("  bad client config %zu\n", i);
 		assert_int_equal(open_err(tcp, &bad_clients[i]), CORPC_ETLS);
 	}
@@ -532,28 +554,37 @@ test_bad_config(void **state)
 	    {.cert_chain_pem = pem.server_crt},
 	    {.private_key_pem = pem.server_key},
 	    {.cert_chain_pem = damaged, .private_key_pem = pem.server_key},
-	    {.cert_chain_pem = pem.server_crt, .private_key_pem = pem.client_key},
+	    {.cert_chain_pem     = pem.server_crt,
+	        .private_key_pem = pem.client_key},
 	    {.cert_chain_pem = pem.server_crt, .private_key_pem = "garbage"},
-	    {.cert_chain_pem = pem.server_crt, .private_key_pem = pem.server_key,
+	    {.cert_chain_pem         = pem.server_crt,
+	        .private_key_pem     = pem.server_key,
 	        .require_client_cert = true}, // no client roots
-	    {.cert_chain_pem = pem.server_crt, .private_key_pem = pem.server_key,
+	    {.cert_chain_pem      = pem.server_crt,
+	        .private_key_pem  = pem.server_key,
 	        .client_roots_pem = "junk"},
-	    {.cert_chain_pem = pem.server_crt, .private_key_pem = pem.server_key,
-	        .client_roots_pem = no_end, .require_client_cert = true},
+	    {.cert_chain_pem         = pem.server_crt,
+	        .private_key_pem     = pem.server_key,
+	        .client_roots_pem    = no_end,
+	        .require_client_cert = true},
 	};
-	for (size_t i = 0; i < sizeof(bad_servers) / sizeof(bad_servers[0]); i++) {
+	for (size_t i = 0; i < sizeof(bad_servers) / sizeof(bad_servers[0]);
+	     i++) {
 		print_message("  bad server config %zu\n", i);
 		assert_int_equal(
-		    listen_err("tcp://127.0.0.1:0", &bad_servers[i]), CORPC_ETLS);
+		    listen_err("tcp://127.0.0.1:0", &bad_servers[i]),
+		    CORPC_ETLS);
 	}
 
 	// unix:// and inproc:// ignore TLS, even a broken configuration.
 	char path[128];
 	snprintf(path, sizeof(path), "unix://%s/bad.sock", tmpdir);
 	assert_int_equal(open_err(path, &bad_clients[0]), CORPC_OK);
-	assert_int_equal(open_err("inproc://tls-bad", &bad_clients[0]), CORPC_OK);
+	assert_int_equal(
+	    open_err("inproc://tls-bad", &bad_clients[0]), CORPC_OK);
 	assert_int_equal(listen_err(path, &bad_servers[0]), CORPC_OK);
-	assert_int_equal(listen_err("inproc://tls-bad", &bad_servers[0]), CORPC_OK);
+	assert_int_equal(
+	    listen_err("inproc://tls-bad", &bad_servers[0]), CORPC_OK);
 	free(damaged);
 	free(no_end);
 }
@@ -566,19 +597,20 @@ test_pem_copied(void **state)
 	(void) state;
 	corpc_tls_server *stls = calloc(1, sizeof(*stls));
 	assert_non_null(stls);
-	stls->cert_chain_pem   = strdup(pem.server_crt);
-	stls->private_key_pem  = strdup(pem.server_key);
-	stls->client_roots_pem = strdup(pem.ca);
+	stls->cert_chain_pem      = strdup(pem.server_crt);
+	stls->private_key_pem     = strdup(pem.server_key);
+	stls->client_roots_pem    = strdup(pem.ca);
 	stls->require_client_cert = true;
-	echo_server   es;
-	corpc_server *s;
+	echo_server       es;
+	corpc_server     *s;
 	corpc_server_opts opts = {.tls = stls};
 	echo_stats_reset(&es.stats);
 	es.inner = NULL;
 	assert_int_equal(corpc_server_create(&opts, &s), CORPC_OK);
 	assert_int_equal(
 	    corpc__test__echo__register_server(s, &echo_impl, &es), CORPC_OK);
-	assert_int_equal(corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
 	free((char *) stls->cert_chain_pem);
 	free((char *) stls->private_key_pem);
 	free((char *) stls->client_roots_pem);
@@ -591,7 +623,7 @@ test_pem_copied(void **state)
 	ctls->cert_chain_pem       = strdup(pem.client_crt);
 	ctls->private_key_pem      = strdup(pem.client_key);
 	ctls->server_name_override = strdup("localhost");
-	corpc_channel *ch          = dial_tls(corpc_server_address(s, 0), ctls);
+	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), ctls);
 	free((char *) ctls->root_certs_pem);
 	free((char *) ctls->cert_chain_pem);
 	free((char *) ctls->private_key_pem);
@@ -619,7 +651,8 @@ test_unix_stays_plaintext(void **state)
 	assert_int_equal(corpc_server_create(&opts, &s), CORPC_OK);
 	assert_int_equal(
 	    corpc__test__echo__register_server(s, &echo_impl, &es), CORPC_OK);
-	assert_int_equal(corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
 	assert_int_equal(corpc_server_listen(s, path), CORPC_OK);
 	assert_int_equal(corpc_server_start(s), CORPC_OK);
 
@@ -627,8 +660,9 @@ test_unix_stays_plaintext(void **state)
 	expect_ok(ch);
 	corpc_channel_close(ch);
 	corpc_tls_client ctls = {.root_certs_pem = pem.ca,
-	    .cert_chain_pem = pem.client_crt, .private_key_pem = pem.client_key};
-	ch = dial_tls(path, &ctls);
+	    .cert_chain_pem                      = pem.client_crt,
+	    .private_key_pem                     = pem.client_key};
+	ch                    = dial_tls(path, &ctls);
 	expect_ok(ch);
 	corpc_channel_close(ch);
 	ch = dial_tls(corpc_server_address(s, 0), &ctls);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Address parsing: every scheme, and clear refusals for malformed input.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,10 +27,12 @@ test_inproc(void **state)
 	assert_int_equal(a.scheme, CORPC__SCHEME_INPROC);
 	assert_string_equal(a.host, "svc.one");
 	assert_int_equal(a.mode, CORPC__INPROC_CORO);
-	assert_int_equal(parse_ok("inproc://x?mode=thread").mode, CORPC__INPROC_THREAD);
 	assert_int_equal(
-	    parse_ok("inproc://x?mode=thread-copy").mode, CORPC__INPROC_THREAD_COPY);
-	assert_int_equal(parse_ok("inproc://x?mode=coro").mode, CORPC__INPROC_CORO);
+	    parse_ok("inproc://x?mode=thread").mode, CORPC__INPROC_THREAD);
+	assert_int_equal(parse_ok("inproc://x?mode=thread-copy").mode,
+	    CORPC__INPROC_THREAD_COPY);
+	assert_int_equal(
+	    parse_ok("inproc://x?mode=coro").mode, CORPC__INPROC_CORO);
 	assert_string_equal(parse_ok("inproc://x?mode=coro").host, "x");
 }
 
@@ -68,11 +71,12 @@ static void
 test_invalid(void **state)
 {
 	(void) state;
-	const char *bad[] = {"", "inproc://", "inproc://a b", "inproc://x?mode=fast",
-	    "tcp://", "tcp://host", "tcp://host:", "tcp://host:99999",
-	    "tcp://host:12a", "tcp://:80", "tcp://[::1]80", "tcp://[zz]:80",
-	    "tcp://a/b:80", "unix://", "unix://rel", "unix:", "http://x:80",
-	    "tcp://h:123456", "inproc:x"};
+	const char *bad[] = {"", "inproc://", "inproc://a b",
+	    "inproc://x?mode=fast", "tcp://", "tcp://host",
+	    "tcp://host:", "tcp://host:99999", "tcp://host:12a", "tcp://:80",
+	    "tcp://[::1]80", "tcp://[zz]:80", "tcp://a/b:80", "unix://",
+	    "unix://rel", "unix:", "http://x:80", "tcp://h:123456",
+	    "inproc:x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		corpc__address a;
 		if (corpc__address_parse(bad[i], &a) != CORPC_EADDRINVAL) {
@@ -82,7 +86,8 @@ test_invalid(void **state)
 	char long_path[300] = "unix:///";
 	memset(long_path + 8, 'p', 200);
 	corpc__address a;
-	assert_int_equal(corpc__address_parse(long_path, &a), CORPC_EADDRINVAL);
+	assert_int_equal(
+	    corpc__address_parse(long_path, &a), CORPC_EADDRINVAL);
 	assert_int_equal(corpc__address_parse(NULL, &a), CORPC_EINVAL);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the bump arena: alignment, no overlap, large requests, reuse
 // across reset, and use as a protobuf-c allocator.
 #include <setjmp.h>
@@ -172,13 +173,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_allocates_nothing),
-		cmocka_unit_test(test_alignment_and_overlap),
-		cmocka_unit_test(test_via_protobuf_allocator),
-		cmocka_unit_test(test_large),
-		cmocka_unit_test(test_too_large),
-		cmocka_unit_test(test_reset_reuses),
-		cmocka_unit_test(test_steady_state),
+	    cmocka_unit_test(test_init_allocates_nothing),
+	    cmocka_unit_test(test_alignment_and_overlap),
+	    cmocka_unit_test(test_via_protobuf_allocator),
+	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_reset_reuses),
+	    cmocka_unit_test(test_steady_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for corpc__msg_clone: re-packing the copy gives the source's bytes,
 // the copy owns all its memory, frees cleanly, survives allocation failure
 // at every step, and can live in an arena.
@@ -146,31 +147,31 @@ enum { N_CHOICES = 8 };
 static ProtobufCMessage *
 build_all(int choice, int depth)
 {
-	Clonetest__All  m     = CLONETEST__ALL__INIT;
-	Clonetest__Leaf leaf  = CLONETEST__LEAF__INIT;
-	Clonetest__Leaf oleaf = CLONETEST__LEAF__INIT;
-	Clonetest__Leaf rl[3] = { CLONETEST__LEAF__INIT, CLONETEST__LEAF__INIT,
-		CLONETEST__LEAF__INIT };
-	Clonetest__Leaf    *rlp[3]   = { &rl[0], &rl[1], &rl[2] };
-	char               *tags[]   = { "t0", "", "tag-two" };
-	int32_t             ri32[]   = { 0, -1, 2147483647, -2147483647 - 1 };
-	int64_t             rs64[]   = { -1, 1, INT64_MIN, INT64_MAX };
-	uint32_t            rf32[]   = { 7, 0xffffffffu };
-	double              rd[]     = { 0.5, -1e300 };
-	float               rf[]     = { 1.5f };
-	protobuf_c_boolean  rb[]     = { 1, 0, 1 };
-	Clonetest__Color    re[]     = { CLONETEST__COLOR__BLUE,
-		       CLONETEST__COLOR__RED };
-	char               *rstr[]   = { "a", "", "ccc", "dddd" };
-	uint8_t             raw[]    = { 0, 1, 2, 0xff };
-	ProtobufCBinaryData rbytes[] = { { 4, raw }, { 0, NULL }, { 1, raw } };
+	Clonetest__All   m     = CLONETEST__ALL__INIT;
+	Clonetest__Leaf  leaf  = CLONETEST__LEAF__INIT;
+	Clonetest__Leaf  oleaf = CLONETEST__LEAF__INIT;
+	Clonetest__Leaf  rl[3] = {CLONETEST__LEAF__INIT, CLONETEST__LEAF__INIT,
+	     CLONETEST__LEAF__INIT};
+	Clonetest__Leaf *rlp[3] = {&rl[0], &rl[1], &rl[2]};
+	char            *tags[] = {"t0", "", "tag-two"};
+	int32_t          ri32[] = {0, -1, 2147483647, -2147483647 - 1};
+	int64_t          rs64[] = {-1, 1, INT64_MIN, INT64_MAX};
+	uint32_t         rf32[] = {7, 0xffffffffu};
+	double           rd[]   = {0.5, -1e300};
+	float            rf[]   = {1.5f};
+	protobuf_c_boolean rb[] = {1, 0, 1};
+	Clonetest__Color   re[] = {
+	      CLONETEST__COLOR__BLUE, CLONETEST__COLOR__RED};
+	char               *rstr[]   = {"a", "", "ccc", "dddd"};
+	uint8_t             raw[]    = {0, 1, 2, 0xff};
+	ProtobufCBinaryData rbytes[] = {{4, raw}, {0, NULL}, {1, raw}};
 
-	Clonetest__All__MLeafEntry ml[2] = { CLONETEST__ALL__MLEAF_ENTRY__INIT,
-		CLONETEST__ALL__MLEAF_ENTRY__INIT };
-	Clonetest__All__MLeafEntry *mlp[2] = { &ml[0], &ml[1] };
-	Clonetest__All__MStrEntry   ms[2] = { CLONETEST__ALL__MSTR_ENTRY__INIT,
-		  CLONETEST__ALL__MSTR_ENTRY__INIT };
-	Clonetest__All__MStrEntry  *msp[2] = { &ms[0], &ms[1] };
+	Clonetest__All__MLeafEntry  ml[2] = {CLONETEST__ALL__MLEAF_ENTRY__INIT,
+	     CLONETEST__ALL__MLEAF_ENTRY__INIT};
+	Clonetest__All__MLeafEntry *mlp[2] = {&ml[0], &ml[1]};
+	Clonetest__All__MStrEntry   ms[2]  = {CLONETEST__ALL__MSTR_ENTRY__INIT,
+	       CLONETEST__ALL__MSTR_ENTRY__INIT};
+	Clonetest__All__MStrEntry  *msp[2] = {&ms[0], &ms[1]};
 	Clonetest__All__MBytesEntry mb   = CLONETEST__ALL__MBYTES_ENTRY__INIT;
 	Clonetest__All__MBytesEntry *mbp = &mb;
 
@@ -206,9 +207,9 @@ build_all(int choice, int depth)
 	m.s_plain     = "plain";
 	m.s_def       = "not the default";
 	m.has_b_plain = 1;
-	m.b_plain     = (ProtobufCBinaryData) { 3, raw };
+	m.b_plain     = (ProtobufCBinaryData) {3, raw};
 	m.has_b_def   = 1;
-	m.b_def       = (ProtobufCBinaryData) { 2, raw + 2 };
+	m.b_def       = (ProtobufCBinaryData) {2, raw + 2};
 	m.req         = 42;
 	leaf.has_id   = 1;
 	leaf.id       = 1;
@@ -255,7 +256,7 @@ build_all(int choice, int depth)
 		break;
 	case 3:
 		m.choice_case = CLONETEST__ALL__CHOICE_O_BYTES;
-		m.o_bytes     = (ProtobufCBinaryData) { 4, raw };
+		m.o_bytes     = (ProtobufCBinaryData) {4, raw};
 		break;
 	case 4:
 		m.choice_case = CLONETEST__ALL__CHOICE_O_LEAF;
@@ -294,7 +295,7 @@ build_all(int choice, int depth)
 	m.m_str       = msp;
 	mb.key        = "blob";
 	mb.has_value  = 1;
-	mb.value      = (ProtobufCBinaryData) { 4, raw };
+	mb.value      = (ProtobufCBinaryData) {4, raw};
 	m.n_m_bytes   = 1;
 	m.m_bytes     = &mbp;
 
@@ -314,14 +315,14 @@ test_all_each_oneof(void **state)
 {
 	(void) state;
 	static const Clonetest__All__ChoiceCase want[N_CHOICES] = {
-		CLONETEST__ALL__CHOICE__NOT_SET,
-		CLONETEST__ALL__CHOICE_O_INT,
-		CLONETEST__ALL__CHOICE_O_STR,
-		CLONETEST__ALL__CHOICE_O_BYTES,
-		CLONETEST__ALL__CHOICE_O_LEAF,
-		CLONETEST__ALL__CHOICE_O_DOUBLE,
-		CLONETEST__ALL__CHOICE_O_STR,
-		CLONETEST__ALL__CHOICE_O_STR_DEF,
+	    CLONETEST__ALL__CHOICE__NOT_SET,
+	    CLONETEST__ALL__CHOICE_O_INT,
+	    CLONETEST__ALL__CHOICE_O_STR,
+	    CLONETEST__ALL__CHOICE_O_BYTES,
+	    CLONETEST__ALL__CHOICE_O_LEAF,
+	    CLONETEST__ALL__CHOICE_O_DOUBLE,
+	    CLONETEST__ALL__CHOICE_O_STR,
+	    CLONETEST__ALL__CHOICE_O_STR_DEF,
 	};
 	for (int choice = 0; choice < N_CHOICES; choice++) {
 		ProtobufCMessage *src = build_all(choice, 2);
@@ -343,7 +344,8 @@ test_defaults_kept(void **state)
 	    roundtrip(&m.base, &clonetest__all__descriptor);
 	check_clone(src);
 
-	Clonetest__All *c = (Clonetest__All *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
+	Clonetest__All *c =
+	    (Clonetest__All *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_equal(c->s_def, clonetest__all__s_def__default_value);
 	assert_ptr_equal(
@@ -366,11 +368,11 @@ test_explicit_empty(void **state)
 	m.s_def          = "";
 	m.s_plain        = "";
 	m.has_b_def      = 1;
-	m.b_def          = (ProtobufCBinaryData) { 0, NULL };
+	m.b_def          = (ProtobufCBinaryData) {0, NULL};
 	m.has_b_plain    = 1;
-	m.b_plain        = (ProtobufCBinaryData) { 0, NULL };
+	m.b_plain        = (ProtobufCBinaryData) {0, NULL};
 	m.choice_case    = CLONETEST__ALL__CHOICE_O_BYTES;
-	m.o_bytes        = (ProtobufCBinaryData) { 0, NULL };
+	m.o_bytes        = (ProtobufCBinaryData) {0, NULL};
 	ProtobufCMessage *src =
 	    roundtrip(&m.base, &clonetest__all__descriptor);
 	Clonetest__All *s = (Clonetest__All *) src;
@@ -378,7 +380,8 @@ test_explicit_empty(void **state)
 	assert_null(s->b_def.data);
 	check_clone(src);
 
-	Clonetest__All *c = (Clonetest__All *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
+	Clonetest__All *c =
+	    (Clonetest__All *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_true(c->has_b_def);
 	assert_int_equal(c->b_def.len, 0);
@@ -405,7 +408,8 @@ test_handbuilt(void **state)
 	m.o_str_def          = clonetest__all__o_str_def__default_value;
 	check_clone(&m.base);
 
-	Clonetest__All *c = (Clonetest__All *) corpc__msg_clone(&m.base, NULL, UINT_MAX, NULL);
+	Clonetest__All *c =
+	    (Clonetest__All *) corpc__msg_clone(&m.base, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_not_equal(c->s_plain, protobuf_c_empty_string);
 	assert_ptr_equal(
@@ -465,23 +469,22 @@ test_unknown_fields(void **state)
 static ProtobufCMessage *
 build_p3(int pick)
 {
-	Clonetest3__P3          m       = CLONETEST3__P3__INIT;
-	Clonetest3__Sub         sub     = CLONETEST3__SUB__INIT;
-	Clonetest3__Sub         rs[2]   = { CLONETEST3__SUB__INIT,
-		          CLONETEST3__SUB__INIT };
-	Clonetest3__Sub        *rsp[2]  = { &rs[0], &rs[1] };
+	Clonetest3__P3  m     = CLONETEST3__P3__INIT;
+	Clonetest3__Sub sub   = CLONETEST3__SUB__INIT;
+	Clonetest3__Sub rs[2] = {CLONETEST3__SUB__INIT, CLONETEST3__SUB__INIT};
+	Clonetest3__Sub        *rsp[2]  = {&rs[0], &rs[1]};
 	Clonetest3__P3__MEntry  me      = CLONETEST3__P3__MENTRY__INIT;
 	Clonetest3__P3__MEntry *mep     = &me;
-	char                   *strs[]  = { "x", "", "zz" };
-	int64_t                 ints[]  = { 1, -1, 0 };
-	uint8_t                 raw[]   = { 9, 8, 7 };
-	ProtobufCBinaryData     bytes[] = { { 3, raw }, { 0, NULL } };
+	char                   *strs[]  = {"x", "", "zz"};
+	int64_t                 ints[]  = {1, -1, 0};
+	uint8_t                 raw[]   = {9, 8, 7};
+	ProtobufCBinaryData     bytes[] = {{3, raw}, {0, NULL}};
 
 	m.a        = 7;
 	m.s        = "p3";
-	m.b        = (ProtobufCBinaryData) { 2, raw };
+	m.b        = (ProtobufCBinaryData) {2, raw};
 	sub.name   = "sub";
-	sub.blob   = (ProtobufCBinaryData) { 1, raw };
+	sub.blob   = (ProtobufCBinaryData) {1, raw};
 	m.sub      = &sub;
 	m.n_rs     = 3;
 	m.rs       = strs;
@@ -511,7 +514,7 @@ build_p3(int pick)
 		break;
 	case 4:
 		m.pick_case = CLONETEST3__P3__PICK_PB;
-		m.pb        = (ProtobufCBinaryData) { 3, raw };
+		m.pb        = (ProtobufCBinaryData) {3, raw};
 		break;
 	default:
 		break;
@@ -531,7 +534,8 @@ test_proto3(void **state)
 	Clonetest3__P3    e = CLONETEST3__P3__INIT;
 	ProtobufCMessage *src =
 	    roundtrip(&e.base, &clonetest3__p3__descriptor);
-	Clonetest3__P3 *c = (Clonetest3__P3 *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
+	Clonetest3__P3 *c =
+	    (Clonetest3__P3 *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_equal(c->s, protobuf_c_empty_string);
 	assert_null(c->b.data);
@@ -597,7 +601,8 @@ test_arena_loop(void **state)
 	corpc__arena_chunk *settled = NULL;
 	void               *first   = NULL;
 	for (int i = 0; i < 100; i++) {
-		ProtobufCMessage *c = corpc__msg_clone(src, &a.alloc, UINT_MAX, NULL);
+		ProtobufCMessage *c =
+		    corpc__msg_clone(src, &a.alloc, UINT_MAX, NULL);
 		assert_non_null(c);
 		assert_packs_to(c, want, len);
 		if (i == 10) {
@@ -618,14 +623,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_all_each_oneof),
-		cmocka_unit_test(test_defaults_kept),
-		cmocka_unit_test(test_explicit_empty),
-		cmocka_unit_test(test_handbuilt),
-		cmocka_unit_test(test_unknown_fields),
-		cmocka_unit_test(test_proto3),
-		cmocka_unit_test(test_no_sharing),
-		cmocka_unit_test(test_arena_loop),
+	    cmocka_unit_test(test_all_each_oneof),
+	    cmocka_unit_test(test_defaults_kept),
+	    cmocka_unit_test(test_explicit_empty),
+	    cmocka_unit_test(test_handbuilt),
+	    cmocka_unit_test(test_unknown_fields),
+	    cmocka_unit_test(test_proto3),
+	    cmocka_unit_test(test_no_sharing),
+	    cmocka_unit_test(test_arena_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The runtime (runtime.h): tasks, joins, yields, sleeps that suspend, and
 // offloads that let the scheduler thread run other tasks meanwhile. Each
 // test proves suspension by what happens in between, never by timing.
@@ -27,7 +28,7 @@ one_thread(void)
 // ---- spawn and join -------------------------------------------------------
 
 typedef struct counter {
-	atomic_int n;
+	atomic_int               n;
 	_Atomic(corpc_runtime *) seen; // what corpc_runtime_current said
 } counter;
 
@@ -50,7 +51,8 @@ spawn_and_join(void **state)
 	counter     c = {0};
 	corpc_task *t[200];
 	for (int i = 0; i < 200; i++) {
-		assert_int_equal(corpc_task_spawn(rt, count_one, &c, &t[i]), CORPC_OK);
+		assert_int_equal(
+		    corpc_task_spawn(rt, count_one, &c, &t[i]), CORPC_OK);
 	}
 	for (int i = 0; i < 200; i++) {
 		corpc_task_join(t[i]);
@@ -59,11 +61,13 @@ spawn_and_join(void **state)
 	assert_ptr_equal(atomic_load(&c.seen), rt);
 	// Detached tasks: destroy waits for them.
 	for (int i = 0; i < 100; i++) {
-		assert_int_equal(corpc_task_spawn(rt, count_one, &c, NULL), CORPC_OK);
+		assert_int_equal(
+		    corpc_task_spawn(rt, count_one, &c, NULL), CORPC_OK);
 	}
 	corpc_runtime_destroy(rt);
 	assert_int_equal(atomic_load(&c.n), 300);
-	assert_int_equal(corpc_task_spawn(NULL, count_one, &c, NULL), CORPC_EINVAL);
+	assert_int_equal(
+	    corpc_task_spawn(NULL, count_one, &c, NULL), CORPC_EINVAL);
 	corpc_runtime_destroy(NULL);
 	corpc_task_join(NULL);
 }
@@ -83,7 +87,8 @@ spawn_batch(void *p)
 	batch      *b = p;
 	corpc_task *t[64];
 	for (int i = 0; i < b->n; i++) {
-		assert_int_equal(corpc_task_spawn(b->rt, b->fn, b->arg, &t[i]), CORPC_OK);
+		assert_int_equal(
+		    corpc_task_spawn(b->rt, b->fn, b->arg, &t[i]), CORPC_OK);
 	}
 	for (int i = 0; i < b->n; i++) {
 		corpc_task_join(t[i]);
@@ -99,7 +104,8 @@ run_batch(corpc_runtime *rt, void (*fn)(void *), void *arg, int n)
 	corpc_task_join(t);
 }
 
-// ---- sleeps suspend ----------------------------------------------------------
+// ---- sleeps suspend
+// ----------------------------------------------------------
 
 typedef struct sleepers {
 	atomic_int started;
@@ -116,8 +122,8 @@ sleep_task(void *arg)
 	if (atomic_load(&s->ended) == 0) {
 		// Counted when the first sleeper wakes: how many had started.
 		int expected = 0;
-		atomic_compare_exchange_strong(
-		    &s->started_before_any_end, &expected, atomic_load(&s->started));
+		atomic_compare_exchange_strong(&s->started_before_any_end,
+		    &expected, atomic_load(&s->started));
 	}
 	atomic_fetch_add(&s->ended, 1);
 }
@@ -129,8 +135,8 @@ sleep_suspends(void **state)
 	corpc_runtime *rt = one_thread();
 	sleepers       s  = {0};
 	run_batch(rt, sleep_task, &s, 50);
-	// On one thread, all 50 were asleep at once: a blocking sleep would let
-	// the first one end before the second started.
+	// On one thread, all 50 were asleep at once: a blocking sleep would
+	// let the first one end before the second started.
 	assert_int_equal(atomic_load(&s.started_before_any_end), 50);
 	assert_int_equal(atomic_load(&s.ended), 50);
 	corpc_runtime_destroy(rt);
@@ -141,7 +147,8 @@ sleep_suspends(void **state)
 	corpc_sleep_ms(-1);
 }
 
-// ---- offload: the thread runs other tasks while blocking work runs ----------
+// ---- offload: the thread runs other tasks while blocking work runs
+// ----------
 
 typedef struct handoff {
 	pthread_mutex_t mu;
@@ -160,8 +167,8 @@ blocking_wait(void *arg)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 10;
 	pthread_mutex_lock(&h->mu);
-	while (!h->flag &&
-	       pthread_cond_timedwait(&h->cv, &h->mu, &until) == 0) {
+	while (
+	    !h->flag && pthread_cond_timedwait(&h->cv, &h->mu, &until) == 0) {
 	}
 	h->saw = h->flag;
 	pthread_mutex_unlock(&h->mu);
@@ -188,8 +195,8 @@ offload_frees_the_thread(void **state)
 {
 	(void) state;
 	corpc_runtime *rt = one_thread();
-	handoff        h  = {.mu = PTHREAD_MUTEX_INITIALIZER,
-	            .cv = PTHREAD_COND_INITIALIZER};
+	handoff        h  = {
+	            .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	corpc_task *a, *b;
 	assert_int_equal(corpc_task_spawn(rt, offloader, &h, &a), CORPC_OK);
 	assert_int_equal(corpc_task_spawn(rt, flag_setter, &h, &b), CORPC_OK);
@@ -207,7 +214,8 @@ offload_frees_the_thread(void **state)
 	assert_int_equal(corpc_offload(NULL, NULL), CORPC_EINVAL);
 }
 
-// ---- yield and join between tasks --------------------------------------------
+// ---- yield and join between tasks
+// --------------------------------------------
 
 typedef struct pingpong {
 	int trace[8];
@@ -257,7 +265,8 @@ parent_task(void *arg)
 		    CORPC_OK);
 	}
 	for (int i = 0; i < 20; i++) {
-		corpc_task_join(kids[i]); // suspends: the kids run on this thread
+		corpc_task_join(
+		    kids[i]); // suspends: the kids run on this thread
 	}
 }
 
@@ -265,15 +274,17 @@ static void
 join_from_task(void **state)
 {
 	(void) state;
-	nest n = {.rt = one_thread()};
+	nest        n = {.rt = one_thread()};
 	corpc_task *p;
-	assert_int_equal(corpc_task_spawn(n.rt, parent_task, &n, &p), CORPC_OK);
+	assert_int_equal(
+	    corpc_task_spawn(n.rt, parent_task, &n, &p), CORPC_OK);
 	corpc_task_join(p);
 	assert_int_equal(atomic_load(&n.c.n), 20);
 	corpc_runtime_destroy(n.rt);
 }
 
-// ---- many wake-ups from plain threads ---------------------------------------------
+// ---- many wake-ups from plain threads
+// ---------------------------------------------
 
 typedef struct relay {
 	corpc_runtime *rt;
@@ -296,7 +307,8 @@ spawner(void *arg)
 	relay      *r = arg;
 	corpc_task *t[50];
 	for (int i = 0; i < 50; i++) {
-		assert_int_equal(corpc_task_spawn(r->rt, short_sleep, r, &t[i]), CORPC_OK);
+		assert_int_equal(
+		    corpc_task_spawn(r->rt, short_sleep, r, &t[i]), CORPC_OK);
 	}
 	for (int i = 0; i < 50; i++) {
 		corpc_task_join(t[i]);

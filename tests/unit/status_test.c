@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Status code names and library error texts.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,14 +16,16 @@ test_status_names(void **state)
 {
 	(void) state;
 	assert_string_equal(corpc_status_name(CORPC_STATUS_OK), "OK");
-	assert_string_equal(
-	    corpc_status_name(CORPC_STATUS_DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED");
-	assert_string_equal(
-	    corpc_status_name(CORPC_STATUS_UNAUTHENTICATED), "UNAUTHENTICATED");
+	assert_string_equal(corpc_status_name(CORPC_STATUS_DEADLINE_EXCEEDED),
+	    "DEADLINE_EXCEEDED");
+	assert_string_equal(corpc_status_name(CORPC_STATUS_UNAUTHENTICATED),
+	    "UNAUTHENTICATED");
 	assert_int_equal(CORPC_STATUS_UNAUTHENTICATED, 16);
-	assert_string_equal(corpc_status_name((corpc_status_code) 99), "UNKNOWN");
+	assert_string_equal(
+	    corpc_status_name((corpc_status_code) 99), "UNKNOWN");
 	for (int c = 0; c < CORPC_STATUS_COUNT; c++) {
-		assert_true(strlen(corpc_status_name((corpc_status_code) c)) > 1);
+		assert_true(
+		    strlen(corpc_status_name((corpc_status_code) c)) > 1);
 	}
 }
 
@@ -30,12 +33,14 @@ static void
 test_errors(void **state)
 {
 	(void) state;
-	assert_string_equal(corpc_err_name(CORPC_EADDRINVAL), "CORPC_EADDRINVAL");
-	assert_string_equal(corpc_strerror(CORPC_EADDRINVAL), "invalid address");
+	assert_string_equal(
+	    corpc_err_name(CORPC_EADDRINVAL), "CORPC_EADDRINVAL");
+	assert_string_equal(
+	    corpc_strerror(CORPC_EADDRINVAL), "invalid address");
 	assert_string_equal(corpc_strerror(CORPC_OK), "success");
 	assert_string_equal(corpc_strerror((corpc_err) 1000), "unknown error");
-	assert_string_equal(corpc_rpc_kind_name(CORPC_RPC_BIDI_STREAMING),
-	    "bidi_streaming");
+	assert_string_equal(
+	    corpc_rpc_kind_name(CORPC_RPC_BIDI_STREAMING), "bidi_streaming");
 }
 
 int

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_load --idle N: holds N idle bidi streams open on one connection
 // and measures what else the server still does meanwhile.
 //
@@ -15,13 +16,13 @@
 #include "test.corpc.h"
 
 typedef struct holder {
-	corpc_channel    *ch;
-	corpc_stream     *st;
+	corpc_channel          *ch;
+	corpc_stream           *st;
 	_Atomic(corpc_stream *) live; // st, once open: load_idle cancels it
-	atomic_bool       released;   // load_idle is done with `live`
-	atomic_int       *ready; // streams with their first response
-	int64_t           first; // when it came (corpc_now)
-	corpc_status_code code;  // how the stream ended
+	atomic_bool             released; // load_idle is done with `live`
+	atomic_int             *ready;    // streams with their first response
+	int64_t                 first;    // when it came (corpc_now)
+	corpc_status_code       code;     // how the stream ended
 } holder;
 
 static void
@@ -49,7 +50,8 @@ hold(void *arg)
 		h->code = corpc_stream_finish(h->st, NULL);
 	}
 	while (!atomic_load(&h->released)) {
-		corpc_sleep_ms(10); // the stream may still be cancelled: keep it
+		corpc_sleep_ms(
+		    10); // the stream may still be cancelled: keep it
 	}
 	corpc_stream_destroy(h->st);
 }
@@ -66,8 +68,8 @@ static void
 proc_usage(int pid, int *threads, size_t *rss_kib)
 {
 	char path[64];
-	snprintf(path, sizeof(path), pid > 0 ? "/proc/%d/status" : "/proc/self/status",
-	    pid);
+	snprintf(path, sizeof(path),
+	    pid > 0 ? "/proc/%d/status" : "/proc/self/status", pid);
 	*threads = -1;
 	*rss_kib = 0;
 	FILE *f  = fopen(path, "r");
@@ -91,8 +93,8 @@ print_usage(const char *when, int pid)
 	size_t rss;
 	proc_usage(pid, &threads, &rss);
 	printf("%s %s_threads=%d %s_rss_mb=%.1f\n", when,
-	    pid > 0 ? "server" : "process", threads, pid > 0 ? "server" : "process",
-	    (double) rss / 1024);
+	    pid > 0 ? "server" : "process", threads,
+	    pid > 0 ? "server" : "process", (double) rss / 1024);
 }
 
 int
@@ -104,9 +106,9 @@ load_idle(const char *addr, unsigned n, unsigned unary, int server_pid)
 		return 1;
 	}
 	corpc_runtime     *rt;
-	corpc_runtime_opts ro = {.threads = 1};
-	holder            *h  = calloc(n, sizeof(*h));
-	corpc_task       **t  = calloc(n, sizeof(*t));
+	corpc_runtime_opts ro  = {.threads = 1};
+	holder            *h   = calloc(n, sizeof(*h));
+	corpc_task       **t   = calloc(n, sizeof(*t));
 	double            *lat = calloc(unary > 0 ? unary : 1, sizeof(*lat));
 	if (h == NULL || t == NULL || lat == NULL ||
 	    corpc_runtime_create(&ro, &rt) != CORPC_OK) {
@@ -147,19 +149,23 @@ load_idle(const char *addr, unsigned n, unsigned unary, int server_pid)
 		corpc_call_opts                  o = {.timeout_ms = 5000};
 		const Corpc__Test__EchoResponse *r;
 		corpc_stream                    *st;
-		int64_t           s  = corpc_now();
-		corpc_status_code rc = corpc__test__echo__unary_call(ch, &o, &req, &r, &st);
-		lat[ok]              = (double) (corpc_now() - s) / 1e6;
+		int64_t                          s = corpc_now();
+		corpc_status_code                rc =
+		    corpc__test__echo__unary_call(ch, &o, &req, &r, &st);
+		lat[ok] = (double) (corpc_now() - s) / 1e6;
 		if (rc == CORPC_STATUS_OK) {
 			ok++;
 		} else {
-			failed[rc < CORPC_STATUS_COUNT ? rc : CORPC_STATUS_UNKNOWN]++;
+			failed[rc < CORPC_STATUS_COUNT
+			           ? rc
+			           : CORPC_STATUS_UNKNOWN]++;
 		}
 		corpc_stream_destroy(st);
 	}
 	if (ok > 0) {
 		qsort(lat, ok, sizeof(*lat), cmp_double);
-		printf("unary n=%u ok=%u p50=%.2fms p99=%.2fms max=%.2fms errors={",
+		printf("unary n=%u ok=%u p50=%.2fms p99=%.2fms max=%.2fms "
+		       "errors={",
 		    unary, ok, lat[ok / 2], lat[(size_t) (ok * 0.99)],
 		    lat[ok - 1]);
 	} else {
@@ -167,13 +173,16 @@ load_idle(const char *addr, unsigned n, unsigned unary, int server_pid)
 	}
 	for (int c = 0; c < CORPC_STATUS_COUNT; c++) {
 		if (failed[c] > 0) {
-			printf(" %s:%u", corpc_status_name((corpc_status_code) c), failed[c]);
+			printf(" %s:%u",
+			    corpc_status_name((corpc_status_code) c),
+			    failed[c]);
 		}
 	}
 	printf(" }\n");
 	print_usage("after_unary", server_pid);
 
-	// Let go: each holder's recv ends CANCELLED and it destroys its stream.
+	// Let go: each holder's recv ends CANCELLED and it destroys its
+	// stream.
 	for (unsigned i = 0; i < n; i++) {
 		corpc_stream *st = atomic_load(&h[i].live);
 		if (st != NULL) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The load generator: each client thread keeps its share of the streams
 // open at once and reads them round-robin; a stream that ends is recorded
 // and replaced by a new one until the round's time is up.
@@ -35,7 +36,8 @@ record(worker *w, corpc_status_code code, int64_t opened)
 	} else {
 		w->r.errors++;
 	}
-	w->r.by_code[code < CORPC_STATUS_COUNT ? code : CORPC_STATUS_UNKNOWN]++;
+	w->r.by_code[code < CORPC_STATUS_COUNT ? code
+	                                       : CORPC_STATUS_UNKNOWN]++;
 	if (w->nlat == w->caplat) {
 		size_t  cap = w->caplat ? w->caplat * 2 : 1024;
 		double *v   = realloc(w->lat_ms, cap * sizeof(*v));
@@ -56,8 +58,8 @@ open_stream(worker *w, slot *s)
 	req.count                    = (int32_t) w->opts->messages;
 	corpc_call_opts opts         = {.timeout_ms = w->opts->timeout_ms};
 	s->opened                    = corpc_now();
-	if (corpc__test__echo__server_stream_open(w->ch, &opts, &req, &s->st) !=
-	    CORPC_OK) {
+	if (corpc__test__echo__server_stream_open(
+	        w->ch, &opts, &req, &s->st) != CORPC_OK) {
 		s->st = NULL;
 		record(w, CORPC_STATUS_RESOURCE_EXHAUSTED, s->opened);
 	}
@@ -90,7 +92,8 @@ worker_main(void *arg)
 			open++;
 			const Corpc__Test__EchoResponse *resp;
 			corpc_status_code                code =
-			    corpc__test__echo__server_stream_recv(s[i].st, &resp);
+			    corpc__test__echo__server_stream_recv(
+			        s[i].st, &resp);
 			if (code == CORPC_STATUS_OK && resp != NULL) {
 				w->r.messages++;
 				continue;
@@ -125,19 +128,21 @@ bool
 load_run(const load_opts *opts, load_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	unsigned threads = opts->threads ? opts->threads : 1;
-	worker  *w       = calloc(threads, sizeof(*w));
-	pthread_t *th    = calloc(threads, sizeof(*th));
-	bool       ok    = w != NULL && th != NULL;
-	int64_t    start = corpc_now();
-	int64_t    until = start + (int64_t) (opts->seconds * 1e9);
+	unsigned   threads = opts->threads ? opts->threads : 1;
+	worker    *w       = calloc(threads, sizeof(*w));
+	pthread_t *th      = calloc(threads, sizeof(*th));
+	bool       ok      = w != NULL && th != NULL;
+	int64_t    start   = corpc_now();
+	int64_t    until   = start + (int64_t) (opts->seconds * 1e9);
 	unsigned   started = 0;
 	for (unsigned i = 0; ok && i < threads; i++) {
-		w[i].opts     = opts;
-		w[i].until    = until;
-		w[i].nstreams = opts->streams / threads + (i < opts->streams % threads);
+		w[i].opts  = opts;
+		w[i].until = until;
+		w[i].nstreams =
+		    opts->streams / threads + (i < opts->streams % threads);
 		// One channel per thread, as separate clients would have.
-		if (corpc_channel_open(opts->addr, NULL, &w[i].ch) != CORPC_OK ||
+		if (corpc_channel_open(opts->addr, NULL, &w[i].ch) !=
+		        CORPC_OK ||
 		    pthread_create(&th[i], NULL, worker_main, &w[i]) != 0) {
 			corpc_channel_close(w[i].ch);
 			ok = false;
@@ -195,7 +200,8 @@ load_print(const load_opts *opts, const load_result *r, bool header)
 	    r->p90_ms, r->p99_ms, r->max_ms, (unsigned long long) r->errors);
 	for (int c = 1; c < CORPC_STATUS_COUNT; c++) {
 		if (r->by_code[c] > 0) {
-			printf("  %s: %llu\n", corpc_status_name((corpc_status_code) c),
+			printf("  %s: %llu\n",
+			    corpc_status_name((corpc_status_code) c),
 			    (unsigned long long) r->by_code[c]);
 		}
 	}
@@ -204,7 +210,7 @@ load_print(const load_opts *opts, const load_result *r, bool header)
 size_t
 load_rss_kib(void)
 {
-	FILE *f = fopen("/proc/self/statm", "r");
+	FILE *f    = fopen("/proc/self/statm", "r");
 	long  size = 0, rss = 0;
 	if (f != NULL) {
 		if (fscanf(f, "%ld %ld", &size, &rss) != 2) {

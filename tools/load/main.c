@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // corpc_load: load and soak tool for corpc servers (the Echo test service).
 //   corpc_load --serve tcp://127.0.0.1:0 [options]  server in this process
 //   corpc_load --addr tcp://HOST:PORT [options]      an external server
@@ -38,7 +39,8 @@ usage(const char *argv0)
 {
 	fprintf(stderr,
 	    "usage: %s (--serve LISTEN | --addr ADDR | --listen LISTEN)\n"
-	    "          [--streams N] [--threads N] [--messages N] [--seconds S]\n"
+	    "          [--streams N] [--threads N] [--messages N] [--seconds "
+	    "S]\n"
 	    "          [--rounds N] [--timeout-ms N]\n"
 	    "       %s (--serve LISTEN | --addr ADDR) --idle N [--unary M]\n"
 	    "          [--server-pid PID]\n",
@@ -49,10 +51,10 @@ usage(const char *argv0)
 int
 main(int argc, char **argv)
 {
-	load_opts   o      = {.threads = 4, .streams = 256, .messages = 10,
-	             .seconds = 5};
+	load_opts o = {
+	    .threads = 4, .streams = 256, .messages = 10, .seconds = 5};
 	const char *serve_addr = NULL, *listen_only = NULL;
-	int         rounds     = 1;
+	int         rounds = 1;
 	unsigned    idle = 0, unary = 1000;
 	int         server_pid = 0;
 	if (argc % 2 == 0) {
@@ -132,7 +134,8 @@ main(int argc, char **argv)
 			break;
 		}
 		load_print(&o, &res, r == 0);
-		printf("  rss %zu KiB, fds %zu\n", load_rss_kib(), load_open_fds());
+		printf("  rss %zu KiB, fds %zu\n", load_rss_kib(),
+		    load_open_fds());
 		failed |= res.errors > 0;
 	}
 	corpc_server_destroy(srv);

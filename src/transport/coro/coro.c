@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The coroutine in-process transport (inproc://NAME, the default mode).
 //
 // The client's thread drives the server: a unary handler is called directly;
@@ -47,8 +48,8 @@ typedef enum server_state {
 #define OUTBOX_CAP 64
 
 typedef struct coro_call {
-	corpc_stream      st;  // the client's view; first member
-	corpc_ctx         ctx; // the handler's view
+	corpc_stream         st;  // the client's view; first member
+	corpc_ctx            ctx; // the handler's view
 	corpc__freelist_node pool_node;
 
 	corpc_server      *srv; // NULL when the call never reached a server
@@ -59,8 +60,8 @@ typedef struct coro_call {
 	corpc_status_code  handler_code;
 	atomic_int         cancel; // 0, or CANCELLED / DEADLINE_EXCEEDED
 
-	corpc_metadata        *request_md;
-	corpc__arena           arena;   // request and unary response clones
+	corpc_metadata         *request_md;
+	corpc__arena            arena;   // request and unary response clones
 	const ProtobufCMessage *request; // unary / server-streaming request
 	bool                    request_taken;
 
@@ -73,8 +74,9 @@ typedef struct coro_call {
 	// Client to server.
 	ProtobufCMessage *inbox[INBOX_CAP]; // malloc'd clones, FIFO
 	unsigned          inbox_head, inbox_len;
-	ProtobufCMessage *in_current; // borrowed by the handler until next recv
-	bool              client_closed;
+	ProtobufCMessage
+	    *in_current; // borrowed by the handler until next recv
+	bool client_closed;
 } coro_call;
 
 // ---- pools ----------------------------------------------------------------
@@ -88,7 +90,8 @@ call_get(void)
 {
 	corpc__freelist_node *n = corpc__freelist_get(&call_pool, NULL, NULL);
 	if (n != NULL) {
-		return (coro_call *) ((char *) n - offsetof(coro_call, pool_node));
+		return (
+		    coro_call *) ((char *) n - offsetof(coro_call, pool_node));
 	}
 	coro_call *c = calloc(1, sizeof(*c));
 	if (c != NULL) {
@@ -124,7 +127,8 @@ static unsigned
 request_depth(const coro_call *c)
 {
 	return corpc__depth_limit(
-	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth : 0);
+	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth
+	                   : 0);
 }
 
 static unsigned
@@ -146,7 +150,8 @@ stack_pool_destroy(void *pool)
 	corpc__stack_pool_destroy(pool);
 }
 
-// ---- shared helpers ---------------------------------------------------------
+// ---- shared helpers
+// ---------------------------------------------------------
 
 static coro_call *
 from_ctx(corpc_ctx *ctx)
@@ -183,9 +188,9 @@ static void
 deliver_headers(coro_call *c)
 {
 	if (!c->st.headers_ready) {
-		corpc_metadata *t = c->st.headers;
-		c->st.headers     = c->ctx.headers;
-		c->ctx.headers    = t;
+		corpc_metadata *t   = c->st.headers;
+		c->st.headers       = c->ctx.headers;
+		c->ctx.headers      = t;
 		c->ctx.headers_sent = true;
 		c->st.headers_ready = true;
 	}
@@ -205,13 +210,15 @@ inbox_clear(coro_call *c)
 {
 	inbox_release_current(c);
 	while (c->inbox_len > 0) {
-		protobuf_c_message_free_unpacked(c->inbox[c->inbox_head], NULL);
+		protobuf_c_message_free_unpacked(
+		    c->inbox[c->inbox_head], NULL);
 		c->inbox_head = (c->inbox_head + 1) % INBOX_CAP;
 		c->inbox_len--;
 	}
 }
 
-// ---- the handler's side -------------------------------------------------------
+// ---- the handler's side
+// -------------------------------------------------------
 
 static void
 handler_main(void *arg)
@@ -242,18 +249,21 @@ coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	}
 	deliver_headers(c);
 	if (c->direct) {
-		// The unary handler returns before the client reads: keep a copy.
+		// The unary handler returns before the client reads: keep a
+		// copy.
 		bool                    deep;
 		const ProtobufCMessage *copy = corpc__msg_clone(
 		    msg, &c->arena.alloc, response_depth(c), &deep);
 		if (copy == NULL && deep) {
-			// What the client would say after decoding it: INTERNAL.
+			// What the client would say after decoding it:
+			// INTERNAL.
 			return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
 			    "%s: response message nested deeper than %u",
 			    c->st.method->path, response_depth(c));
 		}
 		if (copy == NULL) {
-			return corpc_ctx_error(ctx, CORPC_STATUS_RESOURCE_EXHAUSTED,
+			return corpc_ctx_error(ctx,
+			    CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying the response");
 		}
 		outbox_push(c, copy);
@@ -265,7 +275,8 @@ coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	}
 	c->state = SRV_SENDING;
 	corpc__fiber_yield(&c->fiber);
-	// The client took everything and asked for more, finished or cancelled.
+	// The client took everything and asked for more, finished or
+	// cancelled.
 	return check_cancel(c);
 }
 
@@ -329,7 +340,8 @@ static const corpc__ctx_ops coro_ctx_ops = {
     .x_cancel       = coro_x_cancel,
 };
 
-// ---- the client's side --------------------------------------------------------
+// ---- the client's side
+// --------------------------------------------------------
 
 // Records the final status once the handler is done and every message it
 // sent has been handed out.
@@ -394,8 +406,8 @@ coro_c_close(void *state)
 
 // Prepares the coroutine (streaming) or runs the handler (unary).
 static void
-start_handler(coro_call *c, const corpc__handler *h,
-    const corpc_metadata *md, const ProtobufCMessage *request)
+start_handler(coro_call *c, const corpc__handler *h, const corpc_metadata *md,
+    const ProtobufCMessage *request)
 {
 	if (corpc__metadata_reset(&c->request_md) != CORPC_OK ||
 	    corpc__metadata_copy(c->request_md, md) != CORPC_OK ||
@@ -416,7 +428,7 @@ start_handler(coro_call *c, const corpc__handler *h,
 		// The request outlives the direct call, so no copy is needed.
 		c->direct  = true;
 		c->request = request;
-		c->state   = SRV_SENDING; // for handler_main's bookkeeping only
+		c->state = SRV_SENDING; // for handler_main's bookkeeping only
 		handler_main(c);
 		if (check_cancel(c) == CORPC_STATUS_DEADLINE_EXCEEDED) {
 			c->outbox_len = 0; // a late reply is not a reply
@@ -429,13 +441,15 @@ start_handler(coro_call *c, const corpc__handler *h,
 		c->request = corpc__msg_clone(
 		    request, &c->arena.alloc, request_depth(c), &deep);
 		if (c->request == NULL && deep) {
-			corpc__stream_end(&c->st, CORPC_STATUS_INVALID_ARGUMENT,
+			corpc__stream_end(&c->st,
+			    CORPC_STATUS_INVALID_ARGUMENT,
 			    "%s: request message nested deeper than %u",
 			    c->st.method->path, request_depth(c));
 			return;
 		}
 		if (c->request == NULL) {
-			corpc__stream_end(&c->st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+			corpc__stream_end(&c->st,
+			    CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying the request");
 			return;
 		}
@@ -461,8 +475,8 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	if (c == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if (corpc__stream_init(&c->st, ch->tp->channel, ch, method, deadline) !=
-	    CORPC_OK) {
+	if (corpc__stream_init(
+	        &c->st, ch->tp->channel, ch, method, deadline) != CORPC_OK) {
 		call_put(c);
 		return CORPC_ENOMEM;
 	}
@@ -486,7 +500,7 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	const corpc__handler *h;
 	char                  why[CORPC__ADDR_MAX + 64];
 	corpc_status_code     rc = corpc__inproc_resolve(
-        state, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	        state, method, &c->ctx, &c->srv, &h, why, sizeof(why));
 	if (rc != CORPC_STATUS_OK) {
 		c->srv = NULL;
 		corpc__stream_end(&c->st, rc, "%s", why);
@@ -510,8 +524,9 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 	}
 	for (;;) {
 		if (c->outbox_len > 0) {
-			*msg           = c->outbox[c->outbox_head];
-			c->outbox_head = (c->outbox_head + 1) & (OUTBOX_CAP - 1);
+			*msg = c->outbox[c->outbox_head];
+			c->outbox_head =
+			    (c->outbox_head + 1) & (OUTBOX_CAP - 1);
 			c->outbox_len--;
 			return CORPC_STATUS_OK;
 		}
@@ -523,11 +538,15 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 			return st->code;
 		case SRV_RECEIVING:
 			if (c->inbox_len == 0 && !c->client_closed) {
-				// Both sides wait to receive on one thread: a deadlock.
+				// Both sides wait to receive on one thread: a
+				// deadlock.
 				unwind(c, CORPC_STATUS_CANCELLED);
-				corpc__stream_end(st, CORPC_STATUS_FAILED_PRECONDITION,
-				    "inproc coroutine handoff: client and server both wait "
-				    "to receive; send first, or use inproc://NAME?mode=thread");
+				corpc__stream_end(st,
+				    CORPC_STATUS_FAILED_PRECONDITION,
+				    "inproc coroutine handoff: client and "
+				    "server both wait "
+				    "to receive; send first, or use "
+				    "inproc://NAME?mode=thread");
 				return st->code;
 			}
 			resume(c);
@@ -555,13 +574,16 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		return st->code;
 	}
 	if (c->state == SRV_DONE) {
-		return CORPC_STATUS_FAILED_PRECONDITION; // handler finished early
+		return CORPC_STATUS_FAILED_PRECONDITION; // handler finished
+		                                         // early
 	}
 	if (c->inbox_len == INBOX_CAP) {
 		unwind(c, CORPC_STATUS_CANCELLED);
 		corpc__stream_end(st, CORPC_STATUS_RESOURCE_EXHAUSTED,
-		    "inproc coroutine handoff: %d messages sent while the server "
-		    "waits for its own to be received; receive in between, or use "
+		    "inproc coroutine handoff: %d messages sent while the "
+		    "server "
+		    "waits for its own to be received; receive in between, or "
+		    "use "
 		    "inproc://NAME?mode=thread",
 		    INBOX_CAP);
 		return st->code;
@@ -573,8 +595,8 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		// The server refuses it, as it would after decoding it.
 		unwind(c, CORPC_STATUS_CANCELLED);
 		corpc__stream_end(st, CORPC_STATUS_INVALID_ARGUMENT,
-		    "%s: request message nested deeper than %u", st->method->path,
-		    request_depth(c));
+		    "%s: request message nested deeper than %u",
+		    st->method->path, request_depth(c));
 		return st->code;
 	}
 	if (copy == NULL) {
@@ -612,7 +634,8 @@ coro_s_headers(corpc_stream *st)
 		if (c->state == SRV_DONE || c->outbox_len > 0 ||
 		    (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
 		        !c->client_closed)) {
-			return; // headers come with the status, or not before input
+			return; // headers come with the status, or not before
+			        // input
 		}
 		if (check_cancel(c) != CORPC_STATUS_OK) {
 			return;
@@ -629,8 +652,10 @@ coro_s_finish(corpc_stream *st, bool cancel)
 		return; // ended at open
 	}
 	if (!cancel && c->state != SRV_DONE) {
-		// The single response arrived: let the handler finish normally.
-		while (c->state == SRV_SENDING || c->state == SRV_NOT_STARTED) {
+		// The single response arrived: let the handler finish
+		// normally.
+		while (
+		    c->state == SRV_SENDING || c->state == SRV_NOT_STARTED) {
 			resume(c);
 		}
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plaintext accept loop (grpc_acceptor.h). One thread polls every listening
 // socket and a wake pipe. Out of descriptors (EMFILE, ENFILE), it sheds the
 // pending connection with a spare descriptor kept for that (libuv's
@@ -36,11 +37,11 @@ typedef struct acceptor_socket {
 } acceptor_socket;
 
 struct corpc__grpc_acceptor {
-	acceptor_socket          socks[ACCEPTOR_MAX_SOCKETS];
-	unsigned                 n;
-	int                      wake[2]; // writing to wake[1] stops the thread
-	int                      spare;   // kept free for shedding under EMFILE
-	grpc_server             *server;
+	acceptor_socket socks[ACCEPTOR_MAX_SOCKETS];
+	unsigned        n;
+	int             wake[2]; // writing to wake[1] stops the thread
+	int             spare;   // kept free for shedding under EMFILE
+	grpc_server    *server;
 	grpc_server_credentials *creds;
 	pthread_t                thread;
 	bool                     running;
@@ -67,7 +68,7 @@ static corpc_err
 acceptor_errno(int e)
 {
 	return e == EADDRINUSE ? CORPC_EADDRINUSE
-	     : e == ENOMEM     ? CORPC_ENOMEM
+	       : e == ENOMEM   ? CORPC_ENOMEM
 	                       : CORPC_ESYS;
 }
 
@@ -104,7 +105,8 @@ acceptor_add_tcp(acceptor_socket *s, const corpc__address *addr, int *port)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags    = AI_PASSIVE | AI_NUMERICSERV;
-	if (getaddrinfo(addr->host, portbuf, &hints, &res) != 0 || res == NULL) {
+	if (getaddrinfo(addr->host, portbuf, &hints, &res) != 0 ||
+	    res == NULL) {
 		return CORPC_EADDRINVAL;
 	}
 	int fd = acceptor_bind(res->ai_family, res->ai_addr, res->ai_addrlen);
@@ -115,9 +117,9 @@ acceptor_add_tcp(acceptor_socket *s, const corpc__address *addr, int *port)
 	struct sockaddr_storage ss;
 	socklen_t               sl = sizeof(ss);
 	getsockname(fd, (struct sockaddr *) &ss, &sl);
-	*port = ntohs(ss.ss_family == AF_INET6
-	                  ? ((struct sockaddr_in6 *) &ss)->sin6_port
-	                  : ((struct sockaddr_in *) &ss)->sin_port);
+	*port  = ntohs(ss.ss_family == AF_INET6
+	                   ? ((struct sockaddr_in6 *) &ss)->sin6_port
+	                   : ((struct sockaddr_in *) &ss)->sin_port);
 	s->fd  = fd;
 	s->tcp = true;
 	return CORPC_OK;
@@ -192,7 +194,8 @@ static void
 acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
 {
 	for (;;) {
-		int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int c =
+		    accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED) {
 				continue;
@@ -207,7 +210,8 @@ acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
 		}
 		if (s->tcp) {
 			int one = 1;
-			setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			setsockopt(
+			    c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
 		// gRPC owns `c` from here, and closes it on failure.
 		grpc_server_add_channel_from_fd(a->server, c, a->creds);
@@ -220,7 +224,8 @@ acceptor_main(void *arg)
 	corpc__grpc_acceptor *a = arg;
 	struct pollfd         p[ACCEPTOR_MAX_SOCKETS + 1];
 	for (unsigned i = 0; i < a->n; i++) {
-		p[i] = (struct pollfd) {.fd = a->socks[i].fd, .events = POLLIN};
+		p[i] =
+		    (struct pollfd) {.fd = a->socks[i].fd, .events = POLLIN};
 	}
 	p[a->n] = (struct pollfd) {.fd = a->wake[0], .events = POLLIN};
 	for (;;) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: corpc's own accept loop for plaintext tcp:// and unix://
 // listeners. gRPC 1.51's listener stops for good after one accept4 error
 // other than EAGAIN (EMFILE when the process is out of descriptors), so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport, client side: channels and streams.
 //
 // Each operation starts one batch and waits for it. How it waits depends on
@@ -46,42 +47,43 @@ typedef struct gstream {
 	corpc_stream           base; // first: core's view
 	gchannel              *gch;
 	struct gstream        *next_free;
-	grpc_completion_queue *cq;       // the call's queue: pluck_cq or a worker's
-	grpc_completion_queue *pluck_cq; // owned, made on first plain-thread use
-	bool                   next_mode; // cq is a worker's: park on events
-	gsop open_op, send_op, close_op, recv_op, hdr_op, status_op;
-	pthread_mutex_t        mu; // guards `call` against s_cancel
-	grpc_call             *call;
-	corpc__arena           arena;  // received messages
-	corpc_metadata        *req_md; // copy of the request metadata
-	corpc__grpc_mdvec      md_out; // borrows from req_md
-	grpc_metadata_array    init_md;
-	grpc_metadata_array    trail_md;
-	grpc_byte_buffer      *open_bb;
-	grpc_byte_buffer      *recv_bb;
-	grpc_byte_buffer      *send_bb; // message of the send in flight
-	grpc_status_code       status;
-	grpc_slice             details;
-	const char            *error_string; // gRPC's own account (gpr_free)
-	atomic_bool            cancelled;     // s_cancel was called
-	bool                   open_pending;  // open batch not plucked yet
-	bool                   close_pending; // half-close batch not plucked
-	bool                   send_pending;  // a send batch is in flight
-	bool                   hdr_started;   // RECV_INITIAL_METADATA started
-	bool                   hdr_taken;     // headers copied to base.headers
-	bool                   status_started;
-	bool                   status_done;
-	bool                   send_dead; // a send failed: the call is over
-	bool                   unary;     // every op is in the open batch
-	bool                   unary_taken; // its response was handed out
+	grpc_completion_queue *cq; // the call's queue: pluck_cq or a worker's
+	grpc_completion_queue
+	               *pluck_cq;  // owned, made on first plain-thread use
+	bool            next_mode; // cq is a worker's: park on events
+	gsop            open_op, send_op, close_op, recv_op, hdr_op, status_op;
+	pthread_mutex_t mu; // guards `call` against s_cancel
+	grpc_call      *call;
+	corpc__arena    arena;      // received messages
+	corpc_metadata *req_md;     // copy of the request metadata
+	corpc__grpc_mdvec   md_out; // borrows from req_md
+	grpc_metadata_array init_md;
+	grpc_metadata_array trail_md;
+	grpc_byte_buffer   *open_bb;
+	grpc_byte_buffer   *recv_bb;
+	grpc_byte_buffer   *send_bb; // message of the send in flight
+	grpc_status_code    status;
+	grpc_slice          details;
+	const char         *error_string;  // gRPC's own account (gpr_free)
+	atomic_bool         cancelled;     // s_cancel was called
+	bool                open_pending;  // open batch not plucked yet
+	bool                close_pending; // half-close batch not plucked
+	bool                send_pending;  // a send batch is in flight
+	bool                hdr_started;   // RECV_INITIAL_METADATA started
+	bool                hdr_taken;     // headers copied to base.headers
+	bool                status_started;
+	bool                status_done;
+	bool                send_dead;   // a send failed: the call is over
+	bool                unary;       // every op is in the open batch
+	bool                unary_taken; // its response was handed out
 } gstream;
 
 struct gchannel {
 	grpc_channel   *channel;
-	bool            tcp; // tcp:// (unix:// never uses TLS)
-	bool            tls; // TLS credentials (tcp:// with opts->tls)
+	bool            tcp;       // tcp:// (unix:// never uses TLS)
+	bool            tls;       // TLS credentials (tcp:// with opts->tls)
 	unsigned        max_depth; // of responses (depth.h)
-	pthread_mutex_t mu; // guards the pool
+	pthread_mutex_t mu;        // guards the pool
 	gstream        *pool;
 	size_t          pooled;
 };
@@ -222,7 +224,7 @@ start_status(gstream *st)
 	} else {
 		// Cannot happen with one status op per call; fail safe.
 		st->status_started = st->status_done = true;
-		st->status = GRPC_STATUS_INTERNAL;
+		st->status                           = GRPC_STATUS_INTERNAL;
 	}
 }
 
@@ -290,17 +292,20 @@ end_status(gstream *st)
 	if (!st->base.ended) {
 		corpc__grpc_md_import(st->base.trailers, &st->trail_md);
 		corpc_status_code code = corpc__grpc_code(st->status);
-		const char *text   = (const char *) GRPC_SLICE_START_PTR(st->details);
+		const char       *text =
+		    (const char *) GRPC_SLICE_START_PTR(st->details);
 		size_t      len    = GRPC_SLICE_LENGTH(st->details);
 		const char *prefix = "", *suffix = "";
 		if (code == CORPC_STATUS_UNAVAILABLE && st->gch->tcp &&
 		    corpc__grpc_tls_explain(st->gch->tls, &text, &len,
-		        st->error_string, st->init_md.count == 0, &prefix, &suffix)) {
-			corpc__stream_end(&st->base, code, "%s%.*s%s", prefix, (int) len,
-			    text, suffix);
+		        st->error_string, st->init_md.count == 0, &prefix,
+		        &suffix)) {
+			corpc__stream_end(&st->base, code, "%s%.*s%s", prefix,
+			    (int) len, text, suffix);
 		} else if (code == CORPC_STATUS_DEADLINE_EXCEEDED &&
-		    details_are(st, "Deadline Exceeded")) {
-			corpc__stream_end(&st->base, code, "deadline exceeded");
+		           details_are(st, "Deadline Exceeded")) {
+			corpc__stream_end(
+			    &st->base, code, "deadline exceeded");
 		} else if (code == CORPC_STATUS_CANCELLED &&
 		           (details_are(st, "CANCELLED") ||
 		               details_are(st, "Cancelled"))) {
@@ -371,8 +376,8 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
 		free(g);
 		return rv;
 	}
-	g->tcp = addr->scheme == CORPC__SCHEME_TCP;
-	g->tls = tls != NULL;
+	g->tcp       = addr->scheme == CORPC__SCHEME_TCP;
+	g->tls       = tls != NULL;
 	g->max_depth = corpc__depth_limit(opts->max_message_depth);
 	grpc_arg          args[8];
 	grpc_channel_args ca = {
@@ -381,9 +386,10 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
 	};
 	if (tls != NULL && tls->server_name_override != NULL) {
 		// Copied by grpc_channel_create.
-		args[ca.num_args].type         = GRPC_ARG_STRING;
-		args[ca.num_args].key          = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
-		args[ca.num_args].value.string = (char *) tls->server_name_override;
+		args[ca.num_args].type = GRPC_ARG_STRING;
+		args[ca.num_args].key  = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+		args[ca.num_args].value.string =
+		    (char *) tls->server_name_override;
 		ca.num_args++;
 	}
 	char target[sizeof(addr->target) + 8];
@@ -434,12 +440,14 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	if ((rv = corpc__stream_init(&st->base, &corpc__grpc_channel_ops, ch,
 	         method, deadline)) != CORPC_OK ||
 	    (rv = corpc__metadata_copy(st->req_md, md)) != CORPC_OK ||
-	    (rv = corpc__grpc_mdvec_set(&st->md_out, st->req_md)) != CORPC_OK) {
+	    (rv = corpc__grpc_mdvec_set(&st->md_out, st->req_md)) !=
+	        CORPC_OK) {
 		stream_put(g, st);
 		return rv;
 	}
 	st->open_bb = NULL;
-	if (request != NULL && (st->open_bb = corpc__grpc_pack(request)) == NULL) {
+	if (request != NULL &&
+	    (st->open_bb = corpc__grpc_pack(request)) == NULL) {
 		stream_put(g, st);
 		return CORPC_ENOMEM;
 	}
@@ -463,8 +471,8 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	st->next_mode = st->cq != NULL;
 	if (st->cq == NULL) {
 		if (st->pluck_cq == NULL &&
-		    (st->pluck_cq = grpc_completion_queue_create_for_pluck(NULL)) ==
-		        NULL) {
+		    (st->pluck_cq = grpc_completion_queue_create_for_pluck(
+		         NULL)) == NULL) {
 			if (st->open_bb != NULL) {
 				grpc_byte_buffer_destroy(st->open_bb);
 				st->open_bb = NULL;
@@ -474,21 +482,22 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		}
 		st->cq = st->pluck_cq;
 	}
-	grpc_call *call = grpc_channel_create_call(g->channel, NULL,
-	    GRPC_PROPAGATE_DEFAULTS, st->cq,
-	    grpc_slice_from_static_string(method->path), NULL,
-	    corpc__grpc_deadline_to(deadline), NULL);
+	grpc_call *call =
+	    grpc_channel_create_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
+	        st->cq, grpc_slice_from_static_string(method->path), NULL,
+	        corpc__grpc_deadline_to(deadline), NULL);
 	pthread_mutex_lock(&st->mu);
 	st->call = call;
 	pthread_mutex_unlock(&st->mu);
 	if (parent != NULL) {
-		corpc__ctx_adopt(parent, &st->base); // s_cancel works from here
+		corpc__ctx_adopt(
+		    parent, &st->base); // s_cancel works from here
 	}
 
 	grpc_op ops[6];
 	size_t  n = 0;
 	memset(ops, 0, sizeof(ops));
-	ops[n].op                                 = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[n].data.send_initial_metadata.count    = st->md_out.n;
 	ops[n].data.send_initial_metadata.metadata = st->md_out.v;
 	n++;
@@ -500,16 +509,20 @@ s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	}
 	if (st->unary) {
 		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
-		ops[n].data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
+		ops[n].data.recv_initial_metadata.recv_initial_metadata =
+		    &st->init_md;
 		n++;
 		ops[n].op                             = GRPC_OP_RECV_MESSAGE;
 		ops[n].data.recv_message.recv_message = &st->recv_bb;
 		n++;
 		ops[n].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-		ops[n].data.recv_status_on_client.trailing_metadata = &st->trail_md;
-		ops[n].data.recv_status_on_client.status            = &st->status;
-		ops[n].data.recv_status_on_client.status_details    = &st->details;
-		ops[n].data.recv_status_on_client.error_string = &st->error_string;
+		ops[n].data.recv_status_on_client.trailing_metadata =
+		    &st->trail_md;
+		ops[n].data.recv_status_on_client.status = &st->status;
+		ops[n].data.recv_status_on_client.status_details =
+		    &st->details;
+		ops[n].data.recv_status_on_client.error_string =
+		    &st->error_string;
 		n++;
 	}
 	grpc_call_error e = op_start(st, ops, n, &st->open_op);
@@ -581,7 +594,7 @@ s_send(corpc_stream *base, const ProtobufCMessage *msg, unsigned flags)
 	}
 	grpc_op op;
 	memset(&op, 0, sizeof(op));
-	op.op                             = GRPC_OP_SEND_MESSAGE;
+	op.op    = GRPC_OP_SEND_MESSAGE;
 	op.flags = (flags & CORPC_WRITE_MORE) ? GRPC_WRITE_BUFFER_HINT : 0;
 	op.data.send_message.send_message = bb;
 	if (op_start(st, &op, 1, &st->send_op) != GRPC_CALL_OK) {
@@ -616,7 +629,7 @@ deliver(gstream *st, const ProtobufCMessage **msg)
 	const ProtobufCMessageDescriptor *d = st->base.method->response;
 	bool                              too_deep;
 	ProtobufCMessage                 *m = corpc__grpc_unpack(
-        st->recv_bb, d, &st->arena, st->gch->max_depth, &too_deep);
+	                    st->recv_bb, d, &st->arena, st->gch->max_depth, &too_deep);
 	grpc_byte_buffer_destroy(st->recv_bb);
 	st->recv_bb = NULL;
 	if (m != NULL) {
@@ -636,8 +649,8 @@ deliver(gstream *st, const ProtobufCMessage **msg)
 		    st->base.method->path, st->gch->max_depth);
 	} else {
 		corpc__stream_end(&st->base, CORPC_STATUS_INTERNAL,
-		    "%s: failed to parse the response as %s", st->base.method->path,
-		    d->name);
+		    "%s: failed to parse the response as %s",
+		    st->base.method->path, d->name);
 	}
 	return end_status(st);
 }
@@ -663,7 +676,8 @@ s_recv(corpc_stream *base, const ProtobufCMessage **msg)
 	memset(ops, 0, sizeof(ops));
 	if (get_hdr) {
 		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
-		ops[n].data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
+		ops[n].data.recv_initial_metadata.recv_initial_metadata =
+		    &st->init_md;
 		n++;
 	}
 	ops[n].op                             = GRPC_OP_RECV_MESSAGE;
@@ -694,7 +708,8 @@ s_headers(corpc_stream *base)
 		settle_headers(st, st->recv_bb != NULL);
 		if (!st->base.headers_ready && st->recv_bb == NULL) {
 			st->unary_taken = true;
-			end_status(st); // failed with no response and no headers
+			end_status(
+			    st); // failed with no response and no headers
 		}
 		return;
 	}
@@ -702,7 +717,8 @@ s_headers(corpc_stream *base)
 		grpc_op op;
 		memset(&op, 0, sizeof(op));
 		op.op = GRPC_OP_RECV_INITIAL_METADATA;
-		op.data.recv_initial_metadata.recv_initial_metadata = &st->init_md;
+		op.data.recv_initial_metadata.recv_initial_metadata =
+		    &st->init_md;
 		if (op_start(st, &op, 1, &st->hdr_op) == GRPC_CALL_OK) {
 			st->hdr_started = true;
 			op_finish(st, &st->hdr_op);
@@ -728,7 +744,7 @@ s_finish(corpc_stream *base, bool cancel)
 		flush_send(st);
 		grpc_op op;
 		memset(&op, 0, sizeof(op));
-		op.op            = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+		op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
 		st->close_pending =
 		    op_start(st, &op, 1, &st->close_op) == GRPC_CALL_OK;
 		st->base.send_closed = true;

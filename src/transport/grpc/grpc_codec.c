@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport helpers: protobuf <-> byte buffers, metadata, deadlines,
 // and the library reference count.
 #include <limits.h>
@@ -53,8 +54,9 @@ corpc__grpc_pack(const ProtobufCMessage *msg)
 
 // Checks the nesting of `len` bytes, then unpacks them.
 static ProtobufCMessage *
-unpack_bounded(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
-    const uint8_t *buf, size_t len, unsigned max_depth, bool *too_deep)
+unpack_bounded(const ProtobufCMessageDescriptor *desc,
+    ProtobufCAllocator *alloc, const uint8_t *buf, size_t len,
+    unsigned max_depth, bool *too_deep)
 {
 	switch (corpc__wire_check_depth(desc, buf, len, max_depth, NULL)) {
 	case CORPC__WIRE_OK:
@@ -68,8 +70,9 @@ unpack_bounded(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc
 }
 
 ProtobufCMessage *
-corpc__grpc_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
-    corpc__arena *arena, unsigned max_depth, bool *too_deep)
+corpc__grpc_unpack(grpc_byte_buffer  *bb,
+    const ProtobufCMessageDescriptor *desc, corpc__arena *arena,
+    unsigned max_depth, bool *too_deep)
 {
 	static const uint8_t empty[1];
 	ProtobufCAllocator  *alloc = &arena->alloc;
@@ -79,7 +82,8 @@ corpc__grpc_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
 	    bb->data.raw.slice_buffer.count <= 1) {
 		// The common case: one slice, no copy.
 		if (bb->data.raw.slice_buffer.count == 0) {
-			return protobuf_c_message_unpack(desc, alloc, 0, empty);
+			return protobuf_c_message_unpack(
+			    desc, alloc, 0, empty);
 		}
 		grpc_slice s = bb->data.raw.slice_buffer.slices[0];
 		return unpack_bounded(desc, alloc, GRPC_SLICE_START_PTR(s),
@@ -113,10 +117,11 @@ corpc__grpc_mdvec_set(corpc__grpc_mdvec *vec, const corpc_metadata *md)
 	for (size_t i = 0; i < n; i++) {
 		const corpc_metadata_entry *e = corpc_metadata_at(md, i);
 		memset(&vec->v[i], 0, sizeof(vec->v[i]));
-		// Static slices borrow our memory: it outlives every batch, since
-		// each batch completes before its call is released.
-		vec->v[i].key   = grpc_slice_from_static_string(e->key);
-		vec->v[i].value = grpc_slice_from_static_buffer(e->value, e->value_len);
+		// Static slices borrow our memory: it outlives every batch,
+		// since each batch completes before its call is released.
+		vec->v[i].key = grpc_slice_from_static_string(e->key);
+		vec->v[i].value =
+		    grpc_slice_from_static_buffer(e->value, e->value_len);
 	}
 	vec->n = n;
 	return CORPC_OK;
@@ -138,12 +143,13 @@ corpc__grpc_md_valid(const corpc_metadata *md)
 	for (size_t i = 0; i < n; i++) {
 		const corpc_metadata_entry *e = corpc_metadata_at(md, i);
 		if (corpc_metadata_check_key(e->key) != CORPC_OK ||
-		    corpc_metadata_check_value(e->key, e->value, e->value_len) !=
-		        CORPC_OK) {
+		    corpc_metadata_check_value(
+		        e->key, e->value, e->value_len) != CORPC_OK) {
 			return false;
 		}
 		grpc_slice k = grpc_slice_from_static_string(e->key);
-		grpc_slice v = grpc_slice_from_static_buffer(e->value, e->value_len);
+		grpc_slice v =
+		    grpc_slice_from_static_buffer(e->value, e->value_len);
 		if (!grpc_header_key_is_legal(k) ||
 		    (!grpc_is_binary_header(k) &&
 		        !grpc_header_nonbin_value_is_legal(v))) {
@@ -160,15 +166,17 @@ corpc__grpc_md_import(corpc_metadata *dst, const grpc_metadata_array *src)
 	for (size_t i = 0; i < src->count; i++) {
 		const grpc_metadata *m   = &src->metadata[i];
 		size_t               len = GRPC_SLICE_LENGTH(m->key);
-		char                *key = len < sizeof(buf) ? buf : malloc(len + 1);
+		char *key = len < sizeof(buf) ? buf : malloc(len + 1);
 		if (key == NULL) {
 			continue;
 		}
 		memcpy(key, GRPC_SLICE_START_PTR(m->key), len);
 		key[len] = '\0';
 		if (strcmp(key, "user-agent") != 0) {
-			// Entries corpc would refuse fail here and are skipped.
-			(void) corpc_metadata_add(dst, key, GRPC_SLICE_START_PTR(m->value),
+			// Entries corpc would refuse fail here and are
+			// skipped.
+			(void) corpc_metadata_add(dst, key,
+			    GRPC_SLICE_START_PTR(m->value),
 			    GRPC_SLICE_LENGTH(m->value));
 		}
 		if (key != buf) {
@@ -204,7 +212,7 @@ corpc__grpc_deadline_from(gpr_timespec deadline)
 	if (gpr_time_cmp(deadline, gpr_inf_future(deadline.clock_type)) == 0) {
 		return CORPC_DEADLINE_NONE;
 	}
-	gpr_timespec d    = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
+	gpr_timespec d = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
 	gpr_timespec left = gpr_time_sub(d, gpr_now(GPR_CLOCK_MONOTONIC));
 	if (left.tv_sec > 1000000000) { // ~31 years: as good as none
 		return CORPC_DEADLINE_NONE;
@@ -262,14 +270,17 @@ corpc__grpc_args(grpc_arg *args, size_t max_message, bool server)
 	args[n++]  = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, max);
 	args[n++]  = int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, max);
 	if (server) {
-		// gRPC sets SO_REUSEPORT by default, which would let two servers
-		// bind one port; corpc reports the second as EADDRINUSE.
+		// gRPC sets SO_REUSEPORT by default, which would let two
+		// servers bind one port; corpc reports the second as
+		// EADDRINUSE.
 		args[n++] = int_arg(GRPC_ARG_ALLOW_REUSEPORT, 0);
 	} else {
-		// Reconnect soon after a server restart (defaults: 1 s, up to 120 s).
-		// Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC uses it as the connect
-		// timeout (20 s), and a short one fails slow handshakes.
-		args[n++] = int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+		// Reconnect soon after a server restart (defaults: 1 s, up to
+		// 120 s). Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC uses it
+		// as the connect timeout (20 s), and a short one fails slow
+		// handshakes.
+		args[n++] =
+		    int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
 		args[n++] = int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
 	}
 	return n;

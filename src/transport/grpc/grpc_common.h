@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the network transport (tcp://, unix://) on gRPC's C core.
 // Shared by grpc_channel.c (client), grpc_server.c (server) and
 // grpc_codec.c (messages, metadata, deadlines, library lifetime).
@@ -86,7 +87,7 @@ typedef struct corpc__grpc_mdvec {
 // Fills `vec` from `md` (NULL: empty). Errors: CORPC_ENOMEM.
 corpc_err corpc__grpc_mdvec_set(
     corpc__grpc_mdvec *vec, const corpc_metadata *md);
-void      corpc__grpc_mdvec_fini(corpc__grpc_mdvec *vec);
+void corpc__grpc_mdvec_fini(corpc__grpc_mdvec *vec);
 
 // True if every entry of `md` is acceptable to gRPC as well as to corpc
 // (checked before anything is sent: gRPC leaves a call unusable after it
@@ -96,7 +97,8 @@ bool corpc__grpc_md_valid(const corpc_metadata *md);
 // Appends the user entries of `src` to `dst`; entries corpc would refuse
 // (reserved or malformed keys) and "user-agent", which gRPC adds on its
 // own, are left out so that every transport shows the same metadata.
-void corpc__grpc_md_import(corpc_metadata *dst, const grpc_metadata_array *src);
+void corpc__grpc_md_import(
+    corpc_metadata *dst, const grpc_metadata_array *src);
 
 // Clears a received array for reuse; the slices belong to the call.
 void corpc__grpc_md_array_reset(grpc_metadata_array *a);

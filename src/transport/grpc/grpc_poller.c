@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The gRPC poller: a worker of the runtime waits in its own `next`
 // completion queue, so that a batch completion resumes the task waiting on
 // it on the very thread that polled it, with no handoff.
@@ -20,16 +21,17 @@ typedef struct grpc_poller {
 	grpc_completion_queue *cq;
 } grpc_poller;
 
-static char            kick_tag; // completions to ignore
-static grpc_channel   *kick_channel;
-static pthread_once_t  kick_once = PTHREAD_ONCE_INIT;
+static char           kick_tag; // completions to ignore
+static grpc_channel  *kick_channel;
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
 
 static void
 kick_init(void)
 {
 	grpc_channel_credentials *cc = grpc_insecure_credentials_create();
 	// Lazy: nothing ever connects; the watch only needs a client channel.
-	kick_channel = grpc_channel_create("unix:/nonexistent/corpc-kick", cc, NULL);
+	kick_channel =
+	    grpc_channel_create("unix:/nonexistent/corpc-kick", cc, NULL);
 	grpc_channel_credentials_release(cc);
 }
 
@@ -50,7 +52,7 @@ poller_wait(void *p, int64_t deadline)
 	                      ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
 	                  : deadline <= 0 ? gpr_inf_past(GPR_CLOCK_MONOTONIC)
 	                                  : corpc__grpc_deadline_to(deadline);
-	grpc_event ev = grpc_completion_queue_next(g->cq, dl, NULL);
+	grpc_event   ev = grpc_completion_queue_next(g->cq, dl, NULL);
 	for (int n = 0; ev.type == GRPC_OP_COMPLETE; n++) {
 		dispatch(ev);
 		if (n == DRAIN_MAX) {
@@ -84,9 +86,10 @@ poller_destroy(void *p)
 		}
 		if (ev.type == GRPC_OP_COMPLETE && ev.tag != &kick_tag) {
 			// Not run: whoever waits for it outlived the runtime.
-			fprintf(stderr, "corpc: a runtime was destroyed while a call on "
-			                "it was still in progress (destroy its streams "
-			                "first; see runtime.h)\n");
+			fprintf(stderr,
+			    "corpc: a runtime was destroyed while a call on "
+			    "it was still in progress (destroy its streams "
+			    "first; see runtime.h)\n");
 		}
 	}
 	grpc_completion_queue_destroy(g->cq);
@@ -125,15 +128,16 @@ poller_create(void *arg)
 grpc_completion_queue *
 corpc__grpc_worker_cq(corpc__worker *w)
 {
-	grpc_poller *g = corpc__worker_poller(w, &grpc_poller_ops, poller_create, NULL);
+	grpc_poller *g =
+	    corpc__worker_poller(w, &grpc_poller_ops, poller_create, NULL);
 	return g != NULL ? g->cq : NULL;
 }
 
 grpc_completion_queue *
 corpc__grpc_task_cq(corpc__worker **worker)
 {
-	corpc__worker *w = corpc__task_current() != NULL ? corpc__worker_current()
-	                                                 : NULL;
+	corpc__worker *w =
+	    corpc__task_current() != NULL ? corpc__worker_current() : NULL;
 	if (worker != NULL) {
 		*worker = w;
 	}

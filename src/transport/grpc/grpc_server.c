@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport, server side: listeners, calls, and their handlers.
 //
 // Every tcp:// and unix:// listener of one corpc_server shares one
@@ -77,30 +78,31 @@ struct gcall {
 	corpc__grpc_mdvec    hdr_out;
 	corpc__grpc_mdvec    trl_out;
 	char                 why[512]; // status message when no handler runs
-	gop                  new_op, recv_op, send_op, hdr_op, status_op, close_op;
-	corpc__pool_job      job;  // thread-per-call
-	atomic_int           refs; // handler running + batches in flight
-	bool                 first_taken; // unary / server streaming: request read
-	bool                 send_pending;
-	bool                 half_closed;
-	bool                 dead;     // a batch failed: the call is gone
-	bool                 hdr_sent; // initial metadata went out
-	int                  close_cancelled;
-	atomic_bool          close_done; // RECV_CLOSE_ON_SERVER completed
-	atomic_bool          cancel_req; // x_cancel or server shutdown
+	gop             new_op, recv_op, send_op, hdr_op, status_op, close_op;
+	corpc__pool_job job;         // thread-per-call
+	atomic_int      refs;        // handler running + batches in flight
+	bool            first_taken; // unary / server streaming: request read
+	bool            send_pending;
+	bool            half_closed;
+	bool            dead;     // a batch failed: the call is gone
+	bool            hdr_sent; // initial metadata went out
+	int             close_cancelled;
+	atomic_bool     close_done; // RECV_CLOSE_ON_SERVER completed
+	atomic_bool     cancel_req; // x_cancel or server shutdown
 };
 
 struct gsrv {
-	corpc_server   *srv;
-	grpc_server    *server;
-	corpc_runtime  *rt;
-	unsigned        max_depth; // of requests (depth.h)
-	corpc__grpc_acceptor *acceptor; // plaintext listeners (grpc_acceptor.h)
+	corpc_server  *srv;
+	grpc_server   *server;
+	corpc_runtime *rt;
+	unsigned       max_depth; // of requests (depth.h)
+	corpc__grpc_acceptor
+	               *acceptor; // plaintext listeners (grpc_acceptor.h)
 	gqueue         *queues;
 	unsigned        nq;
 	corpc__freelist pool; // released calls
 	pthread_mutex_t mu;
-	corpc__cond     cv; // shutdown waits (a task may wait)
+	corpc__cond     cv;        // shutdown waits (a task may wait)
 	unsigned        requested; // request_call outstanding
 	size_t          alive;     // calls not yet released
 	bool            started;
@@ -241,7 +243,8 @@ start_batch(gcall *c, const grpc_op *ops, size_t n, gop *op)
 {
 	corpc__event_reset(&op->ev);
 	atomic_fetch_add(&c->refs, 1);
-	if (grpc_call_start_batch(c->call, ops, n, &op->tag, NULL) != GRPC_CALL_OK) {
+	if (grpc_call_start_batch(c->call, ops, n, &op->tag, NULL) !=
+	    GRPC_CALL_OK) {
 		atomic_fetch_sub(&c->refs, 1); // the handler still holds one
 		return false;
 	}
@@ -303,8 +306,8 @@ add_headers(gcall *c, grpc_op *op, const corpc_metadata *headers)
 		c->hdr_out.n = 0; // out of memory: send none rather than fail
 	}
 	memset(op, 0, sizeof(*op));
-	op->op                                  = GRPC_OP_SEND_INITIAL_METADATA;
-	op->data.send_initial_metadata.count    = c->hdr_out.n;
+	op->op                               = GRPC_OP_SEND_INITIAL_METADATA;
+	op->data.send_initial_metadata.count = c->hdr_out.n;
 	op->data.send_initial_metadata.metadata = c->hdr_out.v;
 	return 1;
 }
@@ -326,8 +329,9 @@ reply(gcall *c, corpc_status_code code, const char *message,
 	grpc_slice details = grpc_slice_from_static_string(message);
 	memset(&ops[n], 0, sizeof(ops[n]));
 	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-	ops[n].data.send_status_from_server.trailing_metadata_count = c->trl_out.n;
-	ops[n].data.send_status_from_server.trailing_metadata       = c->trl_out.v;
+	ops[n].data.send_status_from_server.trailing_metadata_count =
+	    c->trl_out.n;
+	ops[n].data.send_status_from_server.trailing_metadata = c->trl_out.v;
 	ops[n].data.send_status_from_server.status = (grpc_status_code) code;
 	ops[n].data.send_status_from_server.status_details = &details;
 	start_batch(c, ops, n + 1, &c->status_op);
@@ -336,15 +340,16 @@ reply(gcall *c, corpc_status_code code, const char *message,
 static bool
 takes_one_request(const corpc_method *m)
 {
-	return m->kind == CORPC_RPC_UNARY || m->kind == CORPC_RPC_SERVER_STREAMING;
+	return m->kind == CORPC_RPC_UNARY ||
+	       m->kind == CORPC_RPC_SERVER_STREAMING;
 }
 
 // Receives the next message; *msg NULL at half-close. False when the call
 // is gone or the bytes do not parse (then *parse_failed, and *too_deep if
 // they nest deeper than the server's limit).
 static bool
-recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed,
-    bool *too_deep)
+recv_one(
+    gcall *c, const ProtobufCMessage **msg, bool *parse_failed, bool *too_deep)
 {
 	*msg          = NULL;
 	*parse_failed = false;
@@ -403,7 +408,8 @@ on_close(corpc__grpc_tag *tag, bool ok)
 	gcall *c = ((gop *) tag)->c;
 	atomic_store(&c->close_done, true);
 	if (c->close_cancelled) {
-		corpc__ctx_cancelled(&c->ctx); // calls the handler made end too
+		corpc__ctx_cancelled(
+		    &c->ctx); // calls the handler made end too
 	}
 	call_unref(c);
 }
@@ -442,36 +448,40 @@ call_start(gcall *c)
 
 	grpc_op close_op;
 	memset(&close_op, 0, sizeof(close_op));
-	close_op.op                                  = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	close_op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	close_op.data.recv_close_on_server.cancelled = &c->close_cancelled;
 	start_batch(c, &close_op, 1, &c->close_op);
 
 	const corpc__handler *h =
-	    c->path != NULL ? corpc__server_find(gs->srv, NULL, c->path) : NULL;
+	    c->path != NULL ? corpc__server_find(gs->srv, NULL, c->path)
+	                    : NULL;
 	corpc_status_code rc;
 	if (h == NULL) {
-		// Through the interceptors first: no method list for strangers.
-		rc = corpc__server_unknown_method(gs->srv, c->path != NULL ? c->path : "",
-		    c->md, deadline, c->why, sizeof(c->why));
+		// Through the interceptors first: no method list for
+		// strangers.
+		rc = corpc__server_unknown_method(gs->srv,
+		    c->path != NULL ? c->path : "", c->md, deadline, c->why,
+		    sizeof(c->why));
 		reply(c, rc, c->why, NULL, NULL);
 	} else if (corpc__ctx_init(&c->ctx, &ctx_ops, h, c->md, deadline) !=
 	           CORPC_OK) {
-		reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED, "server out of memory", NULL,
-		    NULL);
-	} else if ((rc = corpc__server_call_begin(
-	                gs->srv, &c->ctx, c->why, sizeof(c->why))) !=
-	           CORPC_STATUS_OK) {
+		reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		    "server out of memory", NULL, NULL);
+	} else if ((rc = corpc__server_call_begin(gs->srv, &c->ctx, c->why,
+	                sizeof(c->why))) != CORPC_STATUS_OK) {
 		reply(c, rc, c->why, NULL, NULL);
 	} else {
 		atomic_fetch_add(&c->refs, 1); // the handler's
-		corpc_err rv =
-		    corpc__server_run(gs->srv, c->q->w, handler_main, c, &c->job);
+		corpc_err rv = corpc__server_run(
+		    gs->srv, c->q->w, handler_main, c, &c->job);
 		if (rv != CORPC_OK) {
 			atomic_fetch_sub(&c->refs, 1);
 			corpc__server_call_end(gs->srv, &c->ctx);
 			snprintf(c->why, sizeof(c->why),
-			    "server cannot start a handler: %s", corpc_strerror(rv));
-			reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED, c->why, NULL, NULL);
+			    "server cannot start a handler: %s",
+			    corpc_strerror(rv));
+			reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED, c->why, NULL,
+			    NULL);
 		}
 	}
 	call_unref(c);
@@ -494,7 +504,8 @@ on_new(corpc__grpc_tag *tag, bool ok)
 	if (ok) {
 		gs->alive++;
 		if (!gs->stopping) {
-			request_one(c->q); // keep the queue's requests topped up
+			request_one(
+			    c->q); // keep the queue's requests topped up
 		}
 	}
 	changed(gs);
@@ -504,7 +515,8 @@ on_new(corpc__grpc_tag *tag, bool ok)
 	}
 }
 
-// ---- ctx ops ----------------------------------------------------------------
+// ---- ctx ops
+// ----------------------------------------------------------------
 
 static gcall *
 call_of(corpc_ctx *ctx)
@@ -527,10 +539,11 @@ x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	size_t  n = add_headers(c, &ops[0], ctx->headers);
 	memset(&ops[n], 0, sizeof(ops[n]));
 	ops[n].op = GRPC_OP_SEND_MESSAGE;
-	// The hint would hold the headers back too, and their op completes only
-	// once they are written: never hint the message that carries them.
-	ops[n].flags = (flags & CORPC_WRITE_MORE) && n == 0 ? GRPC_WRITE_BUFFER_HINT
-	                                                    : 0;
+	// The hint would hold the headers back too, and their op completes
+	// only once they are written: never hint the message that carries
+	// them.
+	ops[n].flags =
+	    (flags & CORPC_WRITE_MORE) && n == 0 ? GRPC_WRITE_BUFFER_HINT : 0;
 	ops[n].data.send_message.send_message = bb;
 	// Not waited for here: the next send, the headers or the status wait,
 	// so packing the next message overlaps the write of this one. `msg` is
@@ -556,9 +569,10 @@ recv_first(gcall *c, const ProtobufCMessage **msg)
 	c->first_taken = true;
 	if (!recv_one(c, msg, &parse_failed, &too_deep)) {
 		if (too_deep) {
-			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INVALID_ARGUMENT,
-			    "%s: request message nested deeper than %u", m->path,
-			    c->gs->max_depth);
+			return corpc_ctx_error(&c->ctx,
+			    CORPC_STATUS_INVALID_ARGUMENT,
+			    "%s: request message nested deeper than %u",
+			    m->path, c->gs->max_depth);
 		}
 		if (parse_failed) {
 			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INTERNAL,
@@ -569,8 +583,8 @@ recv_first(gcall *c, const ProtobufCMessage **msg)
 		return dead_code(c);
 	}
 	if (*msg == NULL) {
-		return corpc_ctx_error(
-		    &c->ctx, CORPC_STATUS_INTERNAL, "%s: no request message", m->path);
+		return corpc_ctx_error(&c->ctx, CORPC_STATUS_INTERNAL,
+		    "%s: no request message", m->path);
 	}
 	return CORPC_STATUS_OK;
 }
@@ -602,15 +616,17 @@ x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 		char                why[512];
 		if (too_deep) {
 			snprintf(why, sizeof(why),
-			    "%s: request message nested deeper than %u", m->path,
-			    c->gs->max_depth);
+			    "%s: request message nested deeper than %u",
+			    m->path, c->gs->max_depth);
 		} else {
-			snprintf(why, sizeof(why), "%s: failed to parse the request as %s",
-			    m->path, m->request->name);
+			snprintf(why, sizeof(why),
+			    "%s: failed to parse the request as %s", m->path,
+			    m->request->name);
 		}
 		grpc_call_cancel_with_status(c->call,
-		    too_deep ? GRPC_STATUS_INVALID_ARGUMENT : GRPC_STATUS_INTERNAL, why,
-		    NULL);
+		    too_deep ? GRPC_STATUS_INVALID_ARGUMENT
+		             : GRPC_STATUS_INTERNAL,
+		    why, NULL);
 		return CORPC_STATUS_CANCELLED;
 	}
 	return dead_code(c);
@@ -639,7 +655,8 @@ x_is_cancelled(corpc_ctx *ctx)
 {
 	gcall *c = call_of(ctx);
 	// close_done turns true when the event arrives (RECV_CLOSE_ON_SERVER
-	// completes early only when the call was cancelled or its client left).
+	// completes early only when the call was cancelled or its client
+	// left).
 	return c->dead || atomic_load(&c->cancel_req) ||
 	       corpc_now() >= ctx->deadline ||
 	       (atomic_load(&c->close_done) && c->close_cancelled);
@@ -661,7 +678,8 @@ static const corpc__ctx_ops ctx_ops = {
     .x_cancel       = x_cancel,
 };
 
-// ---- the attachment ---------------------------------------------------------
+// ---- the attachment
+// ---------------------------------------------------------
 
 static void
 on_shutdown(corpc__grpc_tag *tag, bool ok)
@@ -685,20 +703,21 @@ gsrv_create(corpc_server *srv)
 	gs->srv  = srv;
 	gs->pool = (corpc__freelist) CORPC__FREELIST_INIT(4096);
 	pthread_mutex_init(&gs->mu, NULL);
-	gs->cv = (corpc__cond) CORPC__COND_INIT;
+	gs->cv                        = (corpc__cond) CORPC__COND_INIT;
 	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
-	gs->max_depth                 = corpc__depth_limit(opts->max_message_depth);
-	grpc_arg                 args[9];
-	grpc_channel_args        cargs = {
-	           .num_args = corpc__grpc_args(args, opts->max_message_size, true),
-	           .args     = args,
-    };
+	gs->max_depth = corpc__depth_limit(opts->max_message_depth);
+	grpc_arg          args[9];
+	grpc_channel_args cargs = {
+	    .num_args = corpc__grpc_args(args, opts->max_message_size, true),
+	    .args     = args,
+	};
 	if (opts->max_streams_per_connection > 0) {
-		unsigned m = opts->max_streams_per_connection;
-		args[cargs.num_args].type      = GRPC_ARG_INTEGER;
-		args[cargs.num_args].key       = GRPC_ARG_MAX_CONCURRENT_STREAMS;
-		args[cargs.num_args].value.integer = m > INT_MAX ? INT_MAX : (int) m;
+		unsigned m                = opts->max_streams_per_connection;
+		args[cargs.num_args].type = GRPC_ARG_INTEGER;
+		args[cargs.num_args].key  = GRPC_ARG_MAX_CONCURRENT_STREAMS;
+		args[cargs.num_args].value.integer =
+		    m > INT_MAX ? INT_MAX : (int) m;
 		cargs.num_args++;
 	}
 	gs->server = grpc_server_create(&cargs, NULL);
@@ -729,10 +748,12 @@ gsrv_destroy(void *p)
 	gsrv *gs = p;
 	gsrv_wait(gs); // core shut it down already if it started
 	if (!gs->started) {
-		// gRPC destroys a server with ports only after a shutdown; one that
-		// never started has no queue of ours, so give it one to notify.
-		grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-		char                   tag;
+		// gRPC destroys a server with ports only after a shutdown; one
+		// that never started has no queue of ours, so give it one to
+		// notify.
+		grpc_completion_queue *cq =
+		    grpc_completion_queue_create_for_pluck(NULL);
+		char tag;
 		grpc_server_shutdown_and_notify(gs->server, cq, &tag);
 		grpc_completion_queue_pluck(
 		    cq, &tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
@@ -750,7 +771,8 @@ gsrv_destroy(void *p)
 	corpc__grpc_unref();
 }
 
-// ---- listener ops -----------------------------------------------------------
+// ---- listener ops
+// -----------------------------------------------------------
 
 // True if something accepts connections on the unix socket at `path`.
 static bool
@@ -788,13 +810,15 @@ tcp_bind_error(const corpc__address *addr)
 	}
 	corpc_err rv = CORPC_ESYS;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		int fd =
+		    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			continue;
 		}
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE) {
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
+		    errno == EADDRINUSE) {
 			rv = CORPC_EADDRINUSE;
 		}
 		close(fd);
@@ -809,11 +833,11 @@ bound_name(const corpc__address *addr, int port, char *bound, size_t size)
 {
 	if (addr->scheme == CORPC__SCHEME_TCP) {
 		bool v6 = strchr(addr->host, ':') != NULL;
-		snprintf(
-		    bound, size, v6 ? "tcp://[%s]:%d" : "tcp://%s:%d", addr->host, port);
+		snprintf(bound, size, v6 ? "tcp://[%s]:%d" : "tcp://%s:%d",
+		    addr->host, port);
 	} else {
-		snprintf(bound, size, "unix:%s%s", addr->host[0] == '/' ? "//" : "",
-		    addr->host);
+		snprintf(bound, size, "unix:%s%s",
+		    addr->host[0] == '/' ? "//" : "", addr->host);
 	}
 }
 
@@ -830,9 +854,9 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 		return CORPC_EADDRINUSE; // gRPC would unlink the live socket
 	}
 	// TLS on tcp:// only: a unix:// socket stays plaintext (tls.h).
-	const corpc_tls_server *tls = addr->scheme == CORPC__SCHEME_TCP
-	                                  ? corpc__server_opts(srv)->tls
-	                                  : NULL;
+	const corpc_tls_server  *tls = addr->scheme == CORPC__SCHEME_TCP
+	                                   ? corpc__server_opts(srv)->tls
+	                                   : NULL;
 	grpc_server_credentials *sc;
 	corpc_err                rv = corpc__grpc_tls_server_creds(tls, &sc);
 	if (rv != CORPC_OK) {
@@ -846,8 +870,8 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 		    (gs->acceptor = corpc__grpc_acceptor_create()) == NULL) {
 			return CORPC_ENOMEM;
 		}
-		if ((rv = corpc__grpc_acceptor_add(gs->acceptor, addr, &port)) !=
-		    CORPC_OK) {
+		if ((rv = corpc__grpc_acceptor_add(
+		         gs->acceptor, addr, &port)) != CORPC_OK) {
 			return rv;
 		}
 		bound_name(addr, port, bound, bound_size);
@@ -894,7 +918,8 @@ l_start(void *state)
 	}
 	grpc_server_start(gs->server);
 	if (gs->acceptor != NULL) {
-		corpc_err rv = corpc__grpc_acceptor_start(gs->acceptor, gs->server);
+		corpc_err rv =
+		    corpc__grpc_acceptor_start(gs->acceptor, gs->server);
 		if (rv != CORPC_OK) {
 			return rv;
 		}
@@ -919,8 +944,8 @@ l_stop(void *state)
 	gs->stopping = true;
 	pthread_mutex_unlock(&gs->mu);
 	if (first) {
-		// No new connections; then new calls are refused, and requested
-		// ones come back withdrawn.
+		// No new connections; then new calls are refused, and
+		// requested ones come back withdrawn.
 		corpc__grpc_acceptor_stop(gs->acceptor);
 		grpc_server_shutdown_and_notify(
 		    gs->server, gs->queues[0].cq, &gs->shutdown_tag);

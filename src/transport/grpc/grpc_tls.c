@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gRPC transport: TLS credentials from corpc_tls_client / corpc_tls_server
 // (tls.h), and the words for a failed handshake.
 //
@@ -152,7 +153,8 @@ corpc__grpc_tls_server_creds(
 		return CORPC_ETLS;
 	}
 	if (tls->require_client_cert && tls->client_roots_pem == NULL) {
-		return CORPC_ETLS; // nothing to check client certificates against
+		return CORPC_ETLS; // nothing to check client certificates
+		                   // against
 	}
 	if (tls->client_roots_pem != NULL &&
 	    pem_certs(tls->client_roots_pem, NULL) == 0) {
@@ -165,7 +167,8 @@ corpc__grpc_tls_server_creds(
 	grpc_ssl_client_certificate_request_type req =
 	    GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
 	if (tls->require_client_cert) {
-		req = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+		req =
+		    GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
 	} else if (tls->client_roots_pem != NULL) {
 		req = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
 	}
@@ -198,7 +201,8 @@ has_word(const char *text, size_t len, const char *word)
 static bool
 says_tls(const char *text, size_t len)
 {
-	return has_word(text, len, "handshake") || has_word(text, len, "ssl") ||
+	return has_word(text, len, "handshake") ||
+	       has_word(text, len, "ssl") ||
 	       has_word(text, len, "certificate");
 }
 
@@ -235,40 +239,48 @@ corpc__grpc_tls_explain(bool tls, const char **text, size_t *len,
 	// certificate.
 	if (!has_word(*text, *len, "failed to connect to all addresses")) {
 		if (tls && before_headers && says_closed(*text, *len)) {
-			*suffix = " (the server closed the TLS connection before "
-			          "answering: if it requires mutual TLS, the client "
-			          "certificate may be missing or not signed by its "
-			          "client roots)";
+			*suffix =
+			    " (the server closed the TLS connection before "
+			    "answering: if it requires mutual TLS, the client "
+			    "certificate may be missing or not signed by its "
+			    "client roots)";
 			return true;
 		}
 		return false;
 	}
 	if (!tls) {
 		if (says_closed(*text, *len)) {
-			*suffix = " (the server closed the connection during setup: it "
-			          "may require TLS, and this channel is plaintext)";
+			*suffix =
+			    " (the server closed the connection during setup: "
+			    "it "
+			    "may require TLS, and this channel is plaintext)";
 			return true;
 		}
 		return false;
 	}
 	if (has_word(*text, *len, "certificate verify failed")) {
-		*prefix = "TLS handshake failed: the server's certificate is not "
-		          "trusted (not signed by root_certs_pem, expired or not yet "
-		          "valid): ";
+		*prefix =
+		    "TLS handshake failed: the server's certificate is not "
+		    "trusted (not signed by root_certs_pem, expired or not "
+		    "yet "
+		    "valid): ";
 	} else if (has_word(*text, *len, "wrong version number") ||
 	           has_word(*text, *len, "packet length too long") ||
 	           has_word(*text, *len, "record layer failure")) {
-		*prefix = "TLS handshake failed: the server does not speak TLS: ";
+		*prefix =
+		    "TLS handshake failed: the server does not speak TLS: ";
 	} else if (has_word(*text, *len, "peer name")) {
-		*prefix = "TLS handshake failed: the server's certificate is not "
-		          "for this host name (see server_name_override): ";
+		*prefix =
+		    "TLS handshake failed: the server's certificate is not "
+		    "for this host name (see server_name_override): ";
 	} else if (says_tls(*text, *len)) {
 		*prefix = "TLS handshake failed: ";
 	} else if (says_closed(*text, *len)) {
-		*prefix = "TLS handshake failed: the server closed the connection "
-		          "(a mutual-TLS server does so when the client "
-		          "certificate is missing or not signed by its client "
-		          "roots): ";
+		*prefix =
+		    "TLS handshake failed: the server closed the connection "
+		    "(a mutual-TLS server does so when the client "
+		    "certificate is missing or not signed by its client "
+		    "roots): ";
 	} else {
 		return false; // refused, unreachable, DNS: not about TLS
 	}

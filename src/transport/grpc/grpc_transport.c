@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The network transport: tcp:// and unix:// over gRPC's C core. This is
 // the only symbol transport.c needs from this folder.
 #include "transport/grpc/grpc_common.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The in-process registry: inproc://NAME → server. Listening adds a name,
 // shutdown removes it; lookups run under one mutex, held only briefly.
 #include <pthread.h>
@@ -105,13 +106,15 @@ corpc__inproc_resolve(const char *name, const corpc_method *method,
 	pthread_mutex_lock(&registry_mu);
 	entry *e = find_locked(name);
 	if (e == NULL || !e->started) {
-		snprintf(why, why_size, "no in-process server at inproc://%s", name);
+		snprintf(why, why_size, "no in-process server at inproc://%s",
+		    name);
 		rc = CORPC_STATUS_UNAVAILABLE;
-	} else if ((*handler = corpc__server_find(e->srv, method, NULL)) == NULL) {
+	} else if ((*handler = corpc__server_find(e->srv, method, NULL)) ==
+	           NULL) {
 		snprintf(why, why_size, "unknown method %s", method->path);
 		rc = CORPC_STATUS_UNIMPLEMENTED;
-	} else if ((rc = corpc__server_call_begin(e->srv, ctx, why, why_size)) !=
-	           CORPC_STATUS_OK) {
+	} else if ((rc = corpc__server_call_begin(
+	                e->srv, ctx, why, why_size)) != CORPC_STATUS_OK) {
 		// why: shutting down, or at max_concurrent_calls
 	} else {
 		*srv = e->srv;
@@ -121,12 +124,12 @@ corpc__inproc_resolve(const char *name, const corpc_method *method,
 }
 
 static const corpc__listener_ops inproc_listener_ops = {
-    .l_listen   = inproc_listen,
-    .l_start    = inproc_start,
-    .l_stop     = inproc_stop,
-    .l_cancel   = inproc_nothing,
-    .l_wait     = inproc_nothing,
-    .l_destroy  = inproc_destroy,
+    .l_listen  = inproc_listen,
+    .l_start   = inproc_start,
+    .l_stop    = inproc_stop,
+    .l_cancel  = inproc_nothing,
+    .l_wait    = inproc_nothing,
+    .l_destroy = inproc_destroy,
 };
 
 const corpc__transport corpc__inproc_listener_transport = {

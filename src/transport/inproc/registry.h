@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: the process-wide table of in-process server names, shared by
 // every inproc:// client mode (coroutine, thread).
 #ifndef CORPC_INPROC_REGISTRY_H

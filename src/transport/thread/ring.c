@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SPSC message ring with spin-then-sleep waits; see ring.h.
 #include <errno.h>
 #include <sched.h>
@@ -125,14 +126,16 @@ static int
 cancel_code(corpc__ring_waiter *w, int64_t now, bool locked)
 {
 	int c = atomic_load(&w->cancel);
-	if (c == 0 && w->deadline != CORPC_DEADLINE_NONE && now >= w->deadline) {
+	if (c == 0 && w->deadline != CORPC_DEADLINE_NONE &&
+	    now >= w->deadline) {
 		if (locked) {
 			int expected = 0;
-			atomic_compare_exchange_strong(
-			    &w->cancel, &expected, CORPC_STATUS_DEADLINE_EXCEEDED);
+			atomic_compare_exchange_strong(&w->cancel, &expected,
+			    CORPC_STATUS_DEADLINE_EXCEEDED);
 			corpc__cond_broadcast(&w->cv);
 		} else {
-			corpc__waiter_cancel(w, CORPC_STATUS_DEADLINE_EXCEEDED);
+			corpc__waiter_cancel(
+			    w, CORPC_STATUS_DEADLINE_EXCEEDED);
 		}
 		c = atomic_load(&w->cancel);
 	}
@@ -140,8 +143,8 @@ cancel_code(corpc__ring_waiter *w, int64_t now, bool locked)
 }
 
 int
-corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
-    bool cancellable)
+corpc__waiter_wait(
+    corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable)
 {
 	int     c;
 	int64_t start = 0;
@@ -154,7 +157,8 @@ corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
 		}
 		if ((i & 63) == 0) {
 			int64_t now = corpc_now();
-			if (cancellable && (c = cancel_code(w, now, false)) != 0) {
+			if (cancellable &&
+			    (c = cancel_code(w, now, false)) != 0) {
 				return c;
 			}
 			if (start == 0) {
@@ -162,8 +166,9 @@ corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
 			} else if (now - start > SPIN_NS) {
 				break;
 			} else if (now - start > YIELD_AFTER_NS) {
-				// The other side may be waiting for this very core, or be
-				// a task ready on this very worker.
+				// The other side may be waiting for this very
+				// core, or be a task ready on this very
+				// worker.
 				if (!corpc__task_yield()) {
 					sched_yield();
 				}
@@ -195,9 +200,9 @@ typedef struct space_arg {
 static bool
 has_space(void *p)
 {
-	space_arg *a    = p;
-	corpc__ring *r  = a->r;
-	size_t       t  = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	space_arg   *a = p;
+	corpc__ring *r = a->r;
+	size_t       t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	r->released_seen = atomic_load(&r->released);
 	return t + r->staged - r->released_seen < a->limit;
 }
@@ -221,7 +226,8 @@ corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
 size_t
 corpc__ring_next(corpc__ring *r)
 {
-	return (atomic_load_explicit(&r->tail, memory_order_relaxed) + r->staged) &
+	return (atomic_load_explicit(&r->tail, memory_order_relaxed) +
+	           r->staged) &
 	       (r->cap - 1);
 }
 
@@ -273,7 +279,8 @@ corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w)
 void
 corpc__ring_release(corpc__ring *r, corpc__ring_waiter *w)
 {
-	if (atomic_load_explicit(&r->released, memory_order_relaxed) != r->head) {
+	if (atomic_load_explicit(&r->released, memory_order_relaxed) !=
+	    r->head) {
 		atomic_store(&r->released, r->head);
 		corpc__waiter_wake(w);
 	}
@@ -294,8 +301,10 @@ corpc__ring_take(
 	*msg = NULL;
 	if (r->tail_seen > r->head && atomic_load(&w->cancel) == 0) {
 		// Messages we already know of: releases go out in batches, a
-		// quarter ring at a time, so the producer's line is left alone.
-		size_t rel = atomic_load_explicit(&r->released, memory_order_relaxed);
+		// quarter ring at a time, so the producer's line is left
+		// alone.
+		size_t rel =
+		    atomic_load_explicit(&r->released, memory_order_relaxed);
 		if (r->head - rel >= r->cap / 4) {
 			corpc__ring_release(r, w);
 		}
@@ -306,7 +315,8 @@ corpc__ring_take(
 		if (c != 0) {
 			return c;
 		}
-		// `closed` may have been seen after a last publish: look again.
+		// `closed` may have been seen after a last publish: look
+		// again.
 		r->tail_seen = atomic_load(&r->tail);
 	}
 	if (r->tail_seen > r->head) {

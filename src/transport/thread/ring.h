@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal: a bounded single-producer single-consumer ring of messages that
 // crosses threads (or tasks). Waiting spins briefly before it sleeps (a
 // task yields to its worker's other ready tasks while it spins, then
@@ -23,17 +24,18 @@
 
 typedef struct corpc__ring {
 	// Message pointers apart from the arenas, so that eight share a cache
-	// line: the consumer's reads cost one line transfer per eight messages.
+	// line: the consumer's reads cost one line transfer per eight
+	// messages.
 	const ProtobufCMessage **msgs;
-	corpc__arena            *arenas; // hold the copies, when messages are copied
-	size_t                   cap;    // a power of two
+	corpc__arena *arenas; // hold the copies, when messages are copied
+	size_t        cap;    // a power of two
 	// Producer side. Each side caches what it last read of the other's
 	// counter, so a message costs no cache-line transfer while there is
 	// room (producer) or there are messages (consumer).
 	_Alignas(64) atomic_size_t tail; // messages published
-	size_t staged;                   // written after tail, not yet published
-	size_t released_seen;            // producer's copy of `released`
-	atomic_bool closed;              // producer: no more messages
+	size_t      staged;        // written after tail, not yet published
+	size_t      released_seen; // producer's copy of `released`
+	atomic_bool closed;        // producer: no more messages
 	// Consumer side.
 	_Alignas(64) atomic_size_t released; // messages the consumer let go
 	size_t head;                         // messages taken
@@ -64,8 +66,8 @@ void corpc__waiter_wake(corpc__ring_waiter *w);
 // Spins, then sleeps, until ready(arg). With `cancellable`, returns the
 // cancel code as soon as there is one (the deadline passing sets
 // DEADLINE_EXCEEDED); otherwise waits for ready alone. Returns 0 when ready.
-int corpc__waiter_wait(corpc__ring_waiter *w, bool (*ready)(void *),
-    void *arg, bool cancellable);
+int corpc__waiter_wait(
+    corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable);
 
 // Producer: waits until fewer than `limit` messages are unreleased; returns
 // 0, or the cancel code (a deadline passing sets DEADLINE_EXCEEDED).

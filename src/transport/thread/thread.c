@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The thread-handoff in-process transport:
 //   inproc://NAME?mode=thread       server messages shared (zero copy)
 //   inproc://NAME?mode=thread-copy  server messages deep-copied
@@ -48,7 +49,7 @@
 // How long finish waits for a cancelled handler to return before it gives
 // up on it (the handler is then the caller's bug; see README).
 #define FINISH_WAIT_NS (5LL * 1000000000)
-#define DEFAULT_DEPTH 256
+#define DEFAULT_DEPTH  256
 // With CORPC_WRITE_MORE, responses are published to the client in batches
 // of up to this many (the rest go out with the next send without the flag,
 // or when the handler waits or returns).
@@ -64,12 +65,12 @@ typedef struct thread_chan {
 } thread_chan;
 
 typedef struct thread_call {
-	corpc_stream        st; // first member
-	corpc_ctx           ctx;
+	corpc_stream         st; // first member
+	corpc_ctx            ctx;
 	corpc__freelist_node pool_node;
 
 	bool               copy;
-	size_t             depth; // rings are sized for it
+	size_t             depth;      // rings are sized for it
 	unsigned           resp_depth; // nesting limit of responses (depth.h)
 	corpc_server      *srv;
 	corpc__ring_waiter w;
@@ -77,20 +78,20 @@ typedef struct thread_call {
 	corpc__ring        c2s; // client to server
 	bool               rings_ready;
 
-	corpc_metadata         *request_md;
-	corpc__arena            req_arena;
-	corpc__arena            take_arena; // the client's copy of a stable message
+	corpc_metadata *request_md;
+	corpc__arena    req_arena;
+	corpc__arena    take_arena; // the client's copy of a stable message
 	const ProtobufCMessage *request;
 	bool                    request_taken;
 	corpc_status_code       handler_code;
 
-	atomic_bool headers_published; // worker → client
-	atomic_bool handler_done;      // set before s2c closes
-	atomic_bool consumer_gone;     // the client reads no more
-	corpc__pool_job job;           // thread-per-call servers
-	bool        worker_running;    // guarded by w.mu
-	bool        orphaned;          // guarded by w.mu: finish gave up waiting
-	bool        destroyed;         // guarded by w.mu: the client let go
+	atomic_bool     headers_published; // worker → client
+	atomic_bool     handler_done;      // set before s2c closes
+	atomic_bool     consumer_gone;     // the client reads no more
+	corpc__pool_job job;               // thread-per-call servers
+	bool            worker_running;    // guarded by w.mu
+	bool            orphaned;  // guarded by w.mu: finish gave up waiting
+	bool            destroyed; // guarded by w.mu: the client let go
 } thread_call;
 
 // ---- pools ----------------------------------------------------------------
@@ -129,7 +130,8 @@ call_free(thread_call *c)
 static thread_call *
 call_get(size_t depth)
 {
-	corpc__freelist_node *n = corpc__freelist_get(&call_pool, has_depth, &depth);
+	corpc__freelist_node *n =
+	    corpc__freelist_get(&call_pool, has_depth, &depth);
 	if (n != NULL) {
 		return from_node(n);
 	}
@@ -162,7 +164,8 @@ call_put(thread_call *c)
 	}
 }
 
-// ---- the handler's side (a task, or a thread-per-call thread) -----------------
+// ---- the handler's side (a task, or a thread-per-call thread)
+// -----------------
 
 static thread_call *
 from_ctx(corpc_ctx *ctx)
@@ -185,7 +188,8 @@ cancel_now(thread_call *c)
 static void
 publish_headers(thread_call *c)
 {
-	if (!atomic_load_explicit(&c->headers_published, memory_order_relaxed)) {
+	if (!atomic_load_explicit(
+	        &c->headers_published, memory_order_relaxed)) {
 		c->ctx.headers_sent = true;
 		atomic_store(&c->headers_published, true);
 	}
@@ -215,22 +219,26 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	}
 	size_t i = corpc__ring_next(&c->s2c);
 	if (copy && stable && !single_response(c)) {
-		// It stays valid, so the client copies it when it takes it: the
-		// copy is then written on the reader's core, not moved to it.
-		c->s2c.msgs[i] = (const ProtobufCMessage *) ((uintptr_t) msg | COPY_AT_TAKE);
+		// It stays valid, so the client copies it when it takes it:
+		// the copy is then written on the reader's core, not moved to
+		// it.
+		c->s2c.msgs[i] = (const ProtobufCMessage *) ((uintptr_t) msg |
+		                                             COPY_AT_TAKE);
 	} else if (copy) {
 		corpc__arena_reset(&c->s2c.arenas[i]);
 		bool deep;
 		c->s2c.msgs[i] = corpc__msg_clone(
 		    msg, &c->s2c.arenas[i].alloc, c->resp_depth, &deep);
 		if (c->s2c.msgs[i] == NULL && deep) {
-			// What the client would say after decoding it: INTERNAL.
+			// What the client would say after decoding it:
+			// INTERNAL.
 			return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
 			    "%s: response message nested deeper than %u",
 			    c->st.method->path, c->resp_depth);
 		}
 		if (c->s2c.msgs[i] == NULL) {
-			return corpc_ctx_error(ctx, CORPC_STATUS_RESOURCE_EXHAUSTED,
+			return corpc_ctx_error(ctx,
+			    CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying a response");
 		}
 	} else {
@@ -240,7 +248,8 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	if (!copy && !stable) {
 		corpc__ring_publish(&c->s2c, &c->w);
 		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone);
-	} else if (!(flags & CORPC_WRITE_MORE) || c->s2c.staged >= PUBLISH_BATCH) {
+	} else if (!(flags & CORPC_WRITE_MORE) ||
+	           c->s2c.staged >= PUBLISH_BATCH) {
 		corpc__ring_publish(&c->s2c, &c->w);
 	}
 	return (corpc_status_code) cancel_now(c);
@@ -259,7 +268,8 @@ thread_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 		c->request_taken = true;
 		return CORPC_STATUS_OK;
 	}
-	corpc__ring_publish(&c->s2c, &c->w); // never wait with replies held back
+	corpc__ring_publish(
+	    &c->s2c, &c->w); // never wait with replies held back
 	if ((code = corpc__ring_take(&c->c2s, &c->w, msg)) != 0) {
 		return (corpc_status_code) code;
 	}
@@ -308,7 +318,7 @@ worker_run(void *arg)
 	corpc__ring_close(&c->s2c, &c->w);
 	pthread_mutex_lock(&c->w.mu);
 	c->worker_running = false;
-	bool last         = c->destroyed; // the client gave up and left it to us
+	bool last = c->destroyed; // the client gave up and left it to us
 	corpc__cond_broadcast(&c->w.cv);
 	pthread_mutex_unlock(&c->w.mu);
 	if (last) {
@@ -316,15 +326,16 @@ worker_run(void *arg)
 	}
 }
 
-// ---- the client's side ------------------------------------------------------------
+// ---- the client's side
+// ------------------------------------------------------------
 
 static void
 take_headers(thread_call *c)
 {
 	if (!c->st.headers_ready && atomic_load(&c->headers_published)) {
-		corpc_metadata *t = c->st.headers;
-		c->st.headers     = c->ctx.headers;
-		c->ctx.headers    = t;
+		corpc_metadata *t   = c->st.headers;
+		c->st.headers       = c->ctx.headers;
+		c->ctx.headers      = t;
 		c->st.headers_ready = true;
 	}
 }
@@ -337,8 +348,8 @@ end_from_handler(thread_call *c)
 	corpc_metadata *t = c->st.trailers;
 	c->st.trailers    = c->ctx.trailers;
 	c->ctx.trailers   = t;
-	corpc__stream_end(&c->st, c->handler_code, "%s",
-	    corpc__strbuf_get(&c->ctx.message));
+	corpc__stream_end(
+	    &c->st, c->handler_code, "%s", corpc__strbuf_get(&c->ctx.message));
 }
 
 // The call is over for the client: a handler waiting for a shared message
@@ -358,13 +369,14 @@ static unsigned
 request_depth(const thread_call *c)
 {
 	return corpc__depth_limit(
-	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth : 0);
+	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth
+	                   : 0);
 }
 
 // Ends the call because a `what` message nests deeper than `limit`.
 static void
-end_too_deep(thread_call *c, corpc_status_code code, const char *what,
-    unsigned limit)
+end_too_deep(
+    thread_call *c, corpc_status_code code, const char *what, unsigned limit)
 {
 	atomic_store(&c->consumer_gone, true);
 	corpc__waiter_wake(&c->w);
@@ -382,11 +394,11 @@ thread_c_open(corpc_channel *ch, const corpc__address *addr,
 	if (tc == NULL) {
 		return CORPC_ENOMEM;
 	}
-	tc->name  = addr->host; // lives as long as the channel
-	tc->copy  = copy;
-	tc->depth = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
+	tc->name      = addr->host; // lives as long as the channel
+	tc->copy      = copy;
+	tc->depth     = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
 	tc->max_depth = corpc__depth_limit(opts->max_message_depth);
-	*state    = tc;
+	*state        = tc;
 	return CORPC_OK;
 }
 
@@ -418,7 +430,8 @@ start_handler(thread_call *c, const corpc__handler *h,
 		return (corpc_status_code) code;
 	}
 	c->worker_running = true;
-	if (corpc__server_run(c->srv, NULL, worker_run, c, &c->job) != CORPC_OK) {
+	if (corpc__server_run(c->srv, NULL, worker_run, c, &c->job) !=
+	    CORPC_OK) {
 		c->worker_running = false;
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
@@ -435,19 +448,19 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	if (c == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if (corpc__stream_init(&c->st, ch->tp->channel, ch, method, deadline) !=
-	    CORPC_OK) {
+	if (corpc__stream_init(
+	        &c->st, ch->tp->channel, ch, method, deadline) != CORPC_OK) {
 		call_put(c);
 		return CORPC_ENOMEM;
 	}
-	c->copy          = tc->copy;
-	c->resp_depth    = tc->max_depth;
-	c->srv           = NULL;
-	c->request       = NULL;
-	c->request_taken = false;
-	c->handler_code  = CORPC_STATUS_OK;
-	c->orphaned      = false;
-	c->destroyed     = false;
+	c->copy           = tc->copy;
+	c->resp_depth     = tc->max_depth;
+	c->srv            = NULL;
+	c->request        = NULL;
+	c->request_taken  = false;
+	c->handler_code   = CORPC_STATUS_OK;
+	c->orphaned       = false;
+	c->destroyed      = false;
 	c->worker_running = false;
 	corpc__ring_reset(&c->s2c);
 	corpc__ring_reset(&c->c2s);
@@ -459,7 +472,8 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	atomic_store(&c->handler_done, false);
 	atomic_store(&c->consumer_gone, false);
 	if (request != NULL) {
-		corpc__ring_close(&c->c2s, &c->w); // one request, given at open
+		corpc__ring_close(
+		    &c->c2s, &c->w); // one request, given at open
 	}
 	*out = &c->st;
 	if (parent != NULL) {
@@ -469,21 +483,25 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	const corpc__handler *h;
 	char                  why[CORPC__ADDR_MAX + 64];
 	corpc_status_code     rc = corpc__inproc_resolve(
-        tc->name, method, &c->ctx, &c->srv, &h, why, sizeof(why));
+	        tc->name, method, &c->ctx, &c->srv, &h, why, sizeof(why));
 	if (rc != CORPC_STATUS_OK) {
 		c->srv = NULL;
 		corpc__stream_end(&c->st, rc, "%s", why);
 		return CORPC_OK;
 	}
 	rc = start_handler(c, h, md, request);
-	if (rc == CORPC_STATUS_DEADLINE_EXCEEDED || rc == CORPC_STATUS_CANCELLED) {
+	if (rc == CORPC_STATUS_DEADLINE_EXCEEDED ||
+	    rc == CORPC_STATUS_CANCELLED) {
 		corpc__stream_end(&c->st, rc, "%s before the call started",
-		    rc == CORPC_STATUS_CANCELLED ? "call cancelled" : "deadline exceeded");
+		    rc == CORPC_STATUS_CANCELLED ? "call cancelled"
+		                                 : "deadline exceeded");
 	} else if (rc == CORPC_STATUS_INVALID_ARGUMENT) {
-		corpc__stream_end(&c->st, rc, "%s: request message nested deeper than %u",
-		    method->path, request_depth(c));
+		corpc__stream_end(&c->st, rc,
+		    "%s: request message nested deeper than %u", method->path,
+		    request_depth(c));
 	} else if (rc != CORPC_STATUS_OK) {
-		corpc__stream_end(&c->st, rc, "out of resources starting the call");
+		corpc__stream_end(
+		    &c->st, rc, "out of resources starting the call");
 	}
 	return CORPC_OK;
 }
@@ -493,23 +511,26 @@ static void thread_s_cancel(corpc_stream *st);
 static corpc_status_code
 thread_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 {
-	thread_call      *c = (thread_call *) st;
-	int code = corpc__ring_take(&c->s2c, &c->w, msg);
+	thread_call *c    = (thread_call *) st;
+	int          code = corpc__ring_take(&c->s2c, &c->w, msg);
 	if (code != 0) {
 		end_cancelled(c, code);
 		return st->code;
 	}
 	take_headers(c);
 	if (*msg != NULL && ((uintptr_t) *msg & COPY_AT_TAKE)) {
-		// The previous message is released by this recv: reuse its arena.
+		// The previous message is released by this recv: reuse its
+		// arena.
 		corpc__arena_reset(&c->take_arena);
 		bool deep;
 		*msg = corpc__msg_clone(
-		    (const ProtobufCMessage *) ((uintptr_t) *msg & ~COPY_AT_TAKE),
+		    (const ProtobufCMessage *) ((uintptr_t) *msg &
+		                                ~COPY_AT_TAKE),
 		    &c->take_arena.alloc, c->resp_depth, &deep);
 		if (*msg == NULL && deep) {
 			thread_s_cancel(st);
-			end_too_deep(c, CORPC_STATUS_INTERNAL, "response", c->resp_depth);
+			end_too_deep(c, CORPC_STATUS_INTERNAL, "response",
+			    c->resp_depth);
 			return st->code;
 		}
 		if (*msg == NULL) {
@@ -570,7 +591,8 @@ static bool
 headers_or_end(void *p)
 {
 	thread_call *c = p;
-	return atomic_load(&c->headers_published) || atomic_load(&c->handler_done);
+	return atomic_load(&c->headers_published) ||
+	       atomic_load(&c->handler_done);
 }
 
 static void
@@ -621,7 +643,8 @@ thread_s_finish(corpc_stream *st, bool cancel)
 		return;
 	}
 	if (!cancel) {
-		// The single response arrived: wait for the status, not cancel.
+		// The single response arrived: wait for the status, not
+		// cancel.
 		int code = corpc__waiter_wait(&c->w, handler_done, c, true);
 		if (code == 0) {
 			wait_worker(c);
@@ -637,7 +660,8 @@ thread_s_finish(corpc_stream *st, bool cancel)
 	corpc__waiter_wake(&c->w);
 	if (!wait_worker(c)) {
 		corpc__stream_end(st, CORPC_STATUS_CANCELLED,
-		    "call cancelled; its handler has not returned after %lld s",
+		    "call cancelled; its handler has not returned after %lld "
+		    "s",
 		    FINISH_WAIT_NS / 1000000000);
 		return;
 	}
@@ -675,8 +699,8 @@ thread_s_destroy(corpc_stream *st)
 	// Only a call whose handler ignored cancellation past the bounded wait
 	// still has its worker: then the worker recycles it when it returns.
 	pthread_mutex_lock(&c->w.mu);
-	c->destroyed      = true;
-	bool worker_left  = !c->worker_running;
+	c->destroyed     = true;
+	bool worker_left = !c->worker_running;
 	pthread_mutex_unlock(&c->w.mu);
 	if (worker_left) {
 		client_release(c);
