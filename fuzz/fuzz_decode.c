@@ -19,6 +19,7 @@
 // for field number 0 written in two or more bytes (0x82 0x00) is accepted
 // and kept as an unknown field, then packed as 0x02, which unpack refuses.
 // Re-pack stability is not checked for such messages.
+#include <limits.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -146,7 +147,9 @@ decode_grpc(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 	FUZZ_CHECK(bb != NULL);
 	corpc__arena arena;
 	corpc__arena_init(&arena);
-	ProtobufCMessage *m = corpc__grpc_unpack(bb, desc, &arena);
+	bool              deep;
+	ProtobufCMessage *m = corpc__grpc_unpack(bb, desc, &arena, 100, &deep);
+	FUZZ_CHECK(!deep); // these types nest only a few levels
 	if (refused) {
 		FUZZ_CHECK(m == NULL);
 	} else {
@@ -179,16 +182,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool field0 = decode_has_field0(m);
 
 		// Clone with malloc, as coro's copy mode does.
-		ProtobufCMessage *c = corpc__msg_clone(m, NULL);
+		ProtobufCMessage *c =
+		    corpc__msg_clone(m, NULL, UINT_MAX, NULL);
 		decode_same(c, desc, packed, packed_len);
 
 		// Clone into an arena, as the thread transport does, then a
 		// clone of that clone.
 		corpc__arena arena;
 		corpc__arena_init(&arena);
-		ProtobufCMessage *ac = corpc__msg_clone(m, &arena.alloc);
+		ProtobufCMessage *ac =
+		    corpc__msg_clone(m, &arena.alloc, UINT_MAX, NULL);
 		decode_same(ac, desc, packed, packed_len);
-		ProtobufCMessage *cc = corpc__msg_clone(ac, NULL);
+		ProtobufCMessage *cc =
+		    corpc__msg_clone(ac, NULL, UINT_MAX, NULL);
 		decode_same(cc, desc, packed, packed_len);
 		corpc__arena_fini(&arena);
 		protobuf_c_message_free_unpacked(cc, NULL);

@@ -242,6 +242,7 @@ seeds_message(
 	buf[0] = (uint8_t) (type | ((slices - 1) << 3));
 	protobuf_c_message_pack(m, buf + 1);
 	seeds_write("fuzz_decode", name, buf, len + 1);
+	seeds_write("fuzz_depth", name, buf, len + 1); // same selector
 	free(buf);
 }
 
@@ -335,6 +336,15 @@ seeds_decode(void)
 	seeds_message("all", SEED_ALL, 1, &all.base);
 	// The same bytes as Sparse: mostly unknown fields.
 	seeds_message("sparse", SEED_SPARSE, 2, &all.base);
+
+	// A chain of Sparse 40 deep, for fuzz_depth's nesting scan.
+	Clonetest__Sparse chain[41];
+	for (int i = 0; i <= 40; i++) {
+		clonetest__sparse__init(&chain[i]);
+		chain[i].child = i < 40 ? &chain[i + 1] : NULL;
+	}
+	chain[40].leaf = &leaf;
+	seeds_message("sparse-chain", SEED_SPARSE, 1, &chain[0].base);
 	all.choice_case = CLONETEST__ALL__CHOICE_O_STR_DEF;
 	all.o_str_def   = "other";
 	seeds_message("all-oneof-def", SEED_ALL, 3, &all.base);

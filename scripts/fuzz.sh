@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-$(nproc)}
 SECONDS_EACH=${FUZZ_SECONDS:-10}
-TARGETS=${FUZZ_TARGETS:-fuzz_address fuzz_metadata fuzz_decode fuzz_codegen}
+TARGETS=${FUZZ_TARGETS:-fuzz_address fuzz_metadata fuzz_decode fuzz_depth fuzz_codegen}
 DIR=$BUILD/fuzz
 
 mkdir -p "$DIR"

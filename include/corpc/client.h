@@ -76,6 +76,10 @@ typedef struct corpc_channel_opts {
 	// Largest message this client sends or accepts, in bytes; 0 means
 	// 4 MiB. Over it: RESOURCE_EXHAUSTED. (Network transports.)
 	size_t max_message_size;
+	// Deepest nesting of messages accepted in a response (the response is
+	// depth 0); 0 means 100. Checked before decoding, on every transport:
+	// deeper ends the call INTERNAL "message nested deeper than N".
+	unsigned max_message_depth;
 	// Thread handoff (inproc://NAME?mode=thread[-copy]): messages in
 	// flight each way before the sender waits; 0 means 256. Back-pressure:
 	// a slow reader never makes the other side buffer more than this.

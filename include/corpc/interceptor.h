@@ -15,6 +15,13 @@
 // If a `start` refuses, the later interceptors' `start` do not run, and
 // `finish` runs only for those whose `start` ran (in reverse order).
 // With no interceptor installed a call pays one branch per operation.
+//
+// Unknown methods (tcp://, unix://): the server's chain runs for them too,
+// so a caller it refuses (say, without credentials) gets that refusal, not
+// UNIMPLEMENTED, and cannot list the methods. There the method has only
+// `path` and `name` (kind unary, request and response NULL), ctx is NULL,
+// and `start` runs on a scheduler thread outside any task: keep it quick.
+// In process, an unknown method is UNIMPLEMENTED at once.
 #ifndef CORPC_INTERCEPTOR_H
 #define CORPC_INTERCEPTOR_H
 

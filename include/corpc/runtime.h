@@ -42,8 +42,14 @@ typedef struct corpc_runtime_opts {
 	// Scheduler threads; 0 means one per online CPU.
 	unsigned threads;
 	// Coroutine stack size in bytes; 0 means 256 KiB. Rounded up to whole
-	// pages; a guard page is added below.
+	// pages.
 	size_t stack_size;
+	// Inaccessible guard region below each coroutine stack, in bytes; 0
+	// means 64 KiB. An overflow faults there (SIGSEGV) instead of writing
+	// into another coroutine's stack; frames larger than the guard are
+	// caught only in code built with -fstack-clash-protection (README).
+	// Costs address space, not memory.
+	size_t stack_guard_size;
 	// Most threads of the blocking-work pool (corpc_offload); 0 means 64.
 	// Threads start on demand and exit after 10 s idle; work beyond the
 	// limit waits for a free thread, first come first served.

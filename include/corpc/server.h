@@ -56,12 +56,22 @@ typedef enum corpc_exec_mode {
 // Server options. Zero-initialise; NULL means all defaults.
 typedef struct corpc_server_opts {
 	// Stack size in bytes of each handler's coroutine (or thread, in
-	// thread-per-call mode); 0 means 256 KiB. Rounded up to whole pages; a
-	// guard page is added.
+	// thread-per-call mode); 0 means 256 KiB. Rounded up to whole pages.
 	size_t stack_size;
+	// Guard region below each handler's coroutine stack, as in
+	// corpc_runtime_opts (0: 64 KiB). For the server's own runtime and
+	// in-process coroutine calls.
+	size_t stack_guard_size;
 	// Largest message accepted or sent, in bytes; 0 means 4 MiB.
 	// (Network.)
 	size_t max_message_size;
+	// Deepest nesting of messages accepted in a request (the request is
+	// depth 0, each message inside it one more); 0 means 100, protobuf
+	// C++'s limit. Checked before decoding, on every transport: deeper is
+	// INVALID_ARGUMENT "message nested deeper than N" and the handler
+	// never sees it. Decoding takes about 1 KiB of stack per level: raise
+	// it only with stack_size to match.
+	unsigned max_message_depth;
 	// Scheduler threads that run the handlers; 0 means one per online CPU.
 	// Ignored when `runtime` is set.
 	unsigned scheduler_threads;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Bearer-token credentials as interceptors.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "corpc/bearer.h"
@@ -12,11 +13,19 @@ static corpc_status_code
 client_start(void *self, corpc_call *call)
 {
 	const char *token = self;
-	char        value[512];
-	int         n = snprintf(value, sizeof(value), PREFIX "%s", token);
-	if (n < 0 || (size_t) n >= sizeof(value) ||
-	    corpc_metadata_add(corpc_call_metadata(call), AUTH_KEY, value,
-	        (size_t) n) != CORPC_OK) {
+	// JWTs run to kilobytes: the value is as long as the token needs, and
+	// corpc_metadata_add enforces the metadata limits.
+	size_t len   = strlen(PREFIX) + strlen(token);
+	char  *value = malloc(len + 1);
+	if (value == NULL) {
+		return corpc_call_refuse(call, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory for the bearer token");
+	}
+	snprintf(value, len + 1, PREFIX "%s", token);
+	corpc_err rv = corpc_metadata_add(
+	    corpc_call_metadata(call), AUTH_KEY, value, len);
+	free(value);
+	if (rv != CORPC_OK) {
 		return corpc_call_refuse(call, CORPC_STATUS_INVALID_ARGUMENT,
 		    "bearer token is not printable ASCII or too long");
 	}

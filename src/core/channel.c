@@ -7,12 +7,17 @@
 #include "corpc/runtime.h"
 #include "core/channel.h"
 #include "core/detail.h"
+#include "core/fdlimit.h"
 
 static corpc_err
 channel_open(
     const char *address, const corpc_channel_opts *opts, corpc_channel **out)
 {
 	corpc_err rv;
+	if (address == NULL || out == NULL) {
+		return CORPC_EINVAL;
+	}
+	corpc__fd_limit_raise();
 	*out              = NULL;
 	corpc_channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {

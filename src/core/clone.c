@@ -4,6 +4,7 @@
 // The copy is kept in a state protobuf_c_message_free_unpacked accepts at
 // every step: pointers not yet copied hold the field's default (or NULL),
 // so an allocation failure midway is cleaned up by that one call.
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,12 +174,34 @@ clone_bytes(ProtobufCBinaryData *dst, const ProtobufCBinaryData *src,
 	return 1;
 }
 
-static ProtobufCMessage *clone_msg(
-    const ProtobufCMessage *src, ProtobufCAllocator *alloc);
+// How far a copy may still go down, and whether it hit the bottom: the
+// recursion is bounded by the nesting limit (depth.h).
+typedef struct clone_depth {
+	unsigned left;
+	bool     too_deep;
+} clone_depth;
+
+static ProtobufCMessage *clone_msg(const ProtobufCMessage *src,
+    ProtobufCAllocator *alloc, clone_depth *depth);
+
+// Copies nested message `m`, one level further down.
+static ProtobufCMessage *
+clone_child(
+    const ProtobufCMessage *m, ProtobufCAllocator *alloc, clone_depth *depth)
+{
+	if (depth->left == 0) {
+		depth->too_deep = true;
+		return NULL;
+	}
+	depth->left--;
+	ProtobufCMessage *copy = clone_msg(m, alloc, depth);
+	depth->left++;
+	return copy;
+}
 
 static int
 clone_repeated(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *src,
-    ProtobufCMessage *dst, ProtobufCAllocator *alloc)
+    ProtobufCMessage *dst, ProtobufCAllocator *alloc, clone_depth *depth)
 {
 	size_t      n   = CLONE_AT(const size_t, src, f->quantifier_offset);
 	const void *arr = CLONE_AT(const void *const, src, f->offset);
@@ -227,8 +250,9 @@ clone_repeated(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *src,
 		const ProtobufCMessage *const *from = arr;
 		ProtobufCMessage             **to   = out;
 		for (size_t i = 0; i < n; i++) {
-			to[i] =
-			    from[i] != NULL ? clone_msg(from[i], alloc) : NULL;
+			to[i] = from[i] != NULL
+			            ? clone_child(from[i], alloc, depth)
+			            : NULL;
 			if (from[i] != NULL && to[i] == NULL) {
 				return 0;
 			}
@@ -239,7 +263,7 @@ clone_repeated(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *src,
 
 static int
 clone_singular(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *src,
-    ProtobufCMessage *dst, ProtobufCAllocator *alloc)
+    ProtobufCMessage *dst, ProtobufCAllocator *alloc, clone_depth *depth)
 {
 	if (clone_is_default(f, src)) {
 		return 1;
@@ -268,7 +292,7 @@ clone_singular(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *src,
 		if (m == NULL) {
 			return 1;
 		}
-		ProtobufCMessage *p = clone_msg(m, alloc);
+		ProtobufCMessage *p = clone_child(m, alloc, depth);
 		if (p == NULL) {
 			return 0;
 		}
@@ -315,7 +339,8 @@ clone_unknown(const ProtobufCMessage *src, ProtobufCMessage *dst,
 }
 
 static ProtobufCMessage *
-clone_msg(const ProtobufCMessage *src, ProtobufCAllocator *alloc)
+clone_msg(
+    const ProtobufCMessage *src, ProtobufCAllocator *alloc, clone_depth *depth)
 {
 	const ProtobufCMessageDescriptor *d = src->descriptor;
 
@@ -333,8 +358,8 @@ clone_msg(const ProtobufCMessage *src, ProtobufCAllocator *alloc)
 			continue;
 		}
 		int ok = f->label == PROTOBUF_C_LABEL_REPEATED
-		             ? clone_repeated(f, src, dst, alloc)
-		             : clone_singular(f, src, dst, alloc);
+		             ? clone_repeated(f, src, dst, alloc, depth)
+		             : clone_singular(f, src, dst, alloc, depth);
 		if (!ok) {
 			protobuf_c_message_free_unpacked(dst, alloc);
 			return NULL;
@@ -348,7 +373,14 @@ clone_msg(const ProtobufCMessage *src, ProtobufCAllocator *alloc)
 }
 
 ProtobufCMessage *
-corpc__msg_clone(const ProtobufCMessage *src, ProtobufCAllocator *alloc)
+corpc__msg_clone(const ProtobufCMessage *src, ProtobufCAllocator *alloc,
+    unsigned max_depth, bool *too_deep)
 {
-	return clone_msg(src, alloc != NULL ? alloc : &clone_malloc);
+	clone_depth       depth = {.left = max_depth, .too_deep = false};
+	ProtobufCMessage *copy =
+	    clone_msg(src, alloc != NULL ? alloc : &clone_malloc, &depth);
+	if (too_deep != NULL) {
+		*too_deep = depth.too_deep;
+	}
+	return copy;
 }

@@ -11,6 +11,8 @@
 
 #include "core/clock.h"
 #include "core/detail.h"
+#include "core/fdlimit.h"
+#include "core/intercept.h"
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/sched.h"
@@ -56,6 +58,7 @@ server_create(const corpc_server_opts *opts, corpc_server **out)
 	if (out == NULL) {
 		return CORPC_EINVAL;
 	}
+	corpc__fd_limit_raise();
 	corpc_server *srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
 		return CORPC_ENOMEM;
@@ -252,6 +255,30 @@ corpc_server_start(corpc_server *srv)
 }
 
 corpc_status_code
+corpc__server_unknown_method(corpc_server *srv, const char *path,
+    corpc_metadata *md, int64_t deadline, char *why, size_t why_size)
+{
+	const char  *slash = strrchr(path, '/');
+	corpc_method m     = {
+	        .path = path,
+	        .name = slash != NULL ? slash + 1 : path,
+	        .kind = CORPC_RPC_UNARY,
+        };
+	corpc_call c;
+	corpc__call_init(&c, srv->opts.interceptors,
+	    srv->opts.interceptor_count, true, &m, md, deadline, NULL);
+	corpc_status_code code = corpc__call_start(&c);
+	if (code != CORPC_STATUS_OK) {
+		snprintf(why, why_size, "%s", c.refusal);
+	} else {
+		code = CORPC_STATUS_UNIMPLEMENTED;
+		snprintf(why, why_size, "unknown method %s", path);
+	}
+	corpc__call_finish(&c, code, why);
+	return code;
+}
+
+corpc_status_code
 corpc__server_call_begin(
     corpc_server *srv, corpc_ctx *ctx, char *why, size_t why_size)
 {
@@ -312,8 +339,9 @@ corpc_server_runtime(corpc_server *srv)
 	}
 	if (srv->runtime == NULL) {
 		corpc_runtime_opts o = {
-		    .threads    = srv->opts.scheduler_threads,
-		    .stack_size = srv->opts.stack_size,
+		    .threads          = srv->opts.scheduler_threads,
+		    .stack_size       = srv->opts.stack_size,
+		    .stack_guard_size = srv->opts.stack_guard_size,
 		};
 		if (corpc_runtime_create(&o, &srv->own_runtime) == CORPC_OK) {
 			srv->runtime = srv->own_runtime;
@@ -351,7 +379,8 @@ corpc__server_run(corpc_server *srv, corpc__worker *on, void (*fn)(void *),
 	}
 	pthread_mutex_lock(&srv->run_mu);
 	if (srv->stacks == NULL) {
-		srv->stacks = corpc__stack_pool_create(srv->opts.stack_size);
+		srv->stacks = corpc__stack_pool_create(
+		    srv->opts.stack_size, srv->opts.stack_guard_size);
 	}
 	corpc__stack_pool *stacks = srv->stacks;
 	pthread_mutex_unlock(&srv->run_mu);

@@ -14,6 +14,16 @@ struct corpc__worker;
 const corpc__handler *corpc__server_find(
     corpc_server *srv, const corpc_method *method, const char *path);
 
+// Answers a call of a method the server does not have, after the server's
+// interceptors had their say, so a caller the interceptors refuse (no
+// credentials) learns nothing about which methods exist. The start hooks
+// see a method with only `path` and `name` (kind unary, request and
+// response NULL) and no ctx; finish hooks run for those that started.
+// Returns the refusal code, or UNIMPLEMENTED; the message goes to `why`.
+corpc_status_code corpc__server_unknown_method(corpc_server *srv,
+    const char *path, corpc_metadata *md, int64_t deadline, char *why,
+    size_t why_size);
+
 // Registers a live call before its handler runs. Returns OK; UNAVAILABLE
 // when the server is shutting down; RESOURCE_EXHAUSTED at
 // max_concurrent_calls. Not OK: `why` says so and the caller answers with

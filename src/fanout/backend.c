@@ -6,6 +6,7 @@
 // clones (each in a reused arena), so the transport's borrowed message is
 // free again at once, the backend progresses while the merge is busy
 // elsewhere, and the two threads meet only when the ring is empty or full.
+#include <limits.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -39,7 +40,9 @@ reader_run(void *arg)
 		corpc_status_code       rc   = corpc_stream_recv(b->st, &m);
 		if (m != NULL) {
 			corpc__arena_reset(&it->arena);
-			copy = corpc__msg_clone(m, &it->arena.alloc);
+			// Its transport bounded its nesting already (depth.h).
+			copy = corpc__msg_clone(
+			    m, &it->arena.alloc, UINT_MAX, NULL);
 			if (copy == NULL) {
 				corpc_stream_cancel(b->st);
 				rc = CORPC_STATUS_RESOURCE_EXHAUSTED;

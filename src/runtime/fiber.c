@@ -23,6 +23,7 @@
 struct corpc__stack_pool {
 	pthread_mutex_t mu;
 	size_t          size;
+	size_t          guard; // inaccessible bytes below each stack
 	corpc__stack   *idle;
 	size_t          idle_count;
 	size_t          out;     // stacks taken and not put back
@@ -33,7 +34,7 @@ struct corpc__stack_pool {
 #define POOL_KEEP 256
 
 corpc__stack_pool *
-corpc__stack_pool_create(size_t stack_size)
+corpc__stack_pool_create(size_t stack_size, size_t guard_size)
 {
 	corpc__stack_pool *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
@@ -41,6 +42,10 @@ corpc__stack_pool_create(size_t stack_size)
 	}
 	size_t page = (size_t) sysconf(_SC_PAGESIZE);
 	p->size     = (stack_size + page - 1) / page * page;
+	if (guard_size == 0) {
+		guard_size = CORPC__STACK_GUARD_DEFAULT;
+	}
+	p->guard = (guard_size + page - 1) / page * page;
 	pthread_mutex_init(&p->mu, NULL);
 	return p;
 }
@@ -115,8 +120,7 @@ corpc__stack_get(corpc__stack_pool *pool)
 		corpc__stack_put(pool, NULL);
 		return NULL;
 	}
-	size_t page = (size_t) sysconf(_SC_PAGESIZE);
-	s->map_size = pool->size + page;
+	s->map_size = pool->size + pool->guard;
 	s->map      = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
 	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->map == MAP_FAILED) {
@@ -124,9 +128,12 @@ corpc__stack_get(corpc__stack_pool *pool)
 		corpc__stack_put(pool, NULL);
 		return NULL;
 	}
-	// The guard page below the stack turns an overflow into a fault.
-	mprotect(s->map, page, PROT_NONE);
-	s->bottom = (char *) s->map + page;
+	// The guard region below the stack turns an overflow into a fault: a
+	// frame up to its size cannot step over it into a neighbour, and
+	// -fstack-clash-protection makes larger frames probe every page.
+	// Address space only (MAP_NORESERVE, never touched).
+	mprotect(s->map, pool->guard, PROT_NONE);
+	s->bottom = (char *) s->map + pool->guard;
 	s->size   = pool->size;
 #ifdef CORPC_HAVE_VALGRIND
 	s->valgrind_id =

@@ -20,9 +20,14 @@
 typedef struct corpc__stack      corpc__stack;
 typedef struct corpc__stack_pool corpc__stack_pool;
 
-// A pool of stacks of one size (rounded up to pages; a guard page below).
-// Thread-safe. Returns NULL when out of memory.
-corpc__stack_pool *corpc__stack_pool_create(size_t stack_size);
+// Guard region below each coroutine stack when none is asked for.
+#define CORPC__STACK_GUARD_DEFAULT (64u * 1024u)
+
+// A pool of stacks of one size (rounded up to pages), each with a guard
+// region of `guard_size` bytes below it (0: the default; rounded up to
+// pages). Thread-safe. Returns NULL when out of memory.
+corpc__stack_pool *corpc__stack_pool_create(
+    size_t stack_size, size_t guard_size);
 // Frees the pool and its idle stacks, or, while stacks are still out, marks
 // it to be freed when the last one is put back.
 void corpc__stack_pool_destroy(corpc__stack_pool *pool);

@@ -268,7 +268,8 @@ corpc_runtime_create(const corpc_runtime_opts *opts, corpc_runtime **out)
 	pthread_cond_init(&rt->cv, NULL);
 	rt->n       = rt->opts.threads;
 	rt->workers = calloc(rt->n, sizeof(*rt->workers));
-	rt->stacks  = corpc__stack_pool_create(rt->opts.stack_size);
+	rt->stacks  = corpc__stack_pool_create(
+	     rt->opts.stack_size, rt->opts.stack_guard_size);
 	rt->blocking =
 	    corpc__pool_create(rt->opts.blocking_threads, 0, BLOCKING_IDLE_MS);
 	if (rt->workers == NULL || rt->stacks == NULL ||

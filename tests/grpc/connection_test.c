@@ -134,7 +134,16 @@ idle_stream_with_pings(int64_t server_min_ping_ms)
 	    corpc_channel_open(corpc_server_address(s, 0), &co, &ch),
 	    CORPC_OK);
 	corpc_stream *st = open_echoed(ch, 30000);
-	corpc_sleep_ms(4000); // gRPC sends at most one ping a second
+	// gRPC sends at most one ping a second, and the third bad one brings
+	// GOAWAY; a busy machine may take longer, so wait for the connection
+	// to go (up to 10 s) rather than a fixed time. The stream stays idle:
+	// data from the server would forgive the pings.
+	if (server_min_ping_ms > 1000) {
+		corpc_channel_wait_state_change(
+		    ch, CORPC_CHANNEL_READY, corpc_now() + 10 * 1000000000LL);
+	} else {
+		corpc_sleep_ms(4000);
+	}
 	corpc_status_code rc = echo_again(st);
 	corpc_stream_destroy(st);
 	corpc_channel_close(ch);
@@ -281,6 +290,22 @@ wait_for_ready(void **state)
 	wait_for_ready_at("inproc://late-server-t?mode=thread");
 }
 
+typedef struct waiting_call {
+	corpc_channel    *ch;
+	corpc_status_code code;
+	int64_t           done;
+} waiting_call;
+
+static void *
+call_waiting(void *arg)
+{
+	waiting_call   *w    = arg;
+	corpc_call_opts wait = {.timeout_ms = 20000, .wait_for_ready = true};
+	w->code              = unary_opts(w->ch, &wait);
+	w->done              = corpc_now();
+	return NULL;
+}
+
 // The state follows the server: READY once connected, not READY once it
 // is gone; a restarted server is reached again within about a second.
 static void
@@ -312,14 +337,19 @@ channel_state_and_restart(void **state)
 	    corpc_channel_wait_state_change(ch, CORPC_CHANNEL_READY, until));
 	assert_int_not_equal(
 	    corpc_channel_get_state(ch, false), CORPC_CHANNEL_READY);
-	corpc_sleep_ms(3000); // let the reconnect backoff grow to its most
+	// A call waits meanwhile, so the channel keeps retrying with backoff;
+	// after 3 s of failures the server comes back.
+	waiting_call w = {.ch = ch};
+	pthread_t    t;
+	assert_int_equal(pthread_create(&t, NULL, call_waiting, &w), 0);
+	corpc_sleep_ms(3000);
 	srv = echo_serve(addr, &es, NULL);
 	assert_non_null(srv);
-	int64_t         t0   = corpc_now();
-	corpc_call_opts wait = {.timeout_ms = 10000, .wait_for_ready = true};
-	assert_int_equal(unary_opts(ch, &wait), CORPC_STATUS_OK);
+	int64_t back = corpc_now();
+	pthread_join(t, NULL);
+	assert_int_equal(w.code, CORPC_STATUS_OK);
 	print_message("restarted server reached %.0f ms after its return\n",
-	    (double) (corpc_now() - t0) / 1e6);
+	    (double) (w.done - back) / 1e6);
 	corpc_channel_close(ch);
 	corpc_server_shutdown(srv, 0);
 	corpc_server_destroy(srv);

@@ -108,8 +108,11 @@ token_ok(void *arg, const corpc_method *m, const char *token)
 {
 	(void) arg;
 	(void) m;
-	return strcmp(token, "good") == 0;
+	// "good", or a 4 KiB token starting with it (JWTs run to kilobytes).
+	return strcmp(token, "good") == 0 ||
+	       (strlen(token) == 4096 && strncmp(token, "good", 4) == 0);
 }
+
 static const corpc_bearer_check checker = {.check = token_ok};
 
 static corpc_server *srv;
@@ -388,6 +391,31 @@ bearer_call(const char *token, corpc_status_code want, const char *want_msg)
 	corpc_channel_close(ch);
 }
 
+// A call of a method the server does not have, with `token` (NULL: none).
+static void
+unknown_call(const char *token, corpc_status_code want, const char *want_msg)
+{
+	static const corpc_method nope = {
+	    .path     = "/corpc.test.Echo/Nope",
+	    .name     = "Nope",
+	    .kind     = CORPC_RPC_UNARY,
+	    .request  = &corpc__test__echo_request__descriptor,
+	    .response = &corpc__test__echo_response__descriptor,
+	};
+	corpc_interceptor       bearer = corpc_bearer_client(token);
+	corpc_channel          *ch     = dial(&bearer, token != NULL ? 1 : 0);
+	Req                     req    = CORPC__TEST__ECHO_REQUEST__INIT;
+	const ProtobufCMessage *r;
+	corpc_stream           *st;
+	assert_int_equal(
+	    corpc_unary_call(ch, &nope, NULL, &req.base, &r, &st), want);
+	corpc_status status;
+	corpc_stream_finish(st, &status);
+	assert_non_null(strstr(status.message, want_msg));
+	corpc_stream_destroy(st);
+	corpc_channel_close(ch);
+}
+
 static void
 test_bearer(void **state)
 {
@@ -414,9 +442,24 @@ test_bearer(void **state)
 	    NULL, CORPC_STATUS_UNAUTHENTICATED, "missing bearer token");
 	bearer_call("bad", CORPC_STATUS_PERMISSION_DENIED, "may not call");
 	bearer_call("bad\n", CORPC_STATUS_INVALID_ARGUMENT, "printable");
+	char big[4097];
+	memset(big, 'x', 4096);
+	memcpy(big, "good", 4);
+	big[4096] = '\0';
+	bearer_call(big, CORPC_STATUS_OK, NULL); // a 4 KiB token, accepted
+	big[2] = '!';                            // ... and refused
+	bearer_call(big, CORPC_STATUS_PERMISSION_DENIED, "may not call");
+	if (strncmp(listen_addr, "inproc:", 7) != 0) {
+		// No method list without credentials.
+		unknown_call(NULL, CORPC_STATUS_UNAUTHENTICATED,
+		    "missing bearer token");
+		unknown_call(
+		    "good", CORPC_STATUS_UNIMPLEMENTED, "unknown method");
+	}
 	srv = saved;
 	corpc_server_destroy(s);
-	assert_int_equal(atomic_load(&e2.stats.started), 1); // only "good" ran
+	assert_int_equal(
+	    atomic_load(&e2.stats.started), 2); // only good tokens ran
 }
 
 int

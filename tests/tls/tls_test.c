@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,6 +506,20 @@ test_tls_client_plaintext_server(void **state)
 	corpc_server_destroy(s);
 }
 
+// gRPC's error lines about the failed handshake go to the log hook while
+// one is set (corpc_log_set), and no longer once it is removed.
+static atomic_int grpc_error_lines;
+
+static void
+count_grpc_errors(corpc_log_level level, const char *text, void *arg)
+{
+	(void) arg;
+	if (level == CORPC_LOG_ERROR &&
+	    strncmp(text, "grpc ERROR ", 11) == 0) {
+		atomic_fetch_add(&grpc_error_lines, 1);
+	}
+}
+
 static void
 test_mtls_missing_client_cert(void **state)
 {
@@ -513,9 +528,17 @@ test_mtls_missing_client_cert(void **state)
 	const corpc_tls_server mtls = server_mtls();
 	corpc_server          *s = serve_tls("tcp://127.0.0.1:0", &es, &mtls);
 	corpc_tls_client       ctls = {.root_certs_pem = pem.ca};
+	corpc_log_set(count_grpc_errors, NULL);
 	corpc_channel *ch = dial_tls(corpc_server_address(s, 0), &ctls);
 	expect_handshake_failure(ch, "client certificate");
 	corpc_channel_close(ch);
+	corpc_log_set(NULL, NULL);
+	int seen = atomic_load(&grpc_error_lines);
+	assert_true(seen > 0);
+	ch = dial_tls(corpc_server_address(s, 0), &ctls);
+	expect_handshake_failure(ch, "client certificate");
+	corpc_channel_close(ch);
+	assert_int_equal(atomic_load(&grpc_error_lines), seen);
 	assert_int_equal(atomic_load(&es.stats.started), 0);
 	corpc_server_destroy(s);
 }

@@ -2,6 +2,7 @@
 // Tests for corpc__msg_clone: re-packing the copy gives the source's bytes,
 // the copy owns all its memory, frees cleanly, survives allocation failure
 // at every step, and can live in an arena.
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,7 +101,7 @@ check_clone(const ProtobufCMessage *src)
 	size_t   len;
 	uint8_t *want = pack(src, &len);
 
-	ProtobufCMessage *c = corpc__msg_clone(src, NULL);
+	ProtobufCMessage *c = corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_not_equal(c, src);
 	assert_packs_to(c, want, len);
@@ -108,7 +109,7 @@ check_clone(const ProtobufCMessage *src)
 
 	counting ca;
 	counting_init(&ca, SIZE_MAX);
-	c = corpc__msg_clone(src, &ca.alloc);
+	c = corpc__msg_clone(src, &ca.alloc, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_packs_to(c, want, len);
 	protobuf_c_message_free_unpacked(c, &ca.alloc);
@@ -119,7 +120,7 @@ check_clone(const ProtobufCMessage *src)
 	// failmalloc: fail the k-th allocation, for every k before success.
 	for (size_t k = 0; k < need; k++) {
 		counting_init(&ca, k);
-		assert_null(corpc__msg_clone(src, &ca.alloc));
+		assert_null(corpc__msg_clone(src, &ca.alloc, UINT_MAX, NULL));
 		assert_int_equal(ca.live, 0);
 		assert_int_equal(
 		    ca.calls, k + 1); // stops at the first failure
@@ -128,7 +129,7 @@ check_clone(const ProtobufCMessage *src)
 	corpc__arena a;
 	corpc__arena_init(&a);
 	for (int i = 0; i < 4; i++) {
-		c = corpc__msg_clone(src, &a.alloc);
+		c = corpc__msg_clone(src, &a.alloc, UINT_MAX, NULL);
 		assert_non_null(c);
 		assert_packs_to(c, want, len);
 		// Allowed on an arena copy; the arena's free is a no-op.
@@ -343,7 +344,8 @@ test_defaults_kept(void **state)
 	    roundtrip(&m.base, &clonetest__all__descriptor);
 	check_clone(src);
 
-	Clonetest__All *c = (Clonetest__All *) corpc__msg_clone(src, NULL);
+	Clonetest__All *c =
+	    (Clonetest__All *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_equal(c->s_def, clonetest__all__s_def__default_value);
 	assert_ptr_equal(
@@ -378,7 +380,8 @@ test_explicit_empty(void **state)
 	assert_null(s->b_def.data);
 	check_clone(src);
 
-	Clonetest__All *c = (Clonetest__All *) corpc__msg_clone(src, NULL);
+	Clonetest__All *c =
+	    (Clonetest__All *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_true(c->has_b_def);
 	assert_int_equal(c->b_def.len, 0);
@@ -405,7 +408,8 @@ test_handbuilt(void **state)
 	m.o_str_def          = clonetest__all__o_str_def__default_value;
 	check_clone(&m.base);
 
-	Clonetest__All *c = (Clonetest__All *) corpc__msg_clone(&m.base, NULL);
+	Clonetest__All *c =
+	    (Clonetest__All *) corpc__msg_clone(&m.base, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_not_equal(c->s_plain, protobuf_c_empty_string);
 	assert_ptr_equal(
@@ -447,7 +451,7 @@ test_unknown_fields(void **state)
 
 	size_t            len;
 	uint8_t          *want = pack(src, &len);
-	ProtobufCMessage *c    = corpc__msg_clone(src, NULL);
+	ProtobufCMessage *c    = corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_not_equal(c->unknown_fields, src->unknown_fields);
 	for (unsigned i = 0; i < s->base.n_unknown_fields; i++) {
@@ -530,7 +534,8 @@ test_proto3(void **state)
 	Clonetest3__P3    e = CLONETEST3__P3__INIT;
 	ProtobufCMessage *src =
 	    roundtrip(&e.base, &clonetest3__p3__descriptor);
-	Clonetest3__P3 *c = (Clonetest3__P3 *) corpc__msg_clone(src, NULL);
+	Clonetest3__P3 *c =
+	    (Clonetest3__P3 *) corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 	assert_ptr_equal(c->s, protobuf_c_empty_string);
 	assert_null(c->b.data);
@@ -550,7 +555,7 @@ test_no_sharing(void **state)
 	ProtobufCMessage *src = build_all(2, 1);
 	size_t            len;
 	uint8_t          *want = pack(src, &len);
-	ProtobufCMessage *c    = corpc__msg_clone(src, NULL);
+	ProtobufCMessage *c    = corpc__msg_clone(src, NULL, UINT_MAX, NULL);
 	assert_non_null(c);
 
 	Clonetest__All *s = (Clonetest__All *) src;
@@ -596,7 +601,8 @@ test_arena_loop(void **state)
 	corpc__arena_chunk *settled = NULL;
 	void               *first   = NULL;
 	for (int i = 0; i < 100; i++) {
-		ProtobufCMessage *c = corpc__msg_clone(src, &a.alloc);
+		ProtobufCMessage *c =
+		    corpc__msg_clone(src, &a.alloc, UINT_MAX, NULL);
 		assert_non_null(c);
 		assert_packs_to(c, want, len);
 		if (i == 10) {

@@ -24,6 +24,7 @@
 #include "core/arena.h"
 #include "core/channel.h"
 #include "core/clone.h"
+#include "core/depth.h"
 #include "core/freelist.h"
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
@@ -120,10 +121,27 @@ call_put(coro_call *c)
 
 static int stack_pool_key; // its address names the server attachment
 
+// Nesting limits (depth.h): the server's for requests, the channel's for
+// responses. Copies are bounded by them, and so is freeing a copy.
+static unsigned
+request_depth(const coro_call *c)
+{
+	return corpc__depth_limit(
+	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth
+	                   : 0);
+}
+
+static unsigned
+response_depth(const coro_call *c)
+{
+	return corpc__depth_limit(c->st.ch->opts.max_message_depth);
+}
+
 static void *
 stack_pool_create(corpc_server *srv)
 {
-	return corpc__stack_pool_create(corpc__server_opts(srv)->stack_size);
+	const corpc_server_opts *o = corpc__server_opts(srv);
+	return corpc__stack_pool_create(o->stack_size, o->stack_guard_size);
 }
 
 static void
@@ -233,8 +251,16 @@ coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	if (c->direct) {
 		// The unary handler returns before the client reads: keep a
 		// copy.
-		const ProtobufCMessage *copy =
-		    corpc__msg_clone(msg, &c->arena.alloc);
+		bool                    deep;
+		const ProtobufCMessage *copy = corpc__msg_clone(
+		    msg, &c->arena.alloc, response_depth(c), &deep);
+		if (copy == NULL && deep) {
+			// What the client would say after decoding it:
+			// INTERNAL.
+			return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
+			    "%s: response message nested deeper than %u",
+			    c->st.method->path, response_depth(c));
+		}
 		if (copy == NULL) {
 			return corpc_ctx_error(ctx,
 			    CORPC_STATUS_RESOURCE_EXHAUSTED,
@@ -411,7 +437,16 @@ start_handler(coro_call *c, const corpc__handler *h, const corpc_metadata *md,
 	}
 	if (request != NULL) {
 		// The handler keeps reading its request after open returns.
-		c->request = corpc__msg_clone(request, &c->arena.alloc);
+		bool deep;
+		c->request = corpc__msg_clone(
+		    request, &c->arena.alloc, request_depth(c), &deep);
+		if (c->request == NULL && deep) {
+			corpc__stream_end(&c->st,
+			    CORPC_STATUS_INVALID_ARGUMENT,
+			    "%s: request message nested deeper than %u",
+			    c->st.method->path, request_depth(c));
+			return;
+		}
 		if (c->request == NULL) {
 			corpc__stream_end(&c->st,
 			    CORPC_STATUS_RESOURCE_EXHAUSTED,
@@ -563,7 +598,17 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		    INBOX_CAP);
 		return st->code;
 	}
-	ProtobufCMessage *copy = corpc__msg_clone(msg, NULL);
+	bool              deep;
+	ProtobufCMessage *copy =
+	    corpc__msg_clone(msg, NULL, request_depth(c), &deep);
+	if (copy == NULL && deep) {
+		// The server refuses it, as it would after decoding it.
+		unwind(c, CORPC_STATUS_CANCELLED);
+		corpc__stream_end(st, CORPC_STATUS_INVALID_ARGUMENT,
+		    "%s: request message nested deeper than %u",
+		    st->method->path, request_depth(c));
+		return st->code;
+	}
 	if (copy == NULL) {
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}

@@ -27,6 +27,7 @@
 
 #include <grpc/support/alloc.h>
 
+#include "core/depth.h"
 #include "core/metadata_impl.h"
 #include "runtime/event.h"
 #include "transport/grpc/grpc_common.h"
@@ -80,9 +81,10 @@ typedef struct gstream {
 
 struct gchannel {
 	grpc_channel   *channel;
-	bool            tcp; // tcp:// (unix:// never uses TLS)
-	bool            tls; // TLS credentials (tcp:// with opts->tls)
-	pthread_mutex_t mu;  // guards the pool
+	bool            tcp;       // tcp:// (unix:// never uses TLS)
+	bool            tls;       // TLS credentials (tcp:// with opts->tls)
+	unsigned        max_depth; // of responses (depth.h)
+	pthread_mutex_t mu;        // guards the pool
 	gstream        *pool;
 	size_t          pooled;
 };
@@ -379,6 +381,7 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
 	}
 	g->tcp                = addr->scheme == CORPC__SCHEME_TCP;
 	g->tls                = tls != NULL;
+	g->max_depth          = corpc__depth_limit(opts->max_message_depth);
 	corpc__grpc_conn conn = {
 	    .max_message = opts->max_message_size,
 	    .tls_name    = tls != NULL ? tls->server_name_override : NULL,
@@ -652,7 +655,9 @@ static corpc_status_code
 deliver(gstream *st, const ProtobufCMessage **msg)
 {
 	const ProtobufCMessageDescriptor *d = st->base.method->response;
-	ProtobufCMessage *m = corpc__grpc_unpack(st->recv_bb, d, &st->arena);
+	bool                              too_deep;
+	ProtobufCMessage                 *m = corpc__grpc_unpack(
+	                    st->recv_bb, d, &st->arena, st->gch->max_depth, &too_deep);
 	grpc_byte_buffer_destroy(st->recv_bb);
 	st->recv_bb = NULL;
 	if (m != NULL) {
@@ -661,12 +666,20 @@ deliver(gstream *st, const ProtobufCMessage **msg)
 	}
 	if (!st->status_done) {
 		grpc_call_cancel_with_status(st->call, GRPC_STATUS_INTERNAL,
-		    "failed to parse the response", NULL);
+		    too_deep ? "response message nested too deep"
+		             : "failed to parse the response",
+		    NULL);
 		wait_status(st, forever());
 	}
-	corpc__stream_end(&st->base, CORPC_STATUS_INTERNAL,
-	    "%s: failed to parse the response as %s", st->base.method->path,
-	    d->name);
+	if (too_deep) {
+		corpc__stream_end(&st->base, CORPC_STATUS_INTERNAL,
+		    "%s: response message nested deeper than %u",
+		    st->base.method->path, st->gch->max_depth);
+	} else {
+		corpc__stream_end(&st->base, CORPC_STATUS_INTERNAL,
+		    "%s: failed to parse the response as %s",
+		    st->base.method->path, d->name);
+	}
 	return end_status(st);
 }
 

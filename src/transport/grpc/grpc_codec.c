@@ -13,6 +13,7 @@
 
 #include "core/detail.h"
 #include "core/log.h"
+#include "core/depth.h"
 #include "transport/grpc/grpc_common.h"
 
 // gRPC's log lines, already filtered by GRPC_VERBOSITY, go through corpc's
@@ -78,12 +79,31 @@ corpc__grpc_pack(const ProtobufCMessage *msg)
 	return bb;
 }
 
+// Checks the nesting of `len` bytes, then unpacks them.
+static ProtobufCMessage *
+unpack_bounded(const ProtobufCMessageDescriptor *desc,
+    ProtobufCAllocator *alloc, const uint8_t *buf, size_t len,
+    unsigned max_depth, bool *too_deep)
+{
+	switch (corpc__wire_check_depth(desc, buf, len, max_depth, NULL)) {
+	case CORPC__WIRE_OK:
+		return protobuf_c_message_unpack(desc, alloc, len, buf);
+	case CORPC__WIRE_TOO_DEEP:
+		*too_deep = true;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 ProtobufCMessage *
 corpc__grpc_unpack(grpc_byte_buffer  *bb,
-    const ProtobufCMessageDescriptor *desc, corpc__arena *arena)
+    const ProtobufCMessageDescriptor *desc, corpc__arena *arena,
+    unsigned max_depth, bool *too_deep)
 {
 	static const uint8_t empty[1];
 	ProtobufCAllocator  *alloc = &arena->alloc;
+	*too_deep                  = false;
 	if (bb->type == GRPC_BB_RAW &&
 	    bb->data.raw.compression == GRPC_COMPRESS_NONE &&
 	    bb->data.raw.slice_buffer.count <= 1) {
@@ -93,8 +113,8 @@ corpc__grpc_unpack(grpc_byte_buffer  *bb,
 			    desc, alloc, 0, empty);
 		}
 		grpc_slice s = bb->data.raw.slice_buffer.slices[0];
-		return protobuf_c_message_unpack(desc, alloc,
-		    GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+		return unpack_bounded(desc, alloc, GRPC_SLICE_START_PTR(s),
+		    GRPC_SLICE_LENGTH(s), max_depth, too_deep);
 	}
 	grpc_byte_buffer_reader r;
 	if (!grpc_byte_buffer_reader_init(&r, bb)) {
@@ -102,9 +122,9 @@ corpc__grpc_unpack(grpc_byte_buffer  *bb,
 	}
 	grpc_slice s = grpc_byte_buffer_reader_readall(&r);
 	grpc_byte_buffer_reader_destroy(&r);
-	ProtobufCMessage *m =
-	    protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(s),
-	        GRPC_SLICE_LENGTH(s) ? GRPC_SLICE_START_PTR(s) : empty);
+	ProtobufCMessage *m = unpack_bounded(desc, alloc,
+	    GRPC_SLICE_LENGTH(s) ? GRPC_SLICE_START_PTR(s) : empty,
+	    GRPC_SLICE_LENGTH(s), max_depth, too_deep);
 	grpc_slice_unref(s);
 	return m;
 }

@@ -68,10 +68,12 @@ grpc_completion_queue *corpc__grpc_task_cq(struct corpc__worker **worker);
 // memory.
 grpc_byte_buffer *corpc__grpc_pack(const ProtobufCMessage *msg);
 
-// Unpacks `bb` (not consumed) as `desc` into `arena`; NULL when the bytes
-// do not parse or memory ran out.
+// Unpacks `bb` (not consumed) as `desc` into `arena`, after checking that
+// its messages nest no deeper than `max_depth` (depth.h); NULL when the
+// bytes do not parse, nest too deep (then *too_deep) or memory ran out.
 ProtobufCMessage *corpc__grpc_unpack(grpc_byte_buffer *bb,
-    const ProtobufCMessageDescriptor *desc, corpc__arena *arena);
+    const ProtobufCMessageDescriptor *desc, corpc__arena *arena,
+    unsigned max_depth, bool *too_deep);
 
 // ---- metadata ---------------------------------------------------------
 // An outgoing metadata array whose slices borrow from a corpc_metadata:

@@ -32,11 +32,13 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/depth.h"
 #include "core/freelist.h"
 #include "core/server_impl.h"
 #include "runtime/cond.h"
 #include "runtime/event.h"
 #include "core/detail.h"
+#include "transport/grpc/grpc_acceptor.h"
 #include "transport/grpc/grpc_common.h"
 #include "transport/grpc/grpc_compress.h"
 #include "transport/grpc/grpc_peer.h"
@@ -96,9 +98,12 @@ struct gcall {
 };
 
 struct gsrv {
-	corpc_server   *srv;
-	grpc_server    *server;
-	corpc_runtime  *rt;
+	corpc_server  *srv;
+	grpc_server   *server;
+	corpc_runtime *rt;
+	unsigned       max_depth; // of requests (depth.h)
+	corpc__grpc_acceptor
+	               *acceptor; // plaintext listeners (grpc_acceptor.h)
 	gqueue         *queues;
 	unsigned        nq;
 	corpc__freelist pool; // released calls
@@ -358,12 +363,15 @@ takes_one_request(const corpc_method *m)
 }
 
 // Receives the next message; *msg NULL at half-close. False when the call
-// is gone or the bytes do not parse (then *parse_failed).
+// is gone or the bytes do not parse (then *parse_failed, and *too_deep if
+// they nest deeper than the server's limit).
 static bool
-recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
+recv_one(
+    gcall *c, const ProtobufCMessage **msg, bool *parse_failed, bool *too_deep)
 {
 	*msg          = NULL;
 	*parse_failed = false;
+	*too_deep     = false;
 	corpc__arena_reset(&c->arena);
 	grpc_op op;
 	memset(&op, 0, sizeof(op));
@@ -382,8 +390,8 @@ recv_one(gcall *c, const ProtobufCMessage **msg, bool *parse_failed)
 		// receive "successfully" with no message either way.
 		return !grpc_call_failed_before_recv_message(c->call);
 	}
-	*msg = corpc__grpc_unpack(
-	    c->recv_bb, c->ctx.handler->method->request, &c->arena);
+	*msg = corpc__grpc_unpack(c->recv_bb, c->ctx.handler->method->request,
+	    &c->arena, c->gs->max_depth, too_deep);
 	grpc_byte_buffer_destroy(c->recv_bb);
 	c->recv_bb    = NULL;
 	*parse_failed = *msg == NULL;
@@ -467,9 +475,12 @@ call_start(gcall *c)
 	                    : NULL;
 	corpc_status_code rc;
 	if (h == NULL) {
-		snprintf(c->why, sizeof(c->why), "unknown method %s",
-		    c->path != NULL ? c->path : "");
-		reply(c, CORPC_STATUS_UNIMPLEMENTED, c->why, NULL, NULL);
+		// Through the interceptors first: no method list for
+		// strangers.
+		rc = corpc__server_unknown_method(gs->srv,
+		    c->path != NULL ? c->path : "", c->md, deadline, c->why,
+		    sizeof(c->why));
+		reply(c, rc, c->why, NULL, NULL);
 	} else if (corpc__ctx_init(&c->ctx, &ctx_ops, h, c->md, deadline) !=
 	           CORPC_OK) {
 		reply(c, CORPC_STATUS_RESOURCE_EXHAUSTED,
@@ -574,9 +585,15 @@ static corpc_status_code
 recv_first(gcall *c, const ProtobufCMessage **msg)
 {
 	const corpc_method *m = c->ctx.handler->method;
-	bool                parse_failed;
+	bool                parse_failed, too_deep;
 	c->first_taken = true;
-	if (!recv_one(c, msg, &parse_failed)) {
+	if (!recv_one(c, msg, &parse_failed, &too_deep)) {
+		if (too_deep) {
+			return corpc_ctx_error(&c->ctx,
+			    CORPC_STATUS_INVALID_ARGUMENT,
+			    "%s: request message nested deeper than %u",
+			    m->path, c->gs->max_depth);
+		}
 		if (parse_failed) {
 			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INTERNAL,
 			    "%s: failed to parse the request as %s", m->path,
@@ -607,21 +624,29 @@ x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	if (c->dead) {
 		return dead_code(c);
 	}
-	bool parse_failed;
-	if (recv_one(c, msg, &parse_failed)) {
+	bool parse_failed, too_deep;
+	if (recv_one(c, msg, &parse_failed, &too_deep)) {
 		c->half_closed = *msg == NULL;
 		return CORPC_STATUS_OK;
 	}
 	c->dead = true;
 	if (parse_failed) {
 		// The client learns why; the handler sees its call gone.
-		char why[512];
-		snprintf(why, sizeof(why),
-		    "%s: failed to parse the request as %s",
-		    ctx->handler->method->path,
-		    ctx->handler->method->request->name);
-		grpc_call_cancel_with_status(
-		    c->call, GRPC_STATUS_INTERNAL, why, NULL);
+		const corpc_method *m = ctx->handler->method;
+		char                why[512];
+		if (too_deep) {
+			snprintf(why, sizeof(why),
+			    "%s: request message nested deeper than %u",
+			    m->path, c->gs->max_depth);
+		} else {
+			snprintf(why, sizeof(why),
+			    "%s: failed to parse the request as %s", m->path,
+			    m->request->name);
+		}
+		grpc_call_cancel_with_status(c->call,
+		    too_deep ? GRPC_STATUS_INVALID_ARGUMENT
+		             : GRPC_STATUS_INTERNAL,
+		    why, NULL);
 		return CORPC_STATUS_CANCELLED;
 	}
 	return dead_code(c);
@@ -717,15 +742,16 @@ gsrv_create(corpc_server *srv)
 	gs->cv                        = (corpc__cond) CORPC__COND_INIT;
 	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
-	corpc__grpc_conn         conn = {
-	            .server               = true,
-	            .max_message          = opts->max_message_size,
-	            .max_streams          = opts->max_streams_per_connection,
-	            .min_ping_interval_ms = opts->min_ping_interval_ms,
-	            .keepalive            = opts->keepalive,
-	            .user                 = opts->grpc_args,
-	            .user_count           = opts->grpc_arg_count,
-        };
+	gs->max_depth         = corpc__depth_limit(opts->max_message_depth);
+	corpc__grpc_conn conn = {
+	    .server               = true,
+	    .max_message          = opts->max_message_size,
+	    .max_streams          = opts->max_streams_per_connection,
+	    .min_ping_interval_ms = opts->min_ping_interval_ms,
+	    .keepalive            = opts->keepalive,
+	    .user                 = opts->grpc_args,
+	    .user_count           = opts->grpc_arg_count,
+	};
 	corpc__grpc_argv argv;
 	if (corpc__grpc_argv_build(&argv, &conn) != CORPC_OK) {
 		pthread_mutex_destroy(&gs->mu);
@@ -774,6 +800,7 @@ gsrv_destroy(void *p)
 		    cq, &tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
 		corpc__grpc_cq_destroy(cq);
 	}
+	corpc__grpc_acceptor_destroy(gs->acceptor);
 	grpc_server_destroy(gs->server);
 	corpc__freelist_node *n;
 	while ((n = corpc__freelist_get(&gs->pool, NULL, NULL)) != NULL) {
@@ -874,6 +901,20 @@ tcp_bind_error(const corpc__address *addr)
 	return rv;
 }
 
+// The address a listener ended up on, as corpc_server_address shows it.
+static void
+bound_name(const corpc__address *addr, int port, char *bound, size_t size)
+{
+	if (addr->scheme == CORPC__SCHEME_TCP) {
+		bool v6 = strchr(addr->host, ':') != NULL;
+		snprintf(bound, size, v6 ? "tcp://[%s]:%d" : "tcp://%s:%d",
+		    addr->host, port);
+	} else {
+		snprintf(bound, size, "unix:%s%s",
+		    addr->host[0] == '/' ? "//" : "", addr->host);
+	}
+}
+
 static corpc_err
 l_listen(corpc_server *srv, const corpc__address *addr, void **state,
     char *bound, size_t bound_size)
@@ -903,6 +944,22 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 	if (rv != CORPC_OK) {
 		return rv;
 	}
+	if (tls == NULL) {
+		// Plaintext: corpc's own listener, which survives EMFILE.
+		grpc_server_credentials_release(sc);
+		int port = 0;
+		if (gs->acceptor == NULL &&
+		    (gs->acceptor = corpc__grpc_acceptor_create()) == NULL) {
+			return CORPC_ENOMEM;
+		}
+		if ((rv = corpc__grpc_acceptor_add(
+		         gs->acceptor, addr, &port)) != CORPC_OK) {
+			return rv;
+		}
+		bound_name(addr, port, bound, bound_size);
+		*state = gs;
+		return CORPC_OK;
+	}
 	corpc__detail_capture(true); // gRPC says why only in its log
 	int port = grpc_server_add_http2_port(gs->server, addr->target, sc);
 	corpc__detail_capture(false);
@@ -911,14 +968,7 @@ l_listen(corpc_server *srv, const corpc__address *addr, void **state,
 		return addr->scheme == CORPC__SCHEME_TCP ? tcp_bind_error(addr)
 		                                         : CORPC_ESYS;
 	}
-	if (addr->scheme == CORPC__SCHEME_TCP) {
-		bool v6 = strchr(addr->host, ':') != NULL;
-		snprintf(bound, bound_size,
-		    v6 ? "tcp://[%s]:%d" : "tcp://%s:%d", addr->host, port);
-	} else {
-		snprintf(bound, bound_size, "unix:%s%s",
-		    addr->host[0] == '/' ? "//" : "", addr->host);
-	}
+	bound_name(addr, port, bound, bound_size);
 	*state = gs;
 	return CORPC_OK;
 }
@@ -951,6 +1001,13 @@ l_start(void *state)
 		grpc_server_register_completion_queue(gs->server, q->cq, NULL);
 	}
 	grpc_server_start(gs->server);
+	if (gs->acceptor != NULL) {
+		corpc_err rv =
+		    corpc__grpc_acceptor_start(gs->acceptor, gs->server);
+		if (rv != CORPC_OK) {
+			return rv;
+		}
+	}
 	pthread_mutex_lock(&gs->mu);
 	gs->started = true;
 	for (unsigned i = 0; i < gs->nq; i++) {
@@ -971,7 +1028,9 @@ l_stop(void *state)
 	gs->stopping = true;
 	pthread_mutex_unlock(&gs->mu);
 	if (first) {
-		// New calls are refused; requested ones come back withdrawn.
+		// No new connections; then new calls are refused, and
+		// requested ones come back withdrawn.
+		corpc__grpc_acceptor_stop(gs->acceptor);
 		grpc_server_shutdown_and_notify(
 		    gs->server, gs->queues[0].cq, &gs->shutdown_tag);
 	}

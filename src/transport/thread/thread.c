@@ -38,6 +38,7 @@
 #include "core/arena.h"
 #include "core/channel.h"
 #include "core/clone.h"
+#include "core/depth.h"
 #include "core/freelist.h"
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
@@ -60,6 +61,7 @@ typedef struct thread_chan {
 	const char *name;
 	bool        copy;
 	size_t      depth;
+	unsigned    max_depth; // of responses (depth.h)
 } thread_chan;
 
 typedef struct thread_call {
@@ -68,7 +70,8 @@ typedef struct thread_call {
 	corpc__freelist_node pool_node;
 
 	bool               copy;
-	size_t             depth; // rings are sized for it
+	size_t             depth;      // rings are sized for it
+	unsigned           resp_depth; // nesting limit of responses (depth.h)
 	corpc_server      *srv;
 	corpc__ring_waiter w;
 	corpc__ring        s2c; // server to client
@@ -223,8 +226,16 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		                                             COPY_AT_TAKE);
 	} else if (copy) {
 		corpc__arena_reset(&c->s2c.arenas[i]);
-		c->s2c.msgs[i] =
-		    corpc__msg_clone(msg, &c->s2c.arenas[i].alloc);
+		bool deep;
+		c->s2c.msgs[i] = corpc__msg_clone(
+		    msg, &c->s2c.arenas[i].alloc, c->resp_depth, &deep);
+		if (c->s2c.msgs[i] == NULL && deep) {
+			// What the client would say after decoding it:
+			// INTERNAL.
+			return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
+			    "%s: response message nested deeper than %u",
+			    c->st.method->path, c->resp_depth);
+		}
 		if (c->s2c.msgs[i] == NULL) {
 			return corpc_ctx_error(ctx,
 			    CORPC_STATUS_RESOURCE_EXHAUSTED,
@@ -353,6 +364,26 @@ end_cancelled(thread_call *c, int code)
 	                                           : "call cancelled");
 }
 
+// The server's nesting limit for requests (depth.h).
+static unsigned
+request_depth(const thread_call *c)
+{
+	return corpc__depth_limit(
+	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth
+	                   : 0);
+}
+
+// Ends the call because a `what` message nests deeper than `limit`.
+static void
+end_too_deep(
+    thread_call *c, corpc_status_code code, const char *what, unsigned limit)
+{
+	atomic_store(&c->consumer_gone, true);
+	corpc__waiter_wake(&c->w);
+	corpc__stream_end(&c->st, code, "%s: %s message nested deeper than %u",
+	    c->st.method->path, what, limit);
+}
+
 static corpc_err
 thread_c_open(corpc_channel *ch, const corpc__address *addr,
     const corpc_channel_opts *opts, void **state)
@@ -363,10 +394,11 @@ thread_c_open(corpc_channel *ch, const corpc__address *addr,
 	if (tc == NULL) {
 		return CORPC_ENOMEM;
 	}
-	tc->name  = addr->host; // lives as long as the channel
-	tc->copy  = copy;
-	tc->depth = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
-	*state    = tc;
+	tc->name      = addr->host; // lives as long as the channel
+	tc->copy      = copy;
+	tc->depth     = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
+	tc->max_depth = corpc__depth_limit(opts->max_message_depth);
+	*state        = tc;
 	return CORPC_OK;
 }
 
@@ -386,9 +418,12 @@ start_handler(thread_call *c, const corpc__handler *h,
 	        c->st.deadline) != CORPC_OK) {
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	if (request != NULL && (c->request = corpc__msg_clone(
-	                            request, &c->req_arena.alloc)) == NULL) {
-		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	bool deep;
+	if (request != NULL &&
+	    (c->request = corpc__msg_clone(request, &c->req_arena.alloc,
+	         request_depth(c), &deep)) == NULL) {
+		return deep ? CORPC_STATUS_INVALID_ARGUMENT
+		            : CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
 	int code = cancel_now(c);
 	if (code != 0) {
@@ -422,6 +457,7 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		return CORPC_ENOMEM;
 	}
 	c->copy           = tc->copy;
+	c->resp_depth     = tc->max_depth;
 	c->srv            = NULL;
 	c->request        = NULL;
 	c->request_taken  = false;
@@ -469,6 +505,10 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		corpc__stream_end(&c->st, rc, "%s before the call started",
 		    rc == CORPC_STATUS_CANCELLED ? "call cancelled"
 		                                 : "deadline exceeded");
+	} else if (rc == CORPC_STATUS_INVALID_ARGUMENT) {
+		corpc__stream_end(&c->st, rc,
+		    "%s: request message nested deeper than %u", method->path,
+		    request_depth(c));
 	} else if (rc != CORPC_STATUS_OK) {
 		corpc__stream_end(
 		    &c->st, rc, "out of resources starting the call");
@@ -492,10 +532,17 @@ thread_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 		// The previous message is released by this recv: reuse its
 		// arena.
 		corpc__arena_reset(&c->take_arena);
+		bool deep;
 		*msg = corpc__msg_clone(
 		    (const ProtobufCMessage *) ((uintptr_t) *msg &
 		                                ~COPY_AT_TAKE),
-		    &c->take_arena.alloc);
+		    &c->take_arena.alloc, c->resp_depth, &deep);
+		if (*msg == NULL && deep) {
+			thread_s_cancel(st);
+			end_too_deep(c, CORPC_STATUS_INTERNAL, "response",
+			    c->resp_depth);
+			return st->code;
+		}
 		if (*msg == NULL) {
 			thread_s_cancel(st);
 			end_cancelled(c, CORPC_STATUS_RESOURCE_EXHAUSTED);
@@ -524,7 +571,16 @@ thread_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	}
 	size_t i = corpc__ring_next(&c->c2s);
 	corpc__arena_reset(&c->c2s.arenas[i]);
-	c->c2s.msgs[i] = corpc__msg_clone(msg, &c->c2s.arenas[i].alloc);
+	bool deep;
+	c->c2s.msgs[i] = corpc__msg_clone(
+	    msg, &c->c2s.arenas[i].alloc, request_depth(c), &deep);
+	if (c->c2s.msgs[i] == NULL && deep) {
+		// The server refuses it, as it would after decoding it.
+		thread_s_cancel(st);
+		end_too_deep(c, CORPC_STATUS_INVALID_ARGUMENT, "request",
+		    request_depth(c));
+		return st->code;
+	}
 	if (c->c2s.msgs[i] == NULL) {
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}

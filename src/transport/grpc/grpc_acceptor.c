@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+// Plaintext accept loop (grpc_acceptor.h). One thread polls every listening
+// socket and a wake pipe. Out of descriptors (EMFILE, ENFILE), it sheds the
+// pending connection with a spare descriptor kept for that (libuv's
+// remedy): close the spare, accept and close the connection, reopen the
+// spare; the peer sees a reset at once instead of hanging in the backlog,
+// and the loop goes on accepting as soon as descriptors free up.
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <grpc/grpc_posix.h>
+#include <grpc/grpc_security.h>
+
+#include "core/detail.h"
+#include "transport/grpc/grpc_acceptor.h"
+
+#define ACCEPTOR_MAX_SOCKETS 16
+// Wait before retrying when even shedding failed (no spare descriptor).
+#define ACCEPTOR_BACKOFF_MS 20
+
+typedef struct acceptor_socket {
+	int  fd;
+	bool tcp;
+	char unix_path[CORPC__ADDR_MAX]; // removed at stop (unix only)
+} acceptor_socket;
+
+struct corpc__grpc_acceptor {
+	acceptor_socket socks[ACCEPTOR_MAX_SOCKETS];
+	unsigned        n;
+	int             wake[2]; // writing to wake[1] stops the thread
+	int             spare;   // kept free for shedding under EMFILE
+	grpc_server    *server;
+	grpc_server_credentials *creds;
+	pthread_t                thread;
+	bool                     running;
+};
+
+corpc__grpc_acceptor *
+corpc__grpc_acceptor_create(void)
+{
+	corpc__grpc_acceptor *a = calloc(1, sizeof(*a));
+	if (a != NULL) {
+		a->wake[0] = a->wake[1] = -1;
+		a->spare                = -1;
+	}
+	return a;
+}
+
+bool
+corpc__grpc_acceptor_used(const corpc__grpc_acceptor *a)
+{
+	return a != NULL && a->n > 0;
+}
+
+static corpc_err
+acceptor_errno(int e)
+{
+	return e == EADDRINUSE ? CORPC_EADDRINUSE
+	       : e == ENOMEM   ? CORPC_ENOMEM
+	                       : CORPC_ESYS;
+}
+
+// Binds a listening socket of `family` to `sa`; the fd or -errno.
+static int
+acceptor_bind(int family, const struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int one = 1, zero = 0;
+	if (family != AF_UNIX) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	}
+	if (family == AF_INET6) {
+		// "[::]" takes IPv4 too, as gRPC's listener does.
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (bind(fd, sa, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static corpc_err
+acceptor_add_tcp(acceptor_socket *s, const corpc__address *addr, int *port)
+{
+	char portbuf[8];
+	snprintf(portbuf, sizeof(portbuf), "%d", addr->port);
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags    = AI_PASSIVE | AI_NUMERICSERV;
+	int gai           = getaddrinfo(addr->host, portbuf, &hints, &res);
+	if (gai != 0 || res == NULL) {
+		corpc__detail_set("%s: %s", addr->host, gai_strerror(gai));
+		return CORPC_EADDRINVAL;
+	}
+	int fd = acceptor_bind(res->ai_family, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (fd < 0) {
+		corpc__detail_set(
+		    "bind %s:%s: %s", addr->host, portbuf, strerror(-fd));
+		return acceptor_errno(-fd);
+	}
+	struct sockaddr_storage ss;
+	socklen_t               sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *) &ss, &sl);
+	*port  = ntohs(ss.ss_family == AF_INET6
+	                   ? ((struct sockaddr_in6 *) &ss)->sin6_port
+	                   : ((struct sockaddr_in *) &ss)->sin_port);
+	s->fd  = fd;
+	s->tcp = true;
+	return CORPC_OK;
+}
+
+static corpc_err
+acceptor_add_unix(acceptor_socket *s, const corpc__address *addr)
+{
+	struct sockaddr_un sa;
+	size_t             len = strlen(addr->host);
+	if (len >= sizeof(sa.sun_path) || len >= sizeof(s->unix_path)) {
+		return CORPC_EADDRINVAL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, addr->host, len);
+	// A stale socket file (nobody accepts on it: the caller checked) goes,
+	// as gRPC's listener does; anything else stays and the bind fails.
+	struct stat st;
+	if (lstat(addr->host, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		unlink(addr->host);
+	}
+	int fd = acceptor_bind(AF_UNIX, (struct sockaddr *) &sa, sizeof(sa));
+	if (fd < 0) {
+		corpc__detail_set("bind %s: %s", addr->host, strerror(-fd));
+		return acceptor_errno(-fd);
+	}
+	s->fd  = fd;
+	s->tcp = false;
+	memcpy(s->unix_path, addr->host, len + 1);
+	return CORPC_OK;
+}
+
+corpc_err
+corpc__grpc_acceptor_add(
+    corpc__grpc_acceptor *a, const corpc__address *addr, int *port)
+{
+	if (a->n == ACCEPTOR_MAX_SOCKETS) {
+		return CORPC_ENOMEM;
+	}
+	acceptor_socket *s = &a->socks[a->n];
+	memset(s, 0, sizeof(*s));
+	corpc_err rv = addr->scheme == CORPC__SCHEME_TCP
+	                   ? acceptor_add_tcp(s, addr, port)
+	                   : acceptor_add_unix(s, addr);
+	if (rv == CORPC_OK) {
+		a->n++;
+	}
+	return rv;
+}
+
+// Out of descriptors: drop one pending connection of `fd`.
+static void
+acceptor_shed(corpc__grpc_acceptor *a, int fd)
+{
+	if (a->spare < 0) {
+		poll(NULL, 0, ACCEPTOR_BACKOFF_MS);
+	} else {
+		close(a->spare);
+		a->spare = -1;
+		int c    = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c >= 0) {
+			close(c);
+		}
+	}
+	if (a->spare < 0) {
+		a->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+}
+
+// Accepts everything pending on socket `s`.
+static void
+acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
+{
+	for (;;) {
+		int c =
+		    accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED) {
+				continue;
+			}
+			if (errno == EMFILE || errno == ENFILE) {
+				acceptor_shed(a, s->fd);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				// ENOBUFS, ENOMEM...: try again shortly.
+				poll(NULL, 0, ACCEPTOR_BACKOFF_MS);
+			}
+			return;
+		}
+		if (s->tcp) {
+			int one = 1;
+			setsockopt(
+			    c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
+		// gRPC owns `c` from here, and closes it on failure.
+		grpc_server_add_channel_from_fd(a->server, c, a->creds);
+	}
+}
+
+static void *
+acceptor_main(void *arg)
+{
+	corpc__grpc_acceptor *a = arg;
+	struct pollfd         p[ACCEPTOR_MAX_SOCKETS + 1];
+	for (unsigned i = 0; i < a->n; i++) {
+		p[i] =
+		    (struct pollfd) {.fd = a->socks[i].fd, .events = POLLIN};
+	}
+	p[a->n] = (struct pollfd) {.fd = a->wake[0], .events = POLLIN};
+	for (;;) {
+		if (poll(p, a->n + 1, -1) < 0) {
+			continue; // EINTR
+		}
+		if (p[a->n].revents != 0) {
+			return NULL;
+		}
+		for (unsigned i = 0; i < a->n; i++) {
+			if (p[i].revents != 0) {
+				acceptor_drain(a, &a->socks[i]);
+			}
+		}
+	}
+}
+
+corpc_err
+corpc__grpc_acceptor_start(corpc__grpc_acceptor *a, grpc_server *server)
+{
+	if (a->n == 0 || a->running) {
+		return CORPC_OK;
+	}
+	a->server = server;
+	a->creds  = grpc_insecure_server_credentials_create();
+	a->spare  = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (a->creds == NULL) {
+		return CORPC_ENOMEM;
+	}
+	if (pipe2(a->wake, O_CLOEXEC) != 0) {
+		return CORPC_ESYS;
+	}
+	if (pthread_create(&a->thread, NULL, acceptor_main, a) != 0) {
+		return CORPC_ESYS;
+	}
+	a->running = true;
+	return CORPC_OK;
+}
+
+void
+corpc__grpc_acceptor_stop(corpc__grpc_acceptor *a)
+{
+	if (a == NULL) {
+		return;
+	}
+	if (a->running) {
+		char c = 0;
+		while (write(a->wake[1], &c, 1) < 0 && errno == EINTR) {
+		}
+		pthread_join(a->thread, NULL);
+		a->running = false;
+	}
+	for (unsigned i = 0; i < a->n; i++) {
+		close(a->socks[i].fd);
+		if (!a->socks[i].tcp) {
+			unlink(a->socks[i].unix_path);
+		}
+	}
+	a->n = 0;
+	for (int i = 0; i < 2; i++) {
+		if (a->wake[i] >= 0) {
+			close(a->wake[i]);
+			a->wake[i] = -1;
+		}
+	}
+	if (a->spare >= 0) {
+		close(a->spare);
+		a->spare = -1;
+	}
+	if (a->creds != NULL) {
+		grpc_server_credentials_release(a->creds);
+		a->creds = NULL;
+	}
+}
+
+void
+corpc__grpc_acceptor_destroy(corpc__grpc_acceptor *a)
+{
+	corpc__grpc_acceptor_stop(a);
+	free(a);
+}
