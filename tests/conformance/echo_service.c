@@ -176,6 +176,20 @@ nested(echo_server *es, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	return corpc__test__echo__unary_write(ctx, &resp);
 }
 
+// report_compression: the answer says how the request came, and goes
+// compressed as asked.
+static void
+report_compression(corpc_ctx *ctx, const Corpc__Test__EchoRequest *req,
+    Corpc__Test__EchoResponse *resp)
+{
+	if (req->report_compression) {
+		resp->text = (char *) corpc_compression_name(
+		    corpc_ctx_received_compression(ctx));
+		(void) corpc_ctx_set_compression(
+		    ctx, (corpc_compression) req->respond_compression);
+	}
+}
+
 static corpc_status_code
 echo_unary(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 {
@@ -189,6 +203,7 @@ echo_unary(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.text                      = req->text;
 	resp.blob                      = req->blob;
+	report_compression(ctx, req, &resp);
 	if (req->fail_code != 0) {
 		rc = fail(ctx, req);
 	} else if (strcmp(req->text, "noreply") == 0) {
@@ -300,6 +315,7 @@ echo_bidi(void *self, corpc_ctx *ctx)
 		}
 		resp.text  = req->text;
 		resp.index = i++;
+		report_compression(ctx, req, &resp);
 		if (rc == CORPC_STATUS_OK) {
 			rc = corpc__test__echo__bidi_write(ctx, &resp);
 		}

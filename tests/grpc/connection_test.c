@@ -430,6 +430,131 @@ multi_address_targets(void **state)
 	corpc_server_destroy(sb);
 }
 
+// ---- compression
+// -------------------------------------------------------------
+
+// One unary call reporting how its request came; *resp_how: how the
+// response came.
+static void
+compressed_unary(corpc_channel *ch, corpc_compression call_c,
+    corpc_compression respond, const char *want_req,
+    corpc_compression want_resp)
+{
+	Req req                 = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text                = "c";
+	req.report_compression  = true;
+	req.respond_compression = (int32_t) respond;
+	static uint8_t blob[4096]; // compressible
+	req.blob          = (ProtobufCBinaryData) {sizeof(blob), blob};
+	corpc_call_opts o = {.timeout_ms = 10000, .compression = call_c};
+	const Resp     *resp;
+	corpc_stream   *st;
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &o, &req, &resp, &st),
+	    CORPC_STATUS_OK);
+	assert_string_equal(resp->text, want_req);
+	assert_int_equal(corpc_stream_received_compression(st), want_resp);
+	corpc_stream_destroy(st);
+}
+
+static void
+compression_both_ways_at_every_level(const char *listen)
+{
+	echo_server       es = {0};
+	corpc_server_opts so = {.compression = CORPC_COMPRESS_DEFLATE};
+	corpc_server     *s  = echo_serve(listen, &es, &so);
+	assert_non_null(s);
+	corpc_channel_opts co = {.compression = CORPC_COMPRESS_GZIP};
+	corpc_channel     *ch;
+	assert_int_equal(
+	    corpc_channel_open(corpc_server_address(s, 0), &co, &ch),
+	    CORPC_OK);
+	// The channel's gzip; the server's deflate.
+	compressed_unary(ch, CORPC_COMPRESS_DEFAULT, CORPC_COMPRESS_DEFAULT,
+	    "gzip", CORPC_COMPRESS_DEFLATE);
+	// A call's own choice; the handler's own choice.
+	compressed_unary(ch, CORPC_COMPRESS_NONE, CORPC_COMPRESS_GZIP,
+	    "identity", CORPC_COMPRESS_GZIP);
+	compressed_unary(ch, CORPC_COMPRESS_DEFLATE, CORPC_COMPRESS_NONE,
+	    "deflate", CORPC_COMPRESS_NONE);
+
+	// Per message: CORPC_WRITE_NO_COMPRESS opts out within a gzip stream.
+	corpc_call_opts o = {.timeout_ms = 10000};
+	corpc_stream   *st;
+	assert_int_equal(corpc__test__echo__bidi_open(ch, &o, &st), CORPC_OK);
+	for (int plain = 0; plain < 2; plain++) {
+		static uint8_t
+		    zeros[4096]; // gRPC sends what does not shrink as it is
+		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
+		req.text = "m";
+		req.blob = (ProtobufCBinaryData) {sizeof(zeros), zeros};
+		req.report_compression = true;
+		assert_int_equal(corpc_stream_send(st, &req.base,
+		                     plain ? CORPC_WRITE_NO_COMPRESS : 0),
+		    CORPC_STATUS_OK);
+		const Resp *r;
+		assert_int_equal(
+		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+		assert_string_equal(r->text, plain ? "identity" : "gzip");
+	}
+	corpc_stream_close_send(st);
+	const Resp *end;
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &end), CORPC_STATUS_OK);
+	assert_null(end);
+	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
+	corpc_stream_destroy(st);
+	corpc_channel_close(ch);
+	corpc_server_shutdown(s, 0);
+	corpc_server_destroy(s);
+}
+
+static void
+compression(void **state)
+{
+	(void) state;
+	compression_both_ways_at_every_level("tcp://127.0.0.1:0");
+	compression_both_ways_at_every_level("unix:compression-test.sock");
+}
+
+// A small compressed message that inflates past the server's limit is
+// refused with RESOURCE_EXHAUSTED before it is ever inflated in full.
+static void
+compression_bomb_is_refused(void **state)
+{
+	(void) state;
+	echo_server       es = {0};
+	corpc_server_opts so = {.max_message_size = 64 * 1024};
+	corpc_server     *s  = echo_serve("tcp://127.0.0.1:0", &es, &so);
+	assert_non_null(s);
+	corpc_channel_opts co = {.compression = CORPC_COMPRESS_GZIP};
+	corpc_channel     *ch;
+	assert_int_equal(
+	    corpc_channel_open(corpc_server_address(s, 0), &co, &ch),
+	    CORPC_OK);
+	uint8_t *zeros = calloc(1, 1 << 20); // 1 MiB: about 1 KiB in gzip
+	assert_non_null(zeros);
+	Req req           = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text          = "bomb";
+	req.blob          = (ProtobufCBinaryData) {1 << 20, zeros};
+	corpc_call_opts o = {.timeout_ms = 10000};
+	const Resp     *resp;
+	corpc_stream   *st;
+	assert_int_equal(
+	    corpc__test__echo__unary_call(ch, &o, &req, &resp, &st),
+	    CORPC_STATUS_RESOURCE_EXHAUSTED);
+	corpc_status status;
+	corpc_stream_finish(st, &status);
+	print_message("bomb: %s\n", status.message);
+	assert_non_null(strstr(status.message, "larger than the limit"));
+	corpc_stream_destroy(st);
+	assert_int_equal(atomic_load(&es.stats.started), 0);
+	free(zeros);
+	corpc_channel_close(ch);
+	corpc_server_shutdown(s, 0);
+	corpc_server_destroy(s);
+}
+
 int
 main(void)
 {
@@ -441,6 +566,8 @@ main(void)
 	    cmocka_unit_test(wait_for_ready),
 	    cmocka_unit_test(channel_state_and_restart),
 	    cmocka_unit_test(multi_address_targets),
+	    cmocka_unit_test(compression),
+	    cmocka_unit_test(compression_bomb_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,10 +81,11 @@ typedef struct gstream {
 
 struct gchannel {
 	grpc_channel   *channel;
-	bool            tcp;       // tcp:// (unix:// never uses TLS)
-	bool            tls;       // TLS credentials (tcp:// with opts->tls)
-	unsigned        max_depth; // of responses (depth.h)
-	pthread_mutex_t mu;        // guards the pool
+	bool            tcp;         // tcp:// (unix:// never uses TLS)
+	bool            tls;         // TLS credentials (tcp:// with opts->tls)
+	unsigned        max_depth;   // of responses (depth.h)
+	size_t          max_message; // inflated responses at most
+	pthread_mutex_t mu;          // guards the pool
 	gstream        *pool;
 	size_t          pooled;
 };
@@ -382,6 +383,7 @@ ch_open(corpc_channel *ch, const corpc__address *addr,
 	g->tcp                = addr->scheme == CORPC__SCHEME_TCP;
 	g->tls                = tls != NULL;
 	g->max_depth          = corpc__depth_limit(opts->max_message_depth);
+	g->max_message        = opts->max_message_size;
 	corpc__grpc_conn conn = {
 	    .max_message = opts->max_message_size,
 	    .tls_name    = tls != NULL ? tls->server_name_override : NULL,
@@ -655,9 +657,25 @@ static corpc_status_code
 deliver(gstream *st, const ProtobufCMessage **msg)
 {
 	const ProtobufCMessageDescriptor *d = st->base.method->response;
-	bool                              too_deep;
-	ProtobufCMessage                 *m = corpc__grpc_unpack(
-	                    st->recv_bb, d, &st->arena, st->gch->max_depth, &too_deep);
+	char                              why[256];
+	corpc_status_code                 rc =
+	    corpc__grpc_inflate(&st->recv_bb, st->gch->max_message,
+	        &st->base.recv_compression, why, sizeof(why));
+	if (rc != CORPC_STATUS_OK) {
+		grpc_byte_buffer_destroy(st->recv_bb);
+		st->recv_bb = NULL;
+		if (!st->status_done) {
+			grpc_call_cancel_with_status(
+			    st->call, (grpc_status_code) rc, why, NULL);
+			wait_status(st, forever());
+		}
+		corpc__stream_end(
+		    &st->base, rc, "%s: %s", st->base.method->path, why);
+		return end_status(st);
+	}
+	bool              too_deep;
+	ProtobufCMessage *m = corpc__grpc_unpack(
+	    st->recv_bb, d, &st->arena, st->gch->max_depth, &too_deep);
 	grpc_byte_buffer_destroy(st->recv_bb);
 	st->recv_bb = NULL;
 	if (m != NULL) {

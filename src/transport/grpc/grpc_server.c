@@ -363,15 +363,15 @@ takes_one_request(const corpc_method *m)
 }
 
 // Receives the next message; *msg NULL at half-close. False when the call
-// is gone or the bytes do not parse (then *parse_failed, and *too_deep if
-// they nest deeper than the server's limit).
+// is gone (*refused OK) or the message is refused (*refused says why, and
+// c->why in words): too deep (INVALID_ARGUMENT), bytes that do not parse
+// (INTERNAL), or a compressed message that does not inflate within the
+// limit (RESOURCE_EXHAUSTED, INTERNAL).
 static bool
-recv_one(
-    gcall *c, const ProtobufCMessage **msg, bool *parse_failed, bool *too_deep)
+recv_one(gcall *c, const ProtobufCMessage **msg, corpc_status_code *refused)
 {
-	*msg          = NULL;
-	*parse_failed = false;
-	*too_deep     = false;
+	*msg     = NULL;
+	*refused = CORPC_STATUS_OK;
 	corpc__arena_reset(&c->arena);
 	grpc_op op;
 	memset(&op, 0, sizeof(op));
@@ -390,11 +390,31 @@ recv_one(
 		// receive "successfully" with no message either way.
 		return !grpc_call_failed_before_recv_message(c->call);
 	}
-	*msg = corpc__grpc_unpack(c->recv_bb, c->ctx.handler->method->request,
-	    &c->arena, c->gs->max_depth, too_deep);
+	const corpc_method *m = c->ctx.handler->method;
+	char                why[256];
+	*refused      = corpc__grpc_inflate(&c->recv_bb,
+	         corpc__server_opts(c->gs->srv)->max_message_size,
+	         &c->ctx.recv_compression, why, sizeof(why));
+	bool too_deep = false;
+	if (*refused == CORPC_STATUS_OK) {
+		*msg = corpc__grpc_unpack(c->recv_bb, m->request, &c->arena,
+		    c->gs->max_depth, &too_deep);
+	}
 	grpc_byte_buffer_destroy(c->recv_bb);
-	c->recv_bb    = NULL;
-	*parse_failed = *msg == NULL;
+	c->recv_bb = NULL;
+	if (*refused != CORPC_STATUS_OK) {
+		snprintf(c->why, sizeof(c->why), "%s: %s", m->path, why);
+	} else if (too_deep) {
+		*refused = CORPC_STATUS_INVALID_ARGUMENT;
+		snprintf(c->why, sizeof(c->why),
+		    "%s: request message nested deeper than %u", m->path,
+		    c->gs->max_depth);
+	} else if (*msg == NULL) {
+		*refused = CORPC_STATUS_INTERNAL;
+		snprintf(c->why, sizeof(c->why),
+		    "%s: failed to parse the request as %s", m->path,
+		    m->request->name);
+	}
 	return *msg != NULL;
 }
 
@@ -585,19 +605,11 @@ static corpc_status_code
 recv_first(gcall *c, const ProtobufCMessage **msg)
 {
 	const corpc_method *m = c->ctx.handler->method;
-	bool                parse_failed, too_deep;
+	corpc_status_code   refused;
 	c->first_taken = true;
-	if (!recv_one(c, msg, &parse_failed, &too_deep)) {
-		if (too_deep) {
-			return corpc_ctx_error(&c->ctx,
-			    CORPC_STATUS_INVALID_ARGUMENT,
-			    "%s: request message nested deeper than %u",
-			    m->path, c->gs->max_depth);
-		}
-		if (parse_failed) {
-			return corpc_ctx_error(&c->ctx, CORPC_STATUS_INTERNAL,
-			    "%s: failed to parse the request as %s", m->path,
-			    m->request->name);
+	if (!recv_one(c, msg, &refused)) {
+		if (refused != CORPC_STATUS_OK) {
+			return corpc_ctx_status(&c->ctx, refused, c->why);
 		}
 		c->dead = true;
 		return dead_code(c);
@@ -624,29 +636,16 @@ x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	if (c->dead) {
 		return dead_code(c);
 	}
-	bool parse_failed, too_deep;
-	if (recv_one(c, msg, &parse_failed, &too_deep)) {
+	corpc_status_code refused;
+	if (recv_one(c, msg, &refused)) {
 		c->half_closed = *msg == NULL;
 		return CORPC_STATUS_OK;
 	}
 	c->dead = true;
-	if (parse_failed) {
+	if (refused != CORPC_STATUS_OK) {
 		// The client learns why; the handler sees its call gone.
-		const corpc_method *m = ctx->handler->method;
-		char                why[512];
-		if (too_deep) {
-			snprintf(why, sizeof(why),
-			    "%s: request message nested deeper than %u",
-			    m->path, c->gs->max_depth);
-		} else {
-			snprintf(why, sizeof(why),
-			    "%s: failed to parse the request as %s", m->path,
-			    m->request->name);
-		}
-		grpc_call_cancel_with_status(c->call,
-		    too_deep ? GRPC_STATUS_INVALID_ARGUMENT
-		             : GRPC_STATUS_INTERNAL,
-		    why, NULL);
+		grpc_call_cancel_with_status(
+		    c->call, (grpc_status_code) refused, c->why, NULL);
 		return CORPC_STATUS_CANCELLED;
 	}
 	return dead_code(c);
