@@ -10,6 +10,7 @@
 #include "corpc/interceptor.h"
 #include "corpc/log.h"
 #include "corpc/fanout.h"
+#include "corpc/health.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
 #include "corpc/server.h"
