@@ -13,6 +13,7 @@
 #include "corpc/health.h"
 #include "corpc/metadata.h"
 #include "corpc/method.h"
+#include "corpc/reflection.h"
 #include "corpc/server.h"
 #include "corpc/status.h"
 #include "corpc/tls.h"
