@@ -50,6 +50,7 @@ test_peer(void **state)
 	corpc_health *h;
 	assert_int_equal(corpc_server_create(NULL, &srv), CORPC_OK);
 	assert_int_equal(corpc_health_enable(srv, &h), CORPC_OK);
+	assert_int_equal(corpc_reflection_enable(srv, NULL), CORPC_OK);
 	assert_int_equal(
 	    a__b__kinds__register_server(srv, &kinds_impl, NULL), CORPC_OK);
 	assert_int_equal(
