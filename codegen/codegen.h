@@ -140,9 +140,13 @@ typedef struct cg_service {
 } cg_service;
 
 typedef struct cg_file {
-	const char *proto_name; // "dir/foo.proto" (borrowed)
-	char       *base;       // "dir/foo"
-	char       *guard;      // include guard of X.corpc.h
+	const cg_request    *req;   // the request it came in (borrowed)
+	const cg_file_proto *proto; // its descriptor, one of req->proto_file
+	const char          *proto_name; // "dir/foo.proto" (borrowed)
+	char                *file_desc;  // "corpc_file_dir_2ffoo_2eproto"
+
+	char       *base;  // "dir/foo"
+	char       *guard; // include guard of X.corpc.h
 	size_t      n_services;
 	cg_service *services;
 } cg_file;
@@ -193,8 +197,17 @@ void cg_response_fini(cg_response *resp);
 // Writes the text of X.corpc.h for `f` to `b`.
 void cg_emit_header(cg_buf *b, const cg_file *f);
 
-// Writes the text of X.corpc.c for `f` to `b`.
-void cg_emit_source(cg_buf *b, const cg_file *f);
+// Writes the text of X.corpc.c for `f` to `b`. Returns false as
+// cg_emit_files does.
+bool cg_emit_source(cg_buf *b, const cg_file *f, char **err);
+
+// ---- emit_files.c: the embedded descriptors, for server reflection -------
+
+// Writes the corpc_file_desc of `f` (f->file_desc) and, before it, a static
+// one for each file it imports directly or not (from f->req->proto_file).
+// Returns false with a malloc'ed message in *err (NULL when out of memory)
+// when an import is missing from the request or has a bad name.
+bool cg_emit_files(cg_buf *b, const cg_file *f, char **err);
 
 // ---- delegate.c
 // --------------------------------------------------------------

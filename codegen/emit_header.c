@@ -295,6 +295,11 @@ cg_emit_header(cg_buf *b, const cg_file *f)
 	    "#endif\n"
 	    "\n",
 	    f->proto_name, f->guard, f->guard, f->base);
+	cg_buf_commentf(b, "",
+	    "%s as protoc saw it, with its imports, for server reflection "
+	    "(corpc/reflection.h).",
+	    f->proto_name);
+	cg_buf_printf(b, "extern const corpc_file_desc %s;\n\n", f->file_desc);
 	for (size_t i = 0; i < f->n_services; i++) {
 		hdr_service(b, &f->services[i]);
 	}

@@ -349,12 +349,15 @@ cg_file_build(const cg_request *req, const cg_file_proto *file, char **err)
 	if (file->name == NULL || (f = calloc(1, sizeof(*f))) == NULL) {
 		goto oom;
 	}
+	f->req        = req;
+	f->proto      = file;
 	f->proto_name = file->name;
 	f->base       = cg_strip_proto(file->name);
 	id            = cg_file_identifier(file->name);
 	f->guard = id != NULL ? cg_strdupf("CORPC_GEN_%s__CORPC_H", id) : NULL;
+	f->file_desc = id != NULL ? cg_strdupf("corpc_file_%s", id) : NULL;
 	free(id);
-	if (f->base == NULL || f->guard == NULL) {
+	if (f->base == NULL || f->guard == NULL || f->file_desc == NULL) {
 		goto oom;
 	}
 	if (file->n_service > 0) {
@@ -411,6 +414,7 @@ cg_file_free(cg_file *f)
 	free(f->services);
 	free(f->base);
 	free(f->guard);
+	free(f->file_desc);
 	free(f);
 }
 
@@ -519,7 +523,13 @@ cg_generate(const cg_request *req, cg_response *resp)
 		}
 		cg_buf h = {0}, c = {0};
 		cg_emit_header(&h, f);
-		cg_emit_source(&c, f);
+		if (!cg_emit_source(&c, f, &err)) {
+			cg_buf_fini(&h);
+			cg_buf_fini(&c);
+			cg_file_free(f);
+			resp->error = err;
+			return err != NULL;
+		}
 		bool ok =
 		    cg_response_add_file(resp,
 		        cg_strdupf("%s.corpc.h", f->base), cg_buf_take(&h)) &&

@@ -230,6 +230,56 @@ test_unknown_type(void **state)
 	cg_response_fini(&fx.resp);
 }
 
+// The embedded descriptors: the file's names, a missing import refused,
+// and a present one embedded before the file.
+static void
+test_file_desc(void **state)
+{
+	(void) state;
+	fixture fx;
+	fx_init(&fx, "p");
+	fx_method(&fx, "Get", ".p.Req", ".p.Outer.Inner", false, false);
+	assert_null(fx_run(&fx));
+	const char *c = fx_file(&fx, "t/x.corpc.c");
+	ASSERT_CONTAINS(
+	    c, "const corpc_file_desc corpc_file_t_2fx_2eproto = {");
+	ASSERT_CONTAINS(c, "\"p.Outer.Inner\",\n");
+	ASSERT_CONTAINS(c, "\"p.Svc.Get\",\n");
+	ASSERT_CONTAINS(c, ".file         = &corpc_file_t_2fx_2eproto,");
+	ASSERT_CONTAINS(fx_file(&fx, "t/x.corpc.h"),
+	    "extern const corpc_file_desc corpc_file_t_2fx_2eproto;");
+	cg_response_fini(&fx.resp);
+
+	char *deps[1] = {"t/dep.proto"};
+	fx_init(&fx, "p");
+	fx.file.dependency   = deps;
+	fx.file.n_dependency = 1;
+	const char *err      = fx_run(&fx);
+	assert_non_null(err);
+	ASSERT_CONTAINS(err, "import t/dep.proto is not in the request");
+	cg_response_fini(&fx.resp);
+
+	cg_file_proto  dep = GOOGLE__PROTOBUF__FILE_DESCRIPTOR_PROTO__INIT;
+	cg_file_proto *both[2];
+	dep.name = "t/dep.proto";
+	fx_init(&fx, "p");
+	fx.file.dependency   = deps;
+	fx.file.n_dependency = 1;
+	both[0]              = &fx.file;
+	both[1]              = &dep;
+	fx.req.proto_file    = both;
+	fx.req.n_proto_file  = 2;
+	assert_null(fx_run(&fx));
+	c               = fx_file(&fx, "t/x.corpc.c");
+	const char *d   = strstr(c, "static const corpc_file_desc "
+	                              "corpc_dep_t_2fdep_2eproto = {");
+	const char *own = strstr(c, "\t&corpc_dep_t_2fdep_2eproto,\n");
+	assert_non_null(d);
+	assert_non_null(own);
+	assert_true(d < own);
+	cg_response_fini(&fx.resp);
+}
+
 static void
 test_name_clash(void **state)
 {
@@ -314,6 +364,7 @@ main(void)
 	    cmocka_unit_test(test_empty_service),
 	    cmocka_unit_test(test_no_services),
 	    cmocka_unit_test(test_unknown_type),
+	    cmocka_unit_test(test_file_desc),
 	    cmocka_unit_test(test_name_clash),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_parameter),

@@ -37,6 +37,8 @@ main(int argc, char **argv)
 	corpc_server *srv;
 	corpc_server_create(NULL, &srv);
 	demo__greeter__register_server(srv, &greeter, NULL);
+	corpc_health_enable(srv, NULL);     // grpc.health.v1.Health: SERVING
+	corpc_reflection_enable(srv, NULL); // for grpcurl, Postman, evans
 	if (corpc_server_listen(srv, addr) != CORPC_OK) {
 		return 1;
 	}

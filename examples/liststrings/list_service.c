@@ -164,6 +164,13 @@ list_server_start(
 	}
 	err = list__v0__list_strings__register_server(
 	    srv, &list_service_impl, svc);
+	// The standard health and reflection services, for probes and tools.
+	if (err == CORPC_OK) {
+		err = corpc_health_enable(srv, NULL);
+	}
+	if (err == CORPC_OK) {
+		err = corpc_reflection_enable(srv, NULL);
+	}
 	if (err != CORPC_OK) {
 		fprintf(stderr, "register: %s\n", corpc_strerror(err));
 	}

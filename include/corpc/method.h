@@ -43,6 +43,27 @@ typedef struct corpc_ctx corpc_ctx;
 typedef corpc_status_code (*corpc_handler_fn)(
     corpc_ctx *ctx, const void *impl, void *self);
 
+// A .proto file as protoc handed it to protoc-gen-corpc, for server
+// reflection (reflection.h). Every generated X.corpc.c defines one for X
+// (`corpc_file_<X's name, other bytes as _hex>`, declared in X.corpc.h) and
+// embeds those of its imports, whoever compiles them. Static, never freed.
+typedef struct corpc_file_desc {
+	const char *name; // "a/b/services.proto", the name imports use
+	// A serialized google.protobuf.FileDescriptorProto (without source
+	// code info), `descriptor_len` bytes.
+	const unsigned char *descriptor;
+	size_t               descriptor_len;
+	// The files it imports, in its import order, each complete with its
+	// own; `dependency_count` of them.
+	const struct corpc_file_desc *const *dependencies;
+	size_t                               dependency_count;
+	// Full names it declares (no leading dot): messages, their fields,
+	// enums and their values, extensions, services and their methods
+	// ("a.b.Req", "a.b.Req.name", "a.b.Kinds.Unary"); `symbol_count`.
+	const char *const *symbols;
+	size_t             symbol_count;
+} corpc_file_desc;
+
 // One service: its methods and, for each, the handler that dispatches to the
 // implementation (generated code unpacks `impl` into typed callbacks).
 typedef struct corpc_service_desc {
@@ -50,6 +71,9 @@ typedef struct corpc_service_desc {
 	size_t                     method_count;
 	const corpc_method *const *methods;  // method_count entries
 	const corpc_handler_fn    *handlers; // method_count entries
+	// The file declaring the service, for reflection; NULL (hand-made
+	// descriptions) leaves it out of file and symbol answers.
+	const corpc_file_desc *file;
 } corpc_service_desc;
 
 // Returns the kind's name ("server_streaming"). Static string.

@@ -30,6 +30,11 @@ typedef struct attachment {
 	void (*destroy)(void *);
 } attachment;
 
+typedef struct shutdown_hook {
+	void (*fn)(void *);
+	void *arg;
+} shutdown_hook;
+
 struct corpc_server {
 	corpc_server_opts opts;
 	pthread_mutex_t   mu;
@@ -40,9 +45,13 @@ struct corpc_server {
 	size_t      listener_count;
 	attachment *attachments;
 	size_t      attachment_count;
-	bool        started;
-	bool        shutting_down;
-	bool        shut_down;      // every listener waited for
+	const corpc_service_desc **services; // registration order
+	size_t                     service_count;
+	shutdown_hook             *hooks;
+	size_t                     hook_count;
+	bool                       started;
+	bool                       shutting_down;
+	bool                       shut_down; // every listener waited for
 	pthread_mutex_t    run_mu;  // creates the runtime and pools below
 	corpc_runtime     *runtime; // opts.runtime, or own_runtime
 	corpc_runtime     *own_runtime;
@@ -111,12 +120,26 @@ server_register(corpc_server *srv, const corpc_service_desc *desc,
 			}
 		}
 	}
+	for (size_t i = 0; i < srv->service_count; i++) {
+		if (strcmp(srv->services[i]->name, desc->name) == 0) {
+			corpc__detail_set(
+			    "service %s is registered already", desc->name);
+			return CORPC_EEXIST;
+		}
+	}
+	const corpc_service_desc **sv =
+	    realloc(srv->services, (srv->service_count + 1) * sizeof(*sv));
+	if (sv == NULL) {
+		return CORPC_ENOMEM;
+	}
+	srv->services     = sv;
 	corpc__handler *h = realloc(srv->handlers,
 	    (srv->handler_count + desc->method_count) * sizeof(*h));
 	if (h == NULL && srv->handler_count + desc->method_count > 0) {
 		return CORPC_ENOMEM;
 	}
-	srv->handlers = h;
+	srv->handlers                       = h;
+	srv->services[srv->service_count++] = desc;
 	for (size_t j = 0; j < desc->method_count; j++) {
 		srv->handlers[srv->handler_count++] = (corpc__handler) {
 		    .method = desc->methods[j],
@@ -139,6 +162,37 @@ corpc_server_register(corpc_server *srv, const corpc_service_desc *desc,
 	}
 	return corpc__detail_finish(server_register(srv, desc, impl, self),
 	    "register service %s", desc->name);
+}
+
+size_t
+corpc__server_service_count(const corpc_server *srv)
+{
+	return srv->service_count;
+}
+
+const corpc_service_desc *
+corpc__server_service(const corpc_server *srv, size_t i)
+{
+	return i < srv->service_count ? srv->services[i] : NULL;
+}
+
+corpc_err
+corpc__server_on_shutdown(corpc_server *srv, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&srv->mu);
+	corpc_err rv = CORPC_ESTATE;
+	if (!srv->started && !srv->shutting_down) {
+		shutdown_hook *h =
+		    realloc(srv->hooks, (srv->hook_count + 1) * sizeof(*h));
+		rv = h != NULL ? CORPC_OK : CORPC_ENOMEM;
+		if (h != NULL) {
+			srv->hooks = h;
+			srv->hooks[srv->hook_count++] =
+			    (shutdown_hook) {fn, arg};
+		}
+	}
+	pthread_mutex_unlock(&srv->mu);
+	return rv;
 }
 
 const corpc__handler *
@@ -414,6 +468,11 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 		grace_ms = 0;
 	}
 	bool started = srv->started;
+	// 0. Hooks first (health turns NOT_SERVING), so that calls in flight,
+	// such as health watchers, can tell their clients within the grace.
+	for (size_t i = 0; i < srv->hook_count; i++) {
+		srv->hooks[i].fn(srv->hooks[i].arg);
+	}
 	// 1. Nothing new comes in; calls in flight go on.
 	for (size_t i = 0; started && i < srv->listener_count; i++) {
 		listener *l = srv->listeners[i];
@@ -506,6 +565,8 @@ corpc_server_destroy(corpc_server *srv)
 	free(srv->attachments);
 	free(srv->listeners);
 	free(srv->handlers);
+	free(srv->services);
+	free(srv->hooks);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
 }

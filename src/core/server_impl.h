@@ -42,6 +42,18 @@ void corpc__server_call_end(corpc_server *srv, corpc_ctx *ctx);
 corpc_err corpc__server_run(corpc_server *srv, struct corpc__worker *on,
     void (*fn)(void *), void *arg, corpc__pool_job *job);
 
+// The registered services, in registration order; fixed once started, so
+// handlers may read them without a lock. NULL past the end.
+size_t                    corpc__server_service_count(const corpc_server *srv);
+const corpc_service_desc *corpc__server_service(
+    const corpc_server *srv, size_t i);
+
+// Makes corpc_server_shutdown call fn(arg) first, before its listeners stop
+// and its grace begins (on the shutting-down thread, no server lock held).
+// Before corpc_server_start only. Errors: CORPC_ESTATE, CORPC_ENOMEM.
+corpc_err corpc__server_on_shutdown(
+    corpc_server *srv, void (*fn)(void *), void *arg);
+
 // The server's options with defaults filled in.
 const corpc_server_opts *corpc__server_opts(const corpc_server *srv);
 

@@ -10,6 +10,10 @@
 extern "C" {
 #endif
 
+// nopkg.proto as protoc saw it, with its imports, for server reflection
+// (corpc/reflection.h).
+extern const corpc_file_desc corpc_file_nopkg_2eproto;
+
 // ---- Plain
 
 // /Plain/Ping (unary): the method, for corpc_stream_open and corpc_unary_call.
