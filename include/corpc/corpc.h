@@ -9,6 +9,7 @@
 #include "corpc/client.h"
 #include "corpc/interceptor.h"
 #include "corpc/log.h"
+#include "corpc/message.h"
 #include "corpc/fanout.h"
 #include "corpc/health.h"
 #include "corpc/metadata.h"

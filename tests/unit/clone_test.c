@@ -16,6 +16,7 @@
 #include "clone3.pb-c.h"
 #include "core/arena.h"
 #include "core/clone.h"
+#include "corpc/message.h"
 
 // Counts live allocations; fails the allocation numbered fail_at (from 0).
 typedef struct {
@@ -425,6 +426,44 @@ test_handbuilt(void **state)
 	check_clone(&p.base);
 }
 
+// The public copy: a malloc'd deep copy the caller frees, refused past the
+// depth received messages may have (All.child nests All).
+static void
+test_public_clone(void **state)
+{
+	(void) state;
+	Clonetest__Leaf leaf   = CLONETEST__LEAF__INIT;
+	char           *tags[] = {"a", "bb"};
+	leaf.name              = "leaf";
+	leaf.n_tags            = 2;
+	leaf.tags              = tags;
+	Clonetest__All m       = CLONETEST__ALL__INIT;
+	m.s_plain              = "plain";
+	m.leaf                 = &leaf;
+	ProtobufCMessage *c;
+	assert_int_equal(corpc_message_clone(&m.base, &c), CORPC_OK);
+	size_t   len;
+	uint8_t *want = pack(&m.base, &len);
+	assert_packs_to(c, want, len);
+	free(want);
+	assert_ptr_not_equal(((Clonetest__All *) c)->leaf, &leaf);
+	corpc_message_free(c);
+	corpc_message_free(NULL);
+
+	// 101 levels of All: deeper than 100.
+	Clonetest__All chain[102];
+	for (int i = 0; i < 102; i++) {
+		chain[i]       = (Clonetest__All) CLONETEST__ALL__INIT;
+		chain[i].child = i + 1 < 102 ? &chain[i + 1] : NULL;
+	}
+	assert_int_equal(
+	    corpc_message_clone(&chain[0].base, &c), CORPC_EINVAL);
+	assert_null(c);
+	assert_int_equal(corpc_message_clone(&chain[1].base, &c), CORPC_OK);
+	corpc_message_free(c);
+	assert_int_equal(corpc_message_clone(NULL, &c), CORPC_EINVAL);
+}
+
 // Pack All, unpack it as Sparse: everything but three fields becomes an
 // unknown field, of every wire type, at two levels.
 static void
@@ -627,6 +666,7 @@ main(void)
 	    cmocka_unit_test(test_defaults_kept),
 	    cmocka_unit_test(test_explicit_empty),
 	    cmocka_unit_test(test_handbuilt),
+	    cmocka_unit_test(test_public_clone),
 	    cmocka_unit_test(test_unknown_fields),
 	    cmocka_unit_test(test_proto3),
 	    cmocka_unit_test(test_no_sharing),
