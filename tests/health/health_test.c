@@ -22,7 +22,9 @@ typedef Grpc__Health__V1__HealthCheckResponse Resp;
 static const char *const addrs[] = {
     "inproc://health", // coroutine handoff: the watcher runs on our thread
     "inproc://health-t?mode=thread",
+#ifdef CORPC_TEST_GRPC
     "tcp://127.0.0.1:0",
+#endif
 };
 
 typedef struct fixture {
@@ -245,7 +247,11 @@ test_watchers_hold_no_thread(void **state)
 {
 	(void) state;
 	fixture f = {0};
+#ifdef CORPC_TEST_GRPC
 	fixture_up(&f, "tcp://127.0.0.1:0", 1);
+#else
+	fixture_up(&f, "inproc://health-w?mode=thread", 1);
+#endif
 	corpc_stream *w[4];
 	for (size_t i = 0; i < 4; i++) {
 		w[i] = watch(f.ch, "");

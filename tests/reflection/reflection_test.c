@@ -24,7 +24,9 @@ typedef Google__Protobuf__FileDescriptorProto          FileProto;
 
 static const char *const addrs[] = {
     "inproc://reflection",
+#ifdef CORPC_TEST_GRPC
     "tcp://127.0.0.1:0",
+#endif
 };
 
 static const A__B__Kinds_Server     kinds_impl = {0};
