@@ -7,7 +7,8 @@
 #   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS each (default 10)
 #   make format-check  clang-format --dry-run on every C/C++ file
 #   make build-options the library and examples with each in-process
-#                transport switched off (tcp:// off is test-tsan's build)
+#                transport switched off (tcp:// off is test-tsan's build),
+#                and the Release build of the benchmark
 JOBS ?= $(shell nproc)
 BUILD ?= build
 
@@ -67,6 +68,10 @@ build-options:
 			>/dev/null && \
 		cmake --build $(BUILD)/no-$$t -j $(JOBS) >/dev/null || exit 1; \
 	done
+	# The benchmark's own build (Release: -O2 finds warnings -O0 does not).
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release \
+		-DCORPC_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)/release -j $(JOBS) --target corpc_bench >/dev/null
 
 clean:
 	rm -rf $(BUILD)

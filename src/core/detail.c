@@ -32,6 +32,27 @@ corpc__detail_set(const char *fmt, ...)
 	va_end(ap);
 }
 
+// Appends `s` to the string in buf (of `size`), cut at its end: a cut
+// detail still helps.
+static void
+append_to(char *buf, size_t size, const char *s)
+{
+	size_t used = strlen(buf);
+	size_t room = size - 1 - used;
+	size_t n    = strlen(s);
+	if (n > room) {
+		n = room;
+	}
+	memcpy(buf + used, s, n);
+	buf[used + n] = '\0';
+}
+
+static void
+append(const char *s)
+{
+	append_to(detail, sizeof(detail), s);
+}
+
 corpc_err
 corpc__detail_finish(corpc_err rv, const char *fmt, ...)
 {
@@ -39,18 +60,16 @@ corpc__detail_finish(corpc_err rv, const char *fmt, ...)
 		return rv;
 	}
 	char old[DETAIL_MAX];
-	snprintf(old, sizeof(old), "%s",
-	    detail[0] != '\0' ? detail : corpc_strerror(rv));
+	memcpy(old, detail, sizeof(old));
+	if (old[0] == '\0') {
+		append_to(old, sizeof(old), corpc_strerror(rv));
+	}
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t) n < sizeof(detail)) {
-		size_t used = (size_t) n;
-		size_t room = sizeof(detail) - used;
-		int    m    = snprintf(detail + used, room, ": %s", old);
-		(void) m; // truncated details are still useful
-	}
+	append(": ");
+	append(old);
 	return rv;
 }
 
@@ -69,9 +88,8 @@ corpc__detail_capturing(void)
 void
 corpc__detail_add(const char *text)
 {
-	size_t n = strlen(detail);
-	if (n + 3 < sizeof(detail)) {
-		snprintf(detail + n, sizeof(detail) - n, "%s%s",
-		    n > 0 ? "; " : "", text);
+	if (detail[0] != '\0') {
+		append("; ");
 	}
+	append(text);
 }
