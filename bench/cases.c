@@ -13,6 +13,7 @@
 enum {
 	C_DIRECT,
 	C_BUFFER,
+	C_SWITCH_FLOOR,
 	C_CORO,
 	C_THREAD,
 	C_THREAD_COPY,
@@ -22,8 +23,9 @@ enum {
 	C_TCP
 };
 
-const char *const bench_case_names[BENCH_NCASES] = {"direct", "buffer", "coro",
-    "thread", "thread-copy", "coro-plain", "thread-plain", "unix", "tcp"};
+const char *const bench_case_names[BENCH_NCASES] = {"direct", "buffer",
+    "switch-floor", "coro", "thread", "thread-copy", "coro-plain",
+    "thread-plain", "unix", "tcp"};
 
 // Client addresses of the inproc cases; unix and tcp dial what their
 // listener bound.
@@ -233,8 +235,67 @@ buffer_push(void *arg, const List__V0__ListResponse *resp, bool last)
 	return CORPC_STATUS_OK;
 }
 
-// Every case but direct and buffer: one List call through the generated
-// client API.
+// switch-floor: Boost.Context's entry points (extern "C" in fcontext.hpp),
+// used directly. The producer runs list_service_produce on its own stack
+// and jumps back to the consumer with each message; the consumer touches
+// it and jumps back in: two jumps per message, nothing else.
+typedef void *fcontext;
+typedef struct {
+	fcontext fctx;
+	void    *data;
+} transfer;
+extern transfer jump_fcontext(fcontext const to, void *vp);
+extern fcontext make_fcontext(void *sp, size_t size, void (*fn)(transfer));
+
+#define FLOOR_STACK (256 * 1024)
+
+typedef struct floor_run {
+	fcontext          consumer; // where the producer jumps to
+	int               resp_size;
+	corpc_status_code code;
+	bool              done;
+} floor_run;
+
+static corpc_status_code
+floor_emit(void *arg, const List__V0__ListResponse *resp, bool last)
+{
+	(void) last;
+	floor_run *r = arg;
+	transfer   t = jump_fcontext(r->consumer, (void *) resp);
+	r->consumer  = t.fctx;
+	return CORPC_STATUS_OK;
+}
+
+static void
+floor_producer(transfer t)
+{
+	floor_run *r = t.data;
+	r->consumer  = t.fctx;
+	r->code      = list_service_produce(svc, r->resp_size, floor_emit, r);
+	r->done      = true;
+	jump_fcontext(r->consumer, NULL); // never resumed again
+}
+
+static corpc_status_code
+switch_floor(int resp_size, touched *t)
+{
+	static char *stack;
+	if (stack == NULL && (stack = malloc(FLOOR_STACK)) == NULL) {
+		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	floor_run r = {.resp_size = resp_size};
+	fcontext  pr =
+	    make_fcontext(stack + FLOOR_STACK, FLOOR_STACK, floor_producer);
+	transfer x = jump_fcontext(pr, &r);
+	while (!r.done) {
+		touch(t, x.data);
+		x = jump_fcontext(x.fctx, NULL);
+	}
+	return r.code;
+}
+
+// Every case but direct, buffer and switch-floor: one List call through the
+// generated client API.
 static corpc_status_code
 call_list(corpc_channel *ch, int resp_size, touched *t)
 {
@@ -270,6 +331,8 @@ bench_case_op(int i, int resp_size)
 			touch(&t, b.v[k]);
 		}
 		free(b.v);
+	} else if (i == C_SWITCH_FLOOR) {
+		code = switch_floor(resp_size, &t);
 	} else {
 		code = call_list(chans[i], resp_size, &t);
 	}

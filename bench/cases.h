@@ -10,6 +10,9 @@
 // The cases, in table order:
 //   direct       the server's loop calls the consumer (the lower bound)
 //   buffer       the server loop fills a buffer, then the client reads it
+//   switch-floor the server loop on a stack of its own, one raw
+//                jump_fcontext pair per message handing the pointer to the
+//                same consumer (no corpc: the floor under coro-plain)
 //   coro         inproc://bench, coroutine handoff, through the real API
 //   thread       inproc://bench?mode=thread
 //   thread-copy  inproc://bench?mode=thread-copy
@@ -18,7 +21,7 @@
 //   thread-plain as thread, without CORPC_WRITE_STABLE (one wait per message)
 //   unix         unix socket, server in this process
 //   tcp          tcp://127.0.0.1, server in this process
-#define BENCH_NCASES 9
+#define BENCH_NCASES 10
 extern const char *const bench_case_names[BENCH_NCASES];
 
 // Returns the index of the case called `name`, or -1.
