@@ -149,8 +149,13 @@ parse_resolver(
 	if (strlen(text) >= sizeof(out->target)) {
 		return CORPC_EADDRINVAL;
 	}
-	corpc__address first, one;
-	bool           have = false;
+	corpc__address first, one; // zeroed: parses are compared whole
+	memset(&first, 0, sizeof(first));
+	memset(&one, 0, sizeof(one));
+	bool have = false;
+	if (family == 0 && strchr(list, ',') != NULL) {
+		return CORPC_EADDRINVAL; // dns: names one HOST:PORT
+	}
 	for (const char *p = list;;) {
 		const char *comma = strchr(p, ',');
 		size_t      len   = comma ? (size_t) (comma - p) : strlen(p);

@@ -89,8 +89,9 @@ test_resolver_targets(void **state)
 	assert_int_equal(a.port, 7);
 	assert_false(parse_ok("tcp://127.0.0.1:1").resolver);
 	const char *bad[] = {"dns:///", "dns:///host", "dns://auth/host:1",
-	    "ipv4:", "ipv4:localhost:1", "ipv4:127.0.0.1:1,", "ipv4:1.2.3.4",
-	    "ipv6:::1:80", "ipv6:[::1]:80,127.0.0.1:1", "ipv4:1.2.3.4:99999"};
+	    "dns:a:1,b:2", "dns:6:0,dns:6", "ipv4:", "ipv4:localhost:1",
+	    "ipv4:127.0.0.1:1,", "ipv4:1.2.3.4", "ipv6:::1:80",
+	    "ipv6:[::1]:80,127.0.0.1:1", "ipv4:1.2.3.4:99999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (corpc__address_parse(bad[i], &a) != CORPC_EADDRINVAL) {
 			fail_msg("accepted %s", bad[i]);
