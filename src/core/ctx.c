@@ -54,8 +54,6 @@ kids_unlock(corpc_ctx *ctx)
 	atomic_store_explicit(&ctx->kids_lock, false, memory_order_release);
 }
 
-static void kids_unlock(corpc_ctx *ctx);
-
 void
 corpc__ctx_reset_kids(corpc_ctx *ctx)
 {

@@ -309,10 +309,11 @@ int_arg(const char *key, int value)
 	return a;
 }
 
+// gRPC's integer arguments are ints; every value here is positive.
 static int
-clamp_int(int64_t v)
+clamp_int(uint64_t v)
 {
-	return v > INT_MAX ? INT_MAX : v < 0 ? 0 : (int) v;
+	return v > INT_MAX ? INT_MAX : (int) v;
 }
 
 static void
@@ -346,7 +347,7 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 	if (v->args == NULL) {
 		return CORPC_ENOMEM;
 	}
-	int max = c->max_message > INT_MAX ? INT_MAX : (int) c->max_message;
+	int max         = clamp_int(c->max_message);
 	v->args[v->n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, max);
 	v->args[v->n++] = int_arg(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, max);
 	// corpc inflates received messages itself, bounded, and learns their
@@ -365,10 +366,9 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 		    GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
 		    clamp_int(ping));
 		if (c->max_streams > 0) {
-			v->args[v->n++] = int_arg(
-			    GRPC_ARG_MAX_CONCURRENT_STREAMS,
-			    c->max_streams > INT_MAX ? INT_MAX
-			                             : (int) c->max_streams);
+			v->args[v->n++] =
+			    int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+			        clamp_int(c->max_streams));
 		}
 	} else {
 		// Reconnect soon after a server restart (gRPC's defaults: 1 s,

@@ -142,11 +142,7 @@ corpc__inproc_await(const char *name, int64_t deadline, atomic_int *cancel,
     char *why, size_t why_size)
 {
 	for (;;) {
-		pthread_mutex_lock(&registry_mu);
-		entry *e     = find_locked(name);
-		bool   ready = e != NULL && e->started;
-		pthread_mutex_unlock(&registry_mu);
-		if (ready) {
+		if (corpc__inproc_state(name) == CORPC_CHANNEL_READY) {
 			return CORPC_STATUS_OK;
 		}
 		int code = atomic_load(cancel);
