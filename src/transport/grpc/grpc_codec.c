@@ -309,6 +309,17 @@ int_arg(const char *key, int value)
 	return a;
 }
 
+static grpc_arg
+str_arg(const char *key, const char *value)
+{
+	grpc_arg a;
+	memset(&a, 0, sizeof(a));
+	a.type         = GRPC_ARG_STRING;
+	a.key          = (char *) key;
+	a.value.string = (char *) value;
+	return a;
+}
+
 // gRPC's integer arguments are ints; every value here is positive.
 static int
 clamp_int(uint64_t v)
@@ -385,16 +396,12 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 		v->args[v->n++] = int_arg(
 		    GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, clamp_int(most));
 		if (c->lb_policy != NULL) {
-			grpc_arg *a     = &v->args[v->n++];
-			a->type         = GRPC_ARG_STRING;
-			a->key          = GRPC_ARG_LB_POLICY_NAME;
-			a->value.string = (char *) c->lb_policy;
+			v->args[v->n++] =
+			    str_arg(GRPC_ARG_LB_POLICY_NAME, c->lb_policy);
 		}
 		if (c->tls_name != NULL) {
-			grpc_arg *a     = &v->args[v->n++];
-			a->type         = GRPC_ARG_STRING;
-			a->key          = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
-			a->value.string = (char *) c->tls_name;
+			v->args[v->n++] = str_arg(
+			    GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, c->tls_name);
 		}
 	}
 	keepalive_args(v, &c->keepalive);
@@ -416,14 +423,8 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 		if (a == NULL) {
 			a = &v->args[v->n++];
 		}
-		a->key = (char *) u->key;
-		if (u->string_value != NULL) {
-			a->type         = GRPC_ARG_STRING;
-			a->value.string = (char *) u->string_value;
-		} else {
-			a->type          = GRPC_ARG_INTEGER;
-			a->value.integer = u->int_value;
-		}
+		*a = u->string_value != NULL ? str_arg(u->key, u->string_value)
+		                             : int_arg(u->key, u->int_value);
 	}
 	return CORPC_OK;
 }
