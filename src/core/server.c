@@ -487,6 +487,16 @@ corpc_server_shutdown(corpc_server *srv, int64_t grace_ms)
 	while (srv->live > 0 && corpc_now() < until) {
 		corpc__cond_wait(&srv->cv, &srv->mu, until);
 	}
+	pthread_mutex_unlock(&srv->mu);
+	// Handlers that returned may still be sending their status: let it
+	// go out within the grace rather than cancel it.
+	for (size_t i = 0; started && i < srv->listener_count; i++) {
+		listener *l = srv->listeners[i];
+		if (l->tp->listener->l_drain != NULL) {
+			l->tp->listener->l_drain(l->state, until);
+		}
+	}
+	pthread_mutex_lock(&srv->mu);
 	for (corpc_ctx *c = srv->live_head; c != NULL; c = c->live_next) {
 		c->ops->x_cancel(c);
 	}

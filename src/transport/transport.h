@@ -79,6 +79,11 @@ typedef struct corpc__listener_ops {
 	// Shutdown, step 1: stop accepting calls (new ones see UNAVAILABLE);
 	// calls in flight go on. Must not wait for them.
 	void (*l_stop)(void *state);
+	// Within core's grace, once no handler runs: wait until this
+	// listener's calls have finished too (a status still being written),
+	// or `until` passes, so that step 2 cancels only what is really left.
+	// NULL: nothing to wait for.
+	void (*l_drain)(void *state, int64_t until);
 	// Step 2, after core's grace: cancel whatever of this listener still
 	// runs (core also cancels every live ctx through x_cancel).
 	void (*l_cancel)(void *state);

@@ -770,14 +770,15 @@ gsrv_create(corpc_server *srv)
 	return gs;
 }
 
-// Waits until the shutdown has fully drained.
+// Waits until the shutdown has fully drained, or `until` passes.
 static void
-gsrv_wait(gsrv *gs)
+gsrv_wait(gsrv *gs, int64_t until)
 {
 	pthread_mutex_lock(&gs->mu);
 	while (gs->started &&
-	       (!gs->shut_seen || gs->requested > 0 || gs->alive > 0)) {
-		corpc__cond_wait(&gs->cv, &gs->mu, CORPC_DEADLINE_NONE);
+	       (!gs->shut_seen || gs->requested > 0 || gs->alive > 0) &&
+	       (until == CORPC_DEADLINE_NONE || corpc_now() < until)) {
+		corpc__cond_wait(&gs->cv, &gs->mu, until);
 	}
 	pthread_mutex_unlock(&gs->mu);
 }
@@ -786,7 +787,7 @@ static void
 gsrv_destroy(void *p)
 {
 	gsrv *gs = p;
-	gsrv_wait(gs); // core shut it down already if it started
+	gsrv_wait(gs, CORPC_DEADLINE_NONE); // core shut it down if it started
 	if (!gs->started) {
 		// gRPC destroys a server with ports only after a shutdown; one
 		// that never started has no queue of ours, so give it one to
@@ -1045,9 +1046,15 @@ l_cancel(void *state)
 }
 
 static void
+l_drain(void *state, int64_t until)
+{
+	gsrv_wait(state, until);
+}
+
+static void
 l_wait(void *state)
 {
-	gsrv_wait(state);
+	gsrv_wait(state, CORPC_DEADLINE_NONE);
 }
 
 static void
@@ -1060,6 +1067,7 @@ const corpc__listener_ops corpc__grpc_listener_ops = {
     .l_listen  = l_listen,
     .l_start   = l_start,
     .l_stop    = l_stop,
+    .l_drain   = l_drain,
     .l_cancel  = l_cancel,
     .l_wait    = l_wait,
     .l_destroy = l_destroy,
