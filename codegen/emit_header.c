@@ -67,6 +67,43 @@ hdr_server_helpers(cg_buf *b, const cg_service *s, const cg_method *m)
 	free(req);
 }
 
+// The push-style receive of a streaming method: its callback type and
+// P__m_recv_each.
+static void
+hdr_recv_each(cg_buf *b, const cg_service *s, const cg_method *m)
+{
+	char *fn_type    = cg_strdupf("%s__%s_recv_fn", s->prefix, m->lower);
+	char *head       = cg_strdupf("typedef bool (*%s)", fn_type);
+	char *resp       = cg_strdupf("const %s *resp", m->resp_type);
+	char *fn         = cg_strdupf("%s fn", fn_type);
+	const char *p[3] = {"void *arg", resp, NULL};
+	if (fn_type == NULL || head == NULL || resp == NULL || fn == NULL) {
+		b->oom = true;
+		goto done;
+	}
+	cg_buf_commentf(b, "",
+	    "Push-style receive of %s: called with each response, borrowed "
+	    "only until it returns. Return true for the next one, false to "
+	    "stop the stream early (see corpc_recv_fn).",
+	    m->path);
+	cg_buf_decl(b, "", head, p, 2, ";\n\n");
+	cg_buf_commentf(b, "",
+	    "Receives every remaining response of %s, handing each to "
+	    "fn(arg, resp) on this thread, then finishes the call and returns "
+	    "its final code; headers are ready before the first response, "
+	    "status and trailers after the last (see corpc_stream_recv_each).",
+	    m->path);
+	p[0] = "corpc_stream *st";
+	p[1] = fn;
+	p[2] = "void *arg";
+	hdr_func(b, "corpc_status_code", s, m, "_recv_each", p, 3);
+done:
+	free(fn_type);
+	free(head);
+	free(resp);
+	free(fn);
+}
+
 static void
 hdr_client(cg_buf *b, const cg_service *s, const cg_method *m)
 {
@@ -159,6 +196,7 @@ hdr_client(cg_buf *b, const cg_service *s, const cg_method *m)
 		    "only for a clean end (see corpc_stream_recv).",
 		    m->path);
 		hdr_func(b, "corpc_status_code", s, m, "_recv", p, 2);
+		hdr_recv_each(b, s, m);
 	}
 done:
 	free(req);

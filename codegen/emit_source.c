@@ -172,6 +172,46 @@ src_recv_body(cg_buf *b, const char *before, const char *fn,
 	free(head);
 }
 
+// P__m_recv_each: the typed callback behind a trampoline, so that no
+// function pointer is called through the wrong type.
+static void
+src_recv_each(cg_buf *b, const cg_service *s, const cg_method *m)
+{
+	const char *P = s->prefix, *x = m->lower;
+	char       *fn   = cg_strdupf("%s__%s_recv_fn fn", P, x);
+	const char *p[3] = {"corpc_stream *st", fn, "void *arg"};
+	if (fn == NULL) {
+		b->oom = true;
+		return;
+	}
+	cg_buf_printf(b,
+	    "typedef struct %s__%s__each_arg {\n"
+	    "\t%s__%s_recv_fn fn;\n"
+	    "\tvoid *arg;\n"
+	    "} %s__%s__each_arg;\n"
+	    "\n"
+	    "static bool\n"
+	    "%s__%s__each(void *arg, const ProtobufCMessage *msg)\n"
+	    "{\n"
+	    "\tconst %s__%s__each_arg *a = arg;\n"
+	    "\treturn a->fn(a->arg, (const %s *) msg);\n"
+	    "}\n"
+	    "\n",
+	    P, x, P, x, P, x, P, x, P, x, m->resp_type);
+	src_open(b, "corpc_status_code", s, m, "_recv_each", p, 3);
+	cg_buf_printf(b,
+	    "\t%s__%s__each_arg a = {fn, arg};\n"
+	    "\n"
+	    "\tif (fn == NULL) {\n"
+	    "\t\treturn CORPC_STATUS_INVALID_ARGUMENT;\n"
+	    "\t}\n"
+	    "\treturn corpc_stream_recv_each(st, %s__%s__each, &a);\n"
+	    "}\n"
+	    "\n",
+	    P, x, P, x);
+	free(fn);
+}
+
 static void
 src_wrappers(cg_buf *b, const cg_service *s, const cg_method *m)
 {
@@ -264,6 +304,7 @@ src_wrappers(cg_buf *b, const cg_service *s, const cg_method *m)
 		src_open(b, "corpc_status_code", s, m, "_recv", p, 2);
 		src_recv_body(
 		    b, NULL, "corpc_stream_recv", a, 2, "resp", m->resp_type);
+		src_recv_each(b, s, m);
 	}
 done:
 	free(req);

@@ -239,6 +239,16 @@ gen_names_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+// What a streaming method's push-style receive declares.
+static void
+gen_recv_each_names(gen_names *l, const char *P, const char *x)
+{
+	gen_names_add(l, cg_strdupf("%s__%s_recv_each", P, x));
+	gen_names_add(l, cg_strdupf("%s__%s_recv_fn", P, x));
+	gen_names_add(l, cg_strdupf("%s__%s__each", P, x));
+	gen_names_add(l, cg_strdupf("%s__%s__each_arg", P, x));
+}
+
 // Returns false with *err set when two generated identifiers are equal.
 static bool
 gen_check_clashes(const cg_file *f, char **err)
@@ -278,6 +288,7 @@ gen_check_clashes(const cg_file *f, char **err)
 				    &l, cg_strdupf("%s__%s_open", P, x));
 				gen_names_add(
 				    &l, cg_strdupf("%s__%s_recv", P, x));
+				gen_recv_each_names(&l, P, x);
 				break;
 			case CG_CLIENT_STREAMING:
 				gen_names_add(
@@ -298,6 +309,7 @@ gen_check_clashes(const cg_file *f, char **err)
 				    &l, cg_strdupf("%s__%s_send", P, x));
 				gen_names_add(
 				    &l, cg_strdupf("%s__%s_recv", P, x));
+				gen_recv_each_names(&l, P, x);
 				break;
 			}
 		}

@@ -110,8 +110,9 @@ test_services(void **state)
 	    &a__b__more_names__snake__case__method};
 	check_service(
 	    &a__b__more_names__corpc_service, "a.b.MoreNames", 4, more);
-	const corpc_method *plain[] = {&plain__ping__method};
-	check_service(&plain__corpc_service, "Plain", 1, plain);
+	const corpc_method *plain[] = {
+	    &plain__ping__method, &plain__watch__method};
+	check_service(&plain__corpc_service, "Plain", 2, plain);
 	const corpc_method *svc[] = {&renamed__x__svc__run__method};
 	check_service(&renamed__x__svc__corpc_service, "orig.pkg.Svc", 1, svc);
 
@@ -149,7 +150,7 @@ test_signatures(void **state)
 	mn.use_imported  = stream_m;
 	mn.snake__case   = stream_m;
 
-	Plain_Server           pl = {.ping = NULL};
+	Plain_Server           pl = {.ping = NULL, .watch = NULL};
 	Renamed__X__Svc_Server rn = {.run = NULL};
 	(void) k;
 	(void) mn;
@@ -197,6 +198,18 @@ test_signatures(void **state)
 	    const Other__V1__Common *)  = a__b__more_names__use_imported_send;
 	corpc_status_code (*imported_recv)(corpc_stream *,
 	    const Other__V1__Common **) = a__b__more_names__snake__case_recv;
+	// Push-style receive: a typed callback for every server-streaming
+	// and bidi method.
+	corpc_status_code (*each)(
+	    corpc_stream *, a__b__kinds__server_stream_recv_fn, void *) =
+	    a__b__kinds__server_stream_recv_each;
+	corpc_status_code (*each_bidi)(corpc_stream *,
+	    a__b__kinds__bidi_recv_fn, void *) = a__b__kinds__bidi_recv_each;
+	corpc_status_code (*each_plain)(corpc_stream *, plain__watch_recv_fn,
+	    void *)                            = plain__watch_recv_each;
+	bool (*typed)(void *, const Resp *)    = NULL;
+	a__b__kinds__bidi_recv_fn typed_bidi   = typed;
+	(void) typed_bidi;
 
 	const void *all[] = {(const void *) (uintptr_t) reg,
 	    (const void *) (uintptr_t) w, (const void *) (uintptr_t) r,
@@ -207,7 +220,10 @@ test_signatures(void **state)
 	    (const void *) (uintptr_t) close_recv,
 	    (const void *) (uintptr_t) plain_call,
 	    (const void *) (uintptr_t) imported_send,
-	    (const void *) (uintptr_t) imported_recv};
+	    (const void *) (uintptr_t) imported_recv,
+	    (const void *) (uintptr_t) each,
+	    (const void *) (uintptr_t) each_bidi,
+	    (const void *) (uintptr_t) each_plain};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		assert_non_null(all[i]);
 	}

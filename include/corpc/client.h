@@ -8,6 +8,8 @@
 // Message contract, the same on every transport:
 // - a message returned by recv is borrowed: valid until the next recv,
 //   finish or destroy on that stream. Do not modify or free it.
+// - a message handed to a corpc_recv_fn (corpc_stream_recv_each) is
+//   borrowed only until that callback returns.
 // - a message passed to send (or to corpc_stream_open) is not retained after
 //   the call returns: the caller may reuse or free it at once.
 #ifndef CORPC_CLIENT_H
@@ -214,6 +216,32 @@ CORPC_DECL corpc_status_code corpc_stream_close_send(corpc_stream *st);
 // failed call. Blocks until a message or the end arrives.
 CORPC_DECL corpc_status_code corpc_stream_recv(
     corpc_stream *st, const ProtobufCMessage **msg);
+
+// Push-style receive: called by corpc_stream_recv_each with each message
+// in order. `msg` is borrowed for the duration of the call only: it may
+// live on the server handler's stack, so copy what must outlive the
+// callback. Return true for the next message; false stops the stream early.
+typedef bool (*corpc_recv_fn)(void *arg, const ProtobufCMessage *msg);
+
+// Receives every remaining message of `st`, handing each to fn(arg, msg),
+// then finishes the call (as corpc_stream_finish) and returns its final
+// code: OK only for a clean end. Full semantics on every transport: the
+// headers are ready before the first callback (corpc_stream_headers inside
+// it returns at once), the status and trailers once this returns; the
+// deadline and corpc_stream_cancel (from any thread) end it as they end
+// recv. When fn returns false the call is cancelled: no further callback
+// runs, the server's next send returns CANCELLED and its handler unwinds,
+// and the code is CANCELLED ("stopped by the receive callback").
+// fn runs on the calling thread. On the coroutine transport (inproc://)
+// the handler's send calls fn directly on one stack: no switch, no copy,
+// and no CORPC_WRITE_STABLE promise needed; elsewhere a recv loop in core
+// calls it. Inside fn, only corpc_stream_headers and corpc_stream_cancel
+// may be used on `st`; fn must not block for long (it holds up the
+// handler) and must not leave by longjmp. A stream already finished
+// returns its code without calling fn. Errors: INVALID_ARGUMENT for a NULL
+// `st` or `fn`.
+CORPC_DECL corpc_status_code corpc_stream_recv_each(
+    corpc_stream *st, corpc_recv_fn fn, void *arg);
 
 // Waits for the server's response headers and returns them in *md
 // (borrowed until destroy; empty when the call failed before any). Returns

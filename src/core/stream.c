@@ -281,28 +281,66 @@ corpc_stream_headers(corpc_stream *st, const corpc_metadata **md)
 	return st->headers_ready ? CORPC_STATUS_OK : st->code;
 }
 
-corpc_status_code
-corpc_stream_finish(corpc_stream *st, corpc_status *status)
+// Finishes the call once; `stopped`: the receive callback stopped it, so
+// an unfinished call is cancelled and a clean or cancelled end says why.
+static void
+finish_once(corpc_stream *st, bool stopped)
 {
-	if (st == NULL) {
-		return CORPC_STATUS_INVALID_ARGUMENT;
-	}
 	if (!st->finished) {
 		st->finished = true;
 		if (!st->ended) {
-			bool cancel = !(gives_one_response(st->method->kind) &&
-			                st->got_response);
+			bool cancel = stopped ||
+			              !(gives_one_response(st->method->kind) &&
+			                  st->got_response);
 			st->ops->s_finish(st, cancel);
+		}
+		if (stopped && (st->code == CORPC_STATUS_OK ||
+		                   st->code == CORPC_STATUS_CANCELLED)) {
+			st->code = CORPC_STATUS_CANCELLED;
+			corpc__strbuf_set(
+			    &st->message, "stopped by the receive callback");
 		}
 		if (st->call.n > 0) {
 			corpc__call_finish(&st->call, st->code,
 			    corpc__strbuf_get(&st->message));
 		}
 	}
+}
+
+corpc_status_code
+corpc_stream_finish(corpc_stream *st, corpc_status *status)
+{
+	if (st == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	finish_once(st, false);
 	if (status != NULL) {
 		status->code    = st->code;
 		status->message = corpc__strbuf_get(&st->message);
 	}
+	return st->code;
+}
+
+corpc_status_code
+corpc_stream_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
+{
+	if (st == NULL || fn == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	bool stopped = false;
+	if (st->finished || st->ended) {
+		// Nothing left to hand out.
+	} else if (st->ops->s_recv_each != NULL && st->call.n == 0) {
+		stopped = st->ops->s_recv_each(st, fn, arg);
+	} else {
+		const ProtobufCMessage *m;
+		while (!stopped &&
+		       corpc_stream_recv(st, &m) == CORPC_STATUS_OK &&
+		       m != NULL) {
+			stopped = !fn(arg, m);
+		}
+	}
+	finish_once(st, stopped);
 	return st->code;
 }
 

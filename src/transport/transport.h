@@ -56,6 +56,14 @@ typedef struct corpc__channel_ops {
 	// it.
 	corpc_status_code (*s_recv)(
 	    corpc_stream *st, const ProtobufCMessage **msg);
+	// Optional push-style receive (corpc_stream_recv_each): hand every
+	// remaining message to fn, in order, on the calling thread, until the
+	// end (then corpc__stream_end) or until fn returns false: then stop
+	// calling it and return true, the call cancelled or not yet ended
+	// (core finishes it). Headers are delivered before the first message.
+	// NULL: core loops over s_recv. Core calls it only before the end and
+	// only on calls without interceptors.
+	bool (*s_recv_each)(corpc_stream *st, corpc_recv_fn fn, void *arg);
 	// Wait until headers arrived (st->headers filled) or the call ended.
 	void (*s_headers)(corpc_stream *st);
 	// Reach the end and corpc__stream_end. With `cancel`, an unfinished

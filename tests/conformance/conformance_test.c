@@ -975,6 +975,228 @@ test_bidi_early_stop(void **state)
 	assert_int_equal(atomic_load(&es.stats.live), 0);
 }
 
+// ---- push-style receive (corpc_stream_recv_each)
+// ----------------------------------
+
+// What a push callback saw.
+typedef struct pushed {
+	corpc_stream *st;
+	int           n;        // messages received
+	int           stop_at;  // return false at this count; 0: never
+	bool          bad;      // a message out of order or unexpected
+	bool          headers;  // headers were ready at the first message
+	bool          trailers; // trailers were there already (they must not)
+	bool          cancel;   // cancel the stream from the callback at 3
+	const char   *text;     // expected text; NULL: any
+} pushed;
+
+static bool
+on_resp(void *arg, const Resp *r)
+{
+	pushed *p = arg;
+	if (p->n == 0) {
+		const corpc_metadata *md = NULL;
+		p->headers =
+		    corpc_stream_headers(p->st, &md) == CORPC_STATUS_OK &&
+		    corpc_metadata_get(md, "h-x-k") != NULL;
+		p->trailers = corpc_metadata_get(corpc_stream_trailers(p->st),
+		                  "t-x-k") != NULL;
+	}
+	if (r == NULL || r->index != p->n ||
+	    (p->text != NULL && strcmp(r->text, p->text) != 0)) {
+		p->bad = true;
+	}
+	p->n++;
+	if (p->cancel && p->n == 3) {
+		corpc_stream_cancel(p->st);
+	}
+	return p->stop_at == 0 || p->n < p->stop_at;
+}
+
+// Opens ServerStream with `req` (and `opts`) and pushes into *p; returns
+// the code recv_each gave. The stream stays in p->st.
+static corpc_status_code
+push_stream(const corpc_call_opts *opts, const Req *req, pushed *p)
+{
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, opts, req, &p->st),
+	    CORPC_OK);
+	return corpc__test__echo__server_stream_recv_each(p->st, on_resp, p);
+}
+
+static void
+test_push_headers_messages_trailers(void **state)
+{
+	(void) state;
+	corpc_metadata *md;
+	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
+	assert_int_equal(corpc_metadata_add_str(md, "x-k", "v"), CORPC_OK);
+	corpc_call_opts opts = {.metadata = md};
+	Req             req  = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text             = "p";
+	req.count            = 100;
+	req.echo_metadata    = true;
+	pushed p             = {.text = "p"};
+	assert_int_equal(push_stream(&opts, &req, &p), CORPC_STATUS_OK);
+	corpc_metadata_destroy(md);
+	assert_int_equal(p.n, 100);
+	assert_false(p.bad);
+	assert_true(p.headers);   // before the first message
+	assert_false(p.trailers); // only after the last
+	const corpc_metadata_entry *e =
+	    corpc_metadata_get(corpc_stream_trailers(p.st), "t-x-k");
+	assert_non_null(e);
+	assert_string_equal(e->value, "v");
+	// The call is finished: again gives the same code, no callback.
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv_each(p.st, on_resp, &p),
+	    CORPC_STATUS_OK);
+	assert_int_equal(p.n, 100);
+	assert_int_equal(corpc_stream_finish(p.st, NULL), CORPC_STATUS_OK);
+	corpc_stream_destroy(p.st);
+	wait_handlers_done();
+}
+
+static void
+test_push_no_messages_and_arguments(void **state)
+{
+	(void) state;
+	Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text  = "z";
+	req.count = 0;
+	pushed p  = {0};
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &p.st),
+	    CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv_each(p.st, NULL, &p),
+	    CORPC_STATUS_INVALID_ARGUMENT);
+	assert_int_equal(corpc_stream_recv_each(NULL, NULL, NULL),
+	    CORPC_STATUS_INVALID_ARGUMENT);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv_each(p.st, on_resp, &p),
+	    CORPC_STATUS_OK);
+	assert_int_equal(p.n, 0);
+	corpc_stream_destroy(p.st);
+	wait_handlers_done();
+}
+
+static void
+test_push_status(void **state)
+{
+	(void) state;
+	Req req          = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text         = "e";
+	req.fail_after   = 3;
+	req.fail_code    = CORPC_STATUS_NOT_FOUND;
+	req.fail_message = "gone";
+	pushed p         = {0};
+	assert_int_equal(push_stream(NULL, &req, &p), CORPC_STATUS_NOT_FOUND);
+	assert_int_equal(p.n, 3);
+	corpc_status status;
+	assert_int_equal(
+	    corpc_stream_finish(p.st, &status), CORPC_STATUS_NOT_FOUND);
+	assert_string_equal(status.message, "gone");
+	corpc_stream_destroy(p.st);
+	wait_handlers_done();
+}
+
+static void
+test_push_early_stop(void **state)
+{
+	(void) state;
+	Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text  = "many";
+	req.count = 1000000;
+	pushed p  = {.stop_at = 5};
+	assert_int_equal(push_stream(NULL, &req, &p), CORPC_STATUS_CANCELLED);
+	assert_int_equal(p.n, 5); // no callback after it said stop
+	assert_false(p.bad);
+	corpc_status status;
+	assert_int_equal(
+	    corpc_stream_finish(p.st, &status), CORPC_STATUS_CANCELLED);
+	assert_string_equal(status.message, "stopped by the receive callback");
+	corpc_stream_destroy(p.st);
+	wait_handlers_done();
+	assert_int_equal(
+	    atomic_load(&es.stats.last_send), CORPC_STATUS_CANCELLED);
+	assert_int_equal(atomic_load(&es.stats.live), 0);
+}
+
+static void
+test_push_deadline(void **state)
+{
+	(void) state;
+	Req req              = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text             = "d";
+	req.count            = 1000;
+	req.delay_ms         = 10;
+	corpc_call_opts opts = {.timeout_ms = 150};
+	pushed          p    = {0};
+	assert_int_equal(
+	    push_stream(&opts, &req, &p), CORPC_STATUS_DEADLINE_EXCEEDED);
+	assert_true(p.n > 0 && p.n < 1000);
+	corpc_stream_destroy(p.st);
+	wait_handlers_done();
+}
+
+static void
+test_push_cancel(void **state)
+{
+	(void) state;
+	// From another thread, while the callbacks run.
+	Req req      = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text     = "c";
+	req.count    = 100000;
+	req.delay_ms = 1;
+	pushed p     = {0};
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &p.st),
+	    CORPC_OK);
+	pthread_t t;
+	pthread_create(&t, NULL, cancel_later, p.st);
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv_each(p.st, on_resp, &p),
+	    CORPC_STATUS_CANCELLED);
+	pthread_join(t, NULL);
+	assert_true(p.n < 100000);
+	corpc_stream_destroy(p.st);
+	wait_handlers_done();
+	// From inside the callback.
+	req.delay_ms = 0;
+	pushed q     = {.cancel = true};
+	assert_int_equal(push_stream(NULL, &req, &q), CORPC_STATUS_CANCELLED);
+	assert_true(q.n >= 3 && q.n < 100000);
+	corpc_stream_destroy(q.st);
+	wait_handlers_done();
+	assert_int_equal(atomic_load(&es.stats.live), 0);
+}
+
+static void
+test_push_bidi(void **state)
+{
+	(void) state;
+	corpc_stream *st;
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text  = "b";
+	req.count = 2; // two greetings first
+	assert_int_equal(
+	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	req.count = 0;
+	assert_int_equal(
+	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	assert_int_equal(corpc_stream_close_send(st), CORPC_STATUS_OK);
+	pushed p = {.st = st};
+	assert_int_equal(corpc__test__echo__bidi_recv_each(st, on_resp, &p),
+	    CORPC_STATUS_OK);
+	assert_int_equal(p.n, 4); // greeting, greeting, b, b
+	assert_false(p.bad);
+	corpc_stream_destroy(st);
+	wait_handlers_done();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1032,6 +1254,13 @@ main(int argc, char **argv)
 	    T(test_bidi_ping_pong),
 	    T(test_bidi_server_sends_first_and_half_close),
 	    T(test_bidi_early_stop),
+	    T(test_push_headers_messages_trailers),
+	    T(test_push_no_messages_and_arguments),
+	    T(test_push_status),
+	    T(test_push_early_stop),
+	    T(test_push_deadline),
+	    T(test_push_cancel),
+	    T(test_push_bidi),
 	};
 #undef T
 	int rc = cmocka_run_group_tests_name(

@@ -13,11 +13,14 @@ static const unsigned char corpc_file_nopkg_2eproto__descriptor[] = {
 	0x73, 0x67, 0x2e, 0x4e, 0x65, 0x73, 0x74, 0x65, 0x64, 0x52, 0x06, 0x6e,
 	0x65, 0x73, 0x74, 0x65, 0x64, 0x1a, 0x16, 0x0a, 0x06, 0x4e, 0x65, 0x73,
 	0x74, 0x65, 0x64, 0x12, 0x0c, 0x0a, 0x01, 0x76, 0x18, 0x01, 0x20, 0x01,
-	0x28, 0x05, 0x52, 0x01, 0x76, 0x32, 0x2a, 0x0a, 0x05, 0x50, 0x6c, 0x61,
+	0x28, 0x05, 0x52, 0x01, 0x76, 0x32, 0x50, 0x0a, 0x05, 0x50, 0x6c, 0x61,
 	0x69, 0x6e, 0x12, 0x21, 0x0a, 0x04, 0x50, 0x69, 0x6e, 0x67, 0x12, 0x08,
 	0x2e, 0x50, 0x69, 0x6e, 0x67, 0x4d, 0x73, 0x67, 0x1a, 0x0f, 0x2e, 0x50,
 	0x69, 0x6e, 0x67, 0x4d, 0x73, 0x67, 0x2e, 0x4e, 0x65, 0x73, 0x74, 0x65,
-	0x64, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x64, 0x12, 0x24, 0x0a, 0x05, 0x57, 0x61, 0x74, 0x63, 0x68, 0x12, 0x08,
+	0x2e, 0x50, 0x69, 0x6e, 0x67, 0x4d, 0x73, 0x67, 0x1a, 0x0f, 0x2e, 0x50,
+	0x69, 0x6e, 0x67, 0x4d, 0x73, 0x67, 0x2e, 0x4e, 0x65, 0x73, 0x74, 0x65,
+	0x64, 0x30, 0x01, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 };
 
 static const char *const corpc_file_nopkg_2eproto__symbols[] = {
@@ -27,14 +30,15 @@ static const char *const corpc_file_nopkg_2eproto__symbols[] = {
 	"PingMsg.Nested.v",
 	"Plain",
 	"Plain.Ping",
+	"Plain.Watch",
 };
 
 const corpc_file_desc corpc_file_nopkg_2eproto = {
 	.name             = "nopkg.proto",
 	.descriptor       = corpc_file_nopkg_2eproto__descriptor,
-	.descriptor_len   = 141,
+	.descriptor_len   = 179,
 	.symbols          = corpc_file_nopkg_2eproto__symbols,
-	.symbol_count     = 6,
+	.symbol_count     = 7,
 };
 
 // ---- Plain
@@ -43,6 +47,14 @@ const corpc_method plain__ping__method = {
 	.path     = "/Plain/Ping",
 	.name     = "Ping",
 	.kind     = CORPC_RPC_UNARY,
+	.request  = &ping_msg__descriptor,
+	.response = &ping_msg__nested__descriptor,
+};
+
+const corpc_method plain__watch__method = {
+	.path     = "/Plain/Watch",
+	.name     = "Watch",
+	.kind     = CORPC_RPC_SERVER_STREAMING,
 	.request  = &ping_msg__descriptor,
 	.response = &ping_msg__nested__descriptor,
 };
@@ -67,17 +79,39 @@ plain__ping__handle(corpc_ctx *ctx, const void *impl, void *self)
 	return s->ping(self, ctx, (const PingMsg *) req);
 }
 
+static corpc_status_code
+plain__watch__handle(corpc_ctx *ctx, const void *impl, void *self)
+{
+	const Plain_Server *s = impl;
+	if (s == NULL || s->watch == NULL) {
+		return corpc_ctx_error(ctx, CORPC_STATUS_UNIMPLEMENTED,
+		    "method /Plain/Watch is not implemented");
+	}
+	const ProtobufCMessage *req = NULL;
+	corpc_status_code       rv  = corpc_ctx_recv(ctx, &req);
+	if (rv != CORPC_STATUS_OK) {
+		return rv;
+	}
+	if (req == NULL) {
+		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
+		    "/Plain/Watch: missing request");
+	}
+	return s->watch(self, ctx, (const PingMsg *) req);
+}
+
 static const corpc_method *const plain__corpc_methods[] = {
 	&plain__ping__method,
+	&plain__watch__method,
 };
 
 static const corpc_handler_fn plain__corpc_handlers[] = {
 	plain__ping__handle,
+	plain__watch__handle,
 };
 
 const corpc_service_desc plain__corpc_service = {
 	.name         = "Plain",
-	.method_count = 1,
+	.method_count = 2,
 	.methods      = plain__corpc_methods,
 	.handlers     = plain__corpc_handlers,
 	.file         = &corpc_file_nopkg_2eproto,
@@ -113,4 +147,54 @@ plain__ping_call(corpc_channel *ch, const corpc_call_opts *opts,
 		*resp = (const PingMsg__Nested *) msg;
 	}
 	return rv;
+}
+
+corpc_status_code
+plain__watch_write(corpc_ctx *ctx, const PingMsg__Nested *resp)
+{
+	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, 0);
+}
+
+corpc_err
+plain__watch_open(corpc_channel *ch, const corpc_call_opts *opts,
+    const PingMsg *req, corpc_stream **st)
+{
+	return corpc_stream_open(ch, &plain__watch__method, opts,
+	    (const ProtobufCMessage *) req, st);
+}
+
+corpc_status_code
+plain__watch_recv(corpc_stream *st, const PingMsg__Nested **resp)
+{
+	const ProtobufCMessage *msg = NULL;
+	corpc_status_code       rv;
+
+	rv = corpc_stream_recv(st, resp != NULL ? &msg : NULL);
+	if (resp != NULL) {
+		*resp = (const PingMsg__Nested *) msg;
+	}
+	return rv;
+}
+
+typedef struct plain__watch__each_arg {
+	plain__watch_recv_fn fn;
+	void *arg;
+} plain__watch__each_arg;
+
+static bool
+plain__watch__each(void *arg, const ProtobufCMessage *msg)
+{
+	const plain__watch__each_arg *a = arg;
+	return a->fn(a->arg, (const PingMsg__Nested *) msg);
+}
+
+corpc_status_code
+plain__watch_recv_each(corpc_stream *st, plain__watch_recv_fn fn, void *arg)
+{
+	plain__watch__each_arg a = {fn, arg};
+
+	if (fn == NULL) {
+		return CORPC_STATUS_INVALID_ARGUMENT;
+	}
+	return corpc_stream_recv_each(st, plain__watch__each, &a);
 }

@@ -19,6 +19,10 @@ extern const corpc_file_desc corpc_file_nopkg_2eproto;
 // /Plain/Ping (unary): the method, for corpc_stream_open and corpc_unary_call.
 extern const corpc_method plain__ping__method;
 
+// /Plain/Watch (server streaming): the method, for corpc_stream_open and
+// corpc_unary_call.
+extern const corpc_method plain__watch__method;
+
 // Plain: name, methods and handlers, for corpc_server_register.
 extern const corpc_service_desc plain__corpc_service;
 
@@ -31,6 +35,10 @@ typedef struct Plain_Server {
 	// /Plain/Ping: `req` is borrowed until return; send the response with
 	// plain__ping_write.
 	corpc_status_code (*ping)(void *self, corpc_ctx *ctx,
+	    const PingMsg *req);
+	// /Plain/Watch: `req` is borrowed until return; send each response
+	// with plain__watch_write.
+	corpc_status_code (*watch)(void *self, corpc_ctx *ctx,
 	    const PingMsg *req);
 } Plain_Server;
 
@@ -47,6 +55,12 @@ corpc_err plain__register_server(corpc_server *srv, const Plain_Server *impl,
 corpc_status_code plain__ping_write(corpc_ctx *ctx,
     const PingMsg__Nested *resp);
 
+// In the /Plain/Watch handler: sends one response; `resp` is not retained
+// after return. Returns OK, or the code for the handler to return promptly
+// (CANCELLED, DEADLINE_EXCEEDED; see corpc_ctx_send).
+corpc_status_code plain__watch_write(corpc_ctx *ctx,
+    const PingMsg__Nested *resp);
+
 // Calls /Plain/Ping: sends `req` (not retained after return) and waits for the
 // reply. On return *st holds the finished stream (NULL after an open error)
 // and *resp the reply, borrowed until corpc_stream_destroy(*st); *resp is NULL
@@ -55,6 +69,31 @@ corpc_status_code plain__ping_write(corpc_ctx *ctx,
 corpc_status_code plain__ping_call(corpc_channel *ch,
     const corpc_call_opts *opts, const PingMsg *req,
     const PingMsg__Nested **resp, corpc_stream **st);
+
+// Starts /Plain/Watch with `req` (not retained after return) and returns its
+// stream in *st; the caller owns it and must corpc_stream_destroy it. Read the
+// responses with plain__watch_recv. Errors: as corpc_stream_open.
+corpc_err plain__watch_open(corpc_channel *ch, const corpc_call_opts *opts,
+    const PingMsg *req, corpc_stream **st);
+
+// Receives the next response of /Plain/Watch into *resp, borrowed until the
+// next recv, finish or destroy. Returns OK with *resp set; at the end *resp is
+// NULL and the return is the call's final code, OK only for a clean end (see
+// corpc_stream_recv).
+corpc_status_code plain__watch_recv(corpc_stream *st,
+    const PingMsg__Nested **resp);
+
+// Push-style receive of /Plain/Watch: called with each response, borrowed only
+// until it returns. Return true for the next one, false to stop the stream
+// early (see corpc_recv_fn).
+typedef bool (*plain__watch_recv_fn)(void *arg, const PingMsg__Nested *resp);
+
+// Receives every remaining response of /Plain/Watch, handing each to fn(arg,
+// resp) on this thread, then finishes the call and returns its final code;
+// headers are ready before the first response, status and trailers after the
+// last (see corpc_stream_recv_each).
+corpc_status_code plain__watch_recv_each(corpc_stream *st,
+    plain__watch_recv_fn fn, void *arg);
 
 #ifdef __cplusplus
 }
