@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // corpc_bench: the reference workload (anchors.md): one op opens a
-// ListStrings.List stream and receives all 10,000 strings. For each case
+// ListStrings.List stream and receives all 10,000 strings (the up-* cases:
+// sends them on ListStrings.Upload). For each case
 // and respSize: time/op is the median of --count samples after a warm-up,
 // each sample a batch of ops lasting about SAMPLE_NS (a row stops early
 // after ROW_NS); B/op and allocs/op are counted process-wide over all timed
@@ -137,15 +138,22 @@ static void
 print_table(void)
 {
 	int d = bench_case_find("direct"), c = bench_case_find("coro");
+	int u = bench_case_find("up-coro");
 	report_header(stdout);
 	for (size_t s = 0; s < NSIZES; s++) {
 		bench_result *row    = &results[s * BENCH_NCASES];
 		bool         *have   = &measured[s * BENCH_NCASES];
 		bench_result *direct = have[d] ? &row[d] : NULL;
 		bench_result *coro   = have[c] ? &row[c] : NULL;
+		bench_result *up     = have[u] ? &row[u] : NULL;
 		for (int i = 0; i < BENCH_NCASES; i++) {
+			// Upload rows compare with up-coro; direct has no
+			// upload counterpart.
+			bool up_row = bench_case_upload(i);
 			if (have[i]) {
-				report_row(stdout, &row[i], direct, coro);
+				report_row(stdout, &row[i],
+				    up_row ? NULL : direct,
+				    up_row ? up : coro);
 			}
 		}
 	}

@@ -73,7 +73,7 @@ put_right(FILE *out, const char *s, int width)
 void
 report_header(FILE *out)
 {
-	fprintf(out, "%-12s %8s %12s %12s %10s %10s %9s\n", "impl", "respSize",
+	fprintf(out, "%-14s %8s %12s %12s %10s %10s %9s\n", "impl", "respSize",
 	    "time/op", "B/op", "allocs/op", "vs direct", "vs coro");
 }
 
@@ -87,7 +87,7 @@ report_row(FILE *out, const bench_result *r, const bench_result *direct,
 	fmt_count(a, sizeof(a), r->allocs_per_op);
 	fmt_ratio(rd, sizeof(rd), r, direct);
 	fmt_ratio(rc, sizeof(rc), r, coro);
-	fprintf(out, "%-12s %8d ", r->impl, r->resp_size);
+	fprintf(out, "%-14s %8d ", r->impl, r->resp_size);
 	put_right(out, t, 12);
 	fputc(' ', out);
 	put_right(out, b, 12);

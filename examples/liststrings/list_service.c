@@ -144,12 +144,36 @@ list_handler_plain(
 	return list(self, ctx, req, emit_send_plain);
 }
 
+// Upload: counts the strings of every message and their bytes.
+static corpc_status_code
+upload_handler(void *self, corpc_ctx *ctx)
+{
+	(void) self;
+	List__V0__UploadSummary       sum = LIST__V0__UPLOAD_SUMMARY__INIT;
+	const List__V0__ListResponse *msg;
+	corpc_status_code             rc;
+	while ((rc = list__v0__list_strings__upload_read(ctx, &msg)) ==
+	           CORPC_STATUS_OK &&
+	       msg != NULL) {
+		for (size_t i = 0; i < msg->n_strings; i++) {
+			sum.bytes += (int64_t) strlen(msg->strings[i]);
+		}
+		sum.strings += (int64_t) msg->n_strings;
+	}
+	if (rc != CORPC_STATUS_OK) {
+		return rc;
+	}
+	return list__v0__list_strings__upload_write(ctx, &sum);
+}
+
 const List__V0__ListStrings_Server list_service_impl = {
-    .list = list_handler,
+    .list   = list_handler,
+    .upload = upload_handler,
 };
 
 const List__V0__ListStrings_Server list_service_impl_plain = {
-    .list = list_handler_plain,
+    .list   = list_handler_plain,
+    .upload = upload_handler,
 };
 
 corpc_err

@@ -43,8 +43,9 @@ size_t list_service_count(const list_service *svc, int resp_size);
 corpc_status_code list_service_produce(
     const list_service *svc, int resp_size, list_emit_fn emit, void *arg);
 
-// The generated vtable for this service; `self` is the list_service. It
-// sends with CORPC_WRITE_STABLE (the responses outlive every call).
+// The generated vtable for this service; `self` is the list_service. List
+// sends with CORPC_WRITE_STABLE (the responses outlive every call); Upload
+// counts the strings it receives and their bytes.
 extern const List__V0__ListStrings_Server list_service_impl;
 // The same service sending without CORPC_WRITE_STABLE: one in-process
 // handoff per message (the benchmark's *-plain cases).
