@@ -8,9 +8,13 @@
 // the handler stays suspended inside send until the client asks for more, so
 // the message contract holds without copying. Messages sent with
 // CORPC_WRITE_STABLE (valid until the call ends) queue up to OUTBOX_CAP per
-// switch instead. Client-to-server messages are
-// cloned (the client may reuse its message as soon as send returns, while
-// the handler may still be reading it).
+// switch instead. With push-style receive (corpc_stream_recv_each) the
+// handler's send calls the client's callback itself: a server-streaming
+// handler not yet started then runs on the client's stack, without a
+// switch at all. Client-to-server messages are cloned into an arena of
+// their inbox slot (the client may reuse its message as soon as send
+// returns, while the handler may still be reading it); the arenas are
+// reset, not freed, so streaming requests costs no malloc in steady state.
 //
 // Every handoff checks the call's cancel flag and deadline, so an early stop,
 // a cancel from another thread or an expired deadline unwinds the handler at
@@ -44,8 +48,13 @@ typedef enum server_state {
 // Client-to-server messages waiting for the handler's recv. Bounded, so a
 // client that never receives cannot make the transport buffer without end.
 #define INBOX_CAP 64
+// Ring slots: one more than the cap, for the request the handler holds.
+#define INBOX_SLOTS (INBOX_CAP + 1)
 // Stable server messages queued per switch.
 #define OUTBOX_CAP 64
+// First chunk of each inbox slot's arena: small, since a call keeps one
+// arena per slot (a larger message grows its slot's arena once).
+#define INBOX_ARENA_FIRST 512
 
 typedef struct coro_call {
 	corpc_stream         st;  // the client's view; first member
@@ -71,12 +80,20 @@ typedef struct coro_call {
 	const ProtobufCMessage *outbox[OUTBOX_CAP];
 	unsigned                outbox_head, outbox_len;
 
-	// Client to server.
-	ProtobufCMessage *inbox[INBOX_CAP]; // malloc'd clones, FIFO
+	// Client to server: clones, each in the arena of its slot, FIFO.
+	ProtobufCMessage *inbox[INBOX_SLOTS];
+	corpc__arena      inbox_arena[INBOX_SLOTS];
 	unsigned          inbox_head, inbox_len;
 	ProtobufCMessage
-	    *in_current; // borrowed by the handler until next recv
-	bool client_closed;
+	        *in_current; // borrowed by the handler until next recv
+	unsigned in_slot;    // in_current's slot
+	bool     client_closed;
+
+	// Push-style receive (s_recv_each): while push_fn is set, the
+	// handler's send hands each message to it instead of suspending.
+	corpc_recv_fn push_fn;
+	void         *push_arg;
+	bool          push_stopped; // push_fn said stop
 } coro_call;
 
 // ---- pools ----------------------------------------------------------------
@@ -96,6 +113,10 @@ call_get(void)
 	coro_call *c = calloc(1, sizeof(*c));
 	if (c != NULL) {
 		corpc__arena_init(&c->arena);
+		for (unsigned i = 0; i < INBOX_SLOTS; i++) {
+			corpc__arena_init_sized(
+			    &c->inbox_arena[i], INBOX_ARENA_FIRST);
+		}
 		atomic_init(&c->cancel, 0);
 	}
 	return c;
@@ -108,6 +129,9 @@ call_free(coro_call *c)
 	corpc__ctx_fini(&c->ctx);
 	corpc_metadata_destroy(c->request_md);
 	corpc__arena_fini(&c->arena);
+	for (unsigned i = 0; i < INBOX_SLOTS; i++) {
+		corpc__arena_fini(&c->inbox_arena[i]);
+	}
 	free(c);
 }
 
@@ -196,11 +220,13 @@ deliver_headers(coro_call *c)
 	}
 }
 
+// The handler is done with its current request: its slot's arena is
+// reset for reuse.
 static void
 inbox_release_current(coro_call *c)
 {
 	if (c->in_current != NULL) {
-		protobuf_c_message_free_unpacked(c->in_current, NULL);
+		corpc__arena_reset(&c->inbox_arena[c->in_slot]);
 		c->in_current = NULL;
 	}
 }
@@ -210,11 +236,11 @@ inbox_clear(coro_call *c)
 {
 	inbox_release_current(c);
 	while (c->inbox_len > 0) {
-		protobuf_c_message_free_unpacked(
-		    c->inbox[c->inbox_head], NULL);
-		c->inbox_head = (c->inbox_head + 1) % INBOX_CAP;
+		corpc__arena_reset(&c->inbox_arena[c->inbox_head]);
+		c->inbox_head = (c->inbox_head + 1) % INBOX_SLOTS;
 		c->inbox_len--;
 	}
+	c->inbox_head = 0;
 }
 
 // ---- the handler's side
@@ -239,6 +265,20 @@ outbox_push(coro_call *c, const ProtobufCMessage *msg)
 	c->outbox_len++;
 }
 
+// Push-style receive: the client's callback takes the message right here,
+// on this stack. A callback that says stop cancels the call, so the
+// handler's next send returns CANCELLED.
+static corpc_status_code
+push_send(coro_call *c, const ProtobufCMessage *msg)
+{
+	if (!c->push_fn(c->push_arg, msg)) {
+		c->push_fn      = NULL;
+		c->push_stopped = true;
+		request_cancel(c, CORPC_STATUS_CANCELLED);
+	}
+	return CORPC_STATUS_OK;
+}
+
 static corpc_status_code
 coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
@@ -248,6 +288,9 @@ coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		return rc;
 	}
 	deliver_headers(c);
+	if (c->push_fn != NULL) {
+		return push_send(c, msg);
+	}
 	if (c->direct) {
 		// The unary handler returns before the client reads: keep a
 		// copy.
@@ -304,7 +347,8 @@ coro_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	}
 	if (c->inbox_len > 0) {
 		c->in_current = c->inbox[c->inbox_head];
-		c->inbox_head = (c->inbox_head + 1) % INBOX_CAP;
+		c->in_slot    = c->inbox_head;
+		c->inbox_head = (c->inbox_head + 1) % INBOX_SLOTS;
 		c->inbox_len--;
 	}
 	*msg = c->in_current;
@@ -494,6 +538,8 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	c->outbox_head   = 0;
 	c->outbox_len    = 0;
 	c->client_closed = request != NULL;
+	c->push_fn       = NULL;
+	c->push_stopped  = false;
 	atomic_store(&c->cancel, 0);
 	*out = &c->st;
 	if (parent != NULL) {
@@ -518,6 +564,17 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	}
 	start_handler(c, h, md, request);
 	return CORPC_OK;
+}
+
+// The deadlock of both sides waiting to receive on one thread: the call
+// ends FAILED_PRECONDITION, naming the way out.
+static void
+end_both_receive(coro_call *c)
+{
+	unwind(c, CORPC_STATUS_CANCELLED);
+	corpc__stream_end(&c->st, CORPC_STATUS_FAILED_PRECONDITION,
+	    "inproc coroutine handoff: client and server both wait to "
+	    "receive; send first, or use inproc://NAME?mode=thread");
 }
 
 // Lets the handler run until it offers a message, waits for input that the
@@ -548,15 +605,7 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 			return st->code;
 		case SRV_RECEIVING:
 			if (c->inbox_len == 0 && !c->client_closed) {
-				// Both sides wait to receive on one thread: a
-				// deadlock.
-				unwind(c, CORPC_STATUS_CANCELLED);
-				corpc__stream_end(st,
-				    CORPC_STATUS_FAILED_PRECONDITION,
-				    "inproc coroutine handoff: client and "
-				    "server both wait "
-				    "to receive; send first, or use "
-				    "inproc://NAME?mode=thread");
+				end_both_receive(c);
 				return st->code;
 			}
 			resume(c);
@@ -567,6 +616,50 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 			break;
 		}
 	}
+}
+
+// Push-style receive. Messages already offered go first; then the handler
+// runs with push_fn set, so that each send calls fn itself: a
+// server-streaming handler not yet entered runs right here on the
+// client's stack (no coroutine switch at all), one already running is
+// resumed until it returns.
+static bool
+coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
+{
+	coro_call *c = (coro_call *) st;
+	while (c->outbox_len > 0 && check_cancel(c) == CORPC_STATUS_OK) {
+		const ProtobufCMessage *m = c->outbox[c->outbox_head];
+		c->outbox_head = (c->outbox_head + 1) & (OUTBOX_CAP - 1);
+		c->outbox_len--;
+		if (!fn(arg, m)) {
+			return true; // core's finish unwinds the handler
+		}
+	}
+	if (c->state == SRV_NONE) {
+		return false; // ended at open
+	}
+	c->push_fn  = fn;
+	c->push_arg = arg;
+	if (c->state == SRV_NOT_STARTED && c->request != NULL &&
+	    check_cancel(c) == CORPC_STATUS_OK) {
+		// Its recv never waits (one request), so it needs no stack
+		// of its own.
+		c->state = SRV_SENDING;
+		handler_main(c);
+	}
+	while (c->state != SRV_DONE) {
+		if (check_cancel(c) == CORPC_STATUS_OK &&
+		    c->state == SRV_RECEIVING && c->inbox_len == 0 &&
+		    !c->client_closed) {
+			c->push_fn = NULL;
+			end_both_receive(c);
+			return false;
+		}
+		resume(c); // with a cancel pending it unwinds
+	}
+	c->push_fn = NULL;
+	end_from_handler(c);
+	return c->push_stopped;
 }
 
 static corpc_status_code
@@ -599,8 +692,12 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		return st->code;
 	}
 	bool              deep;
-	ProtobufCMessage *copy =
-	    corpc__msg_clone(msg, NULL, request_depth(c), &deep);
+	unsigned          slot = (c->inbox_head + c->inbox_len) % INBOX_SLOTS;
+	ProtobufCMessage *copy = corpc__msg_clone(
+	    msg, &c->inbox_arena[slot].alloc, request_depth(c), &deep);
+	if (copy == NULL) {
+		corpc__arena_reset(&c->inbox_arena[slot]); // a partial copy
+	}
 	if (copy == NULL && deep) {
 		// The server refuses it, as it would after decoding it.
 		unwind(c, CORPC_STATUS_CANCELLED);
@@ -612,7 +709,7 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	if (copy == NULL) {
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	c->inbox[(c->inbox_head + c->inbox_len) % INBOX_CAP] = copy;
+	c->inbox[slot] = copy;
 	c->inbox_len++;
 	// Run the handler if it can take the message now; one suspended in
 	// send keeps its message alive until the client receives it.
@@ -714,6 +811,7 @@ static const corpc__channel_ops coro_channel_ops = {
     .s_send       = coro_s_send,
     .s_close_send = coro_s_close_send,
     .s_recv       = coro_s_recv,
+    .s_recv_each  = coro_s_recv_each,
     .s_headers    = coro_s_headers,
     .s_finish     = coro_s_finish,
     .s_cancel     = coro_s_cancel,

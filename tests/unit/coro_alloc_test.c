@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+// The coroutine transport (inproc://) moves client-streaming and bidi
+// messages without heap allocations in steady state: malloc is interposed
+// (bench/count_alloc.c) and counted while a warmed-up call streams.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "count_alloc.h"
+#include "test.corpc.h"
+
+typedef Corpc__Test__EchoRequest  Req;
+typedef Corpc__Test__EchoResponse Resp;
+
+#define WARM  200  // messages before counting: pools and arenas fill up
+#define COUNT 5000 // messages counted
+
+static corpc_server  *srv;
+static corpc_channel *ch;
+
+// ClientStream: counts requests and checks their text, allocating nothing.
+static corpc_status_code
+count_requests(void *self, corpc_ctx *ctx)
+{
+	(void) self;
+	const Req *req;
+	int        n = 0, bad = 0;
+	while (corpc__test__echo__client_stream_read(ctx, &req) ==
+	           CORPC_STATUS_OK &&
+	       req != NULL) {
+		bad += strcmp(req->text, "upload") != 0 || req->blob.len != 64;
+		n++;
+	}
+	Resp resp  = CORPC__TEST__ECHO_RESPONSE__INIT;
+	resp.index = bad == 0 ? n : -1;
+	return corpc__test__echo__client_stream_write(ctx, &resp);
+}
+
+// Bidi: answers each request with its text and a running index.
+static corpc_status_code
+answer_each(void *self, corpc_ctx *ctx)
+{
+	(void) self;
+	const Req        *req;
+	int               i = 0;
+	corpc_status_code rc;
+	while ((rc = corpc__test__echo__bidi_read(ctx, &req)) ==
+	           CORPC_STATUS_OK &&
+	       req != NULL) {
+		Resp resp  = CORPC__TEST__ECHO_RESPONSE__INIT;
+		resp.text  = req->text;
+		resp.index = i++;
+		if ((rc = corpc__test__echo__bidi_write(ctx, &resp)) !=
+		    CORPC_STATUS_OK) {
+			return rc;
+		}
+	}
+	return rc;
+}
+
+static const Corpc__Test__Echo_Server impl = {
+    .client_stream = count_requests,
+    .bidi          = answer_each,
+};
+
+static int
+setup(void **state)
+{
+	(void) state;
+	if (!count_alloc_available()) {
+		return 0; // a sanitizer owns malloc: nothing to count
+	}
+	assert_int_equal(corpc_server_create(NULL, &srv), CORPC_OK);
+	assert_int_equal(
+	    corpc__test__echo__register_server(srv, &impl, NULL), CORPC_OK);
+	assert_int_equal(corpc_server_listen(srv, "inproc://alloc"), CORPC_OK);
+	assert_int_equal(corpc_server_start(srv), CORPC_OK);
+	assert_int_equal(
+	    corpc_channel_open("inproc://alloc", NULL, &ch), CORPC_OK);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	corpc_channel_close(ch);
+	corpc_server_destroy(srv);
+	return 0;
+}
+
+// A request with a string and bytes, rebuilt on the caller's stack for
+// every send (as a handler-free client would): the transport must copy it.
+static corpc_status_code
+send_one(corpc_stream *st, char *text)
+{
+	uint8_t blob[64];
+	memset(blob, 7, sizeof(blob));
+	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text = text;
+	req.blob = (ProtobufCBinaryData) {.len = sizeof(blob), .data = blob};
+	return corpc__test__echo__client_stream_send(st, &req);
+}
+
+static void
+test_client_stream_no_alloc_per_message(void **state)
+{
+	(void) state;
+	if (!count_alloc_available()) {
+		skip();
+	}
+	for (int round = 0; round < 2; round++) {
+		corpc_stream *st;
+		assert_int_equal(
+		    corpc__test__echo__client_stream_open(ch, NULL, &st),
+		    CORPC_OK);
+		char text[] = "upload";
+		for (int i = 0; i < WARM; i++) {
+			assert_int_equal(send_one(st, text), CORPC_STATUS_OK);
+		}
+		count_alloc_start();
+		for (int i = 0; i < COUNT; i++) {
+			assert_int_equal(send_one(st, text), CORPC_STATUS_OK);
+		}
+		count_alloc_totals t = count_alloc_stop();
+		// The client may reuse its message at once: the handler
+		// still reads what was sent.
+		memcpy(text, "XXXXXX", 6);
+		memcpy(text, "upload", 6);
+		const Resp *resp;
+		assert_int_equal(
+		    corpc__test__echo__client_stream_close_and_recv(st, &resp),
+		    CORPC_STATUS_OK);
+		assert_non_null(resp);
+		assert_int_equal(resp->index, WARM + COUNT);
+		assert_int_equal(
+		    corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
+		corpc_stream_destroy(st);
+		assert_int_equal(t.allocs, 0);
+		assert_int_equal(t.bytes, 0);
+	}
+}
+
+static void
+test_bidi_no_alloc_per_message(void **state)
+{
+	(void) state;
+	if (!count_alloc_available()) {
+		skip();
+	}
+	corpc_stream *st;
+	assert_int_equal(
+	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
+	count_alloc_totals t = {0, 0};
+	for (int i = 0; i < WARM + COUNT; i++) {
+		if (i == WARM) {
+			count_alloc_start();
+		}
+		char text[16];
+		snprintf(text, sizeof(text), "m%d", i % 10);
+		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
+		req.text = text;
+		assert_int_equal(
+		    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+		const Resp *r;
+		assert_int_equal(
+		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
+		assert_non_null(r);
+		assert_string_equal(r->text, text);
+		assert_int_equal(r->index, i);
+	}
+	t = count_alloc_stop();
+	assert_int_equal(corpc_stream_close_send(st), CORPC_STATUS_OK);
+	const Resp *end;
+	assert_int_equal(
+	    corpc__test__echo__bidi_recv(st, &end), CORPC_STATUS_OK);
+	assert_null(end);
+	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
+	corpc_stream_destroy(st);
+	assert_int_equal(t.allocs, 0);
+	assert_int_equal(t.bytes, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_client_stream_no_alloc_per_message),
+	    cmocka_unit_test(test_bidi_no_alloc_per_message),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
