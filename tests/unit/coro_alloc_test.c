@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The coroutine transport (inproc://) moves client-streaming and bidi
-// messages without heap allocations in steady state: malloc is interposed
-// (bench/count_alloc.c) and counted while a warmed-up call streams.
+// The coroutine transport's fast paths (inproc://): client-streaming and
+// bidi messages move without heap allocations in steady state (malloc is
+// interposed by bench/count_alloc.c and counted while a warmed-up call
+// streams), and push-style receive runs a server-streaming handler on the
+// caller's stack, its send calling the callback directly.
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,7 +66,28 @@ answer_each(void *self, corpc_ctx *ctx)
 	return rc;
 }
 
+// ServerStream: `count` responses built on the handler's stack.
+static corpc_status_code
+stream_from_stack(void *self, corpc_ctx *ctx, const Req *req)
+{
+	(void) self;
+	for (int i = 0; i < req->count; i++) {
+		char text[16];
+		snprintf(text, sizeof(text), "s%d", i);
+		Resp resp  = CORPC__TEST__ECHO_RESPONSE__INIT;
+		resp.text  = text;
+		resp.index = i;
+		corpc_status_code rc =
+		    corpc__test__echo__server_stream_write(ctx, &resp);
+		if (rc != CORPC_STATUS_OK) {
+			return rc;
+		}
+	}
+	return CORPC_STATUS_OK;
+}
+
 static const Corpc__Test__Echo_Server impl = {
+    .server_stream = stream_from_stack,
     .client_stream = count_requests,
     .bidi          = answer_each,
 };
@@ -186,12 +210,69 @@ test_bidi_no_alloc_per_message(void **state)
 	assert_int_equal(t.bytes, 0);
 }
 
+// What the push callback saw.
+typedef struct seen {
+	const char *caller; // a local of the test function
+	int         n;
+	long        far; // callbacks whose stack was far from the caller's
+	bool        bad; // a response out of order
+} seen;
+
+static bool
+on_resp(void *arg, const Resp *r)
+{
+	seen *s = arg;
+	char  here;
+	long  d = (long) (s->caller - &here);
+	// The handler and this callback sit a few frames below the caller:
+	// a coroutine stack would be a separate mapping, far away.
+	s->far += d < 0 || d > 64 * 1024;
+	char want[16];
+	snprintf(want, sizeof(want), "s%d", s->n);
+	s->bad = s->bad || r->index != s->n || strcmp(r->text, want) != 0;
+	s->n++;
+	return true;
+}
+
+static void
+test_push_on_callers_stack_no_alloc(void **state)
+{
+	(void) state;
+	if (!count_alloc_available()) {
+		skip();
+	}
+	char caller;
+	for (int round = 0; round < 3; round++) {
+		Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
+		req.count = COUNT;
+		corpc_stream *st;
+		assert_int_equal(
+		    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+		    CORPC_OK);
+		seen s = {.caller = &caller};
+		count_alloc_start();
+		corpc_status_code rc =
+		    corpc__test__echo__server_stream_recv_each(
+		        st, on_resp, &s);
+		count_alloc_totals t = count_alloc_stop();
+		corpc_stream_destroy(st);
+		assert_int_equal(rc, CORPC_STATUS_OK);
+		assert_int_equal(s.n, COUNT);
+		assert_false(s.bad);
+		assert_int_equal(s.far, 0);
+		if (round > 0) { // the first call fills the pools
+			assert_int_equal(t.allocs, 0);
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_client_stream_no_alloc_per_message),
 	    cmocka_unit_test(test_bidi_no_alloc_per_message),
+	    cmocka_unit_test(test_push_on_callers_stack_no_alloc),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -279,11 +279,30 @@ push_send(coro_call *c, const ProtobufCMessage *msg)
 	return CORPC_STATUS_OK;
 }
 
+static corpc_status_code coro_x_send_slow(
+    coro_call *c, const ProtobufCMessage *msg, unsigned flags);
+
+// The per-message path of push-style receive first, with nothing else on
+// it: headers delivered, no cancel, no deadline to read the clock for.
 static corpc_status_code
 coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
-	coro_call        *c  = from_ctx(ctx);
-	corpc_status_code rc = check_cancel(c);
+	coro_call *c = from_ctx(ctx);
+	if (__builtin_expect(c->push_fn != NULL && c->st.headers_ready &&
+	                         c->st.deadline == CORPC_DEADLINE_NONE &&
+	                         atomic_load_explicit(
+	                             &c->cancel, memory_order_relaxed) == 0,
+	        1)) {
+		return push_send(c, msg);
+	}
+	return coro_x_send_slow(c, msg, flags);
+}
+
+static corpc_status_code
+coro_x_send_slow(coro_call *c, const ProtobufCMessage *msg, unsigned flags)
+{
+	corpc_ctx        *ctx = &c->ctx;
+	corpc_status_code rc  = check_cancel(c);
 	if (rc != CORPC_STATUS_OK) {
 		return rc;
 	}
