@@ -95,9 +95,9 @@ plain__register_server(
 }
 
 corpc_status_code
-plain__ping_write(corpc_ctx *ctx, const PingMsg__Nested *resp)
+plain__ping_write(corpc_ctx *ctx, const PingMsg__Nested *resp, unsigned flags)
 {
-	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, 0);
+	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, flags);
 }
 
 corpc_status_code
