@@ -37,18 +37,18 @@ hdr_server_helpers(cg_buf *b, const cg_service *s, const cg_method *m)
 {
 	char       *resp = cg_strdupf("const %s *resp", m->resp_type);
 	char       *req  = cg_strdupf("const %s **req", m->req_type);
-	const char *p[2] = {"corpc_ctx *ctx", resp};
+	const char *p[3] = {"corpc_ctx *ctx", resp, "unsigned flags"};
 	bool one = m->kind == CG_UNARY || m->kind == CG_CLIENT_STREAMING;
 
 	cg_buf_commentf(b, "",
 	    "In the %s handler: sends %s response; `resp` is not retained "
-	    "after "
-	    "return. Returns OK, or the code for the handler to return "
-	    "promptly "
-	    "(CANCELLED, DEADLINE_EXCEEDED%s; see corpc_ctx_send).",
+	    "after return unless `flags` holds CORPC_WRITE_STABLE. `flags`: "
+	    "0 or CORPC_WRITE_* (see corpc_ctx_send). Returns OK, or the "
+	    "code for the handler to return promptly (CANCELLED, "
+	    "DEADLINE_EXCEEDED%s).",
 	    m->path, one ? "the" : "one",
 	    one ? ", INTERNAL for a second response" : "");
-	hdr_func(b, "corpc_status_code", s, m, "_write", p, 2);
+	hdr_func(b, "corpc_status_code", s, m, "_write", p, 3);
 
 	if (m->kind == CG_CLIENT_STREAMING || m->kind == CG_BIDI_STREAMING) {
 		cg_buf_commentf(b, "",
@@ -158,14 +158,14 @@ hdr_client(cg_buf *b, const cg_service *s, const cg_method *m)
 		hdr_func(b, "corpc_err", s, m, "_open", p, 3);
 		cg_buf_commentf(b, "",
 		    "Sends one request of %s; `req` is not retained after "
-		    "return. "
-		    "Returns OK, or the call's final code once it has ended "
-		    "(see "
-		    "corpc_stream_send).",
+		    "return. `flags`: 0 or CORPC_WRITE_MORE / "
+		    "CORPC_WRITE_NO_COMPRESS. Returns OK, or the call's final "
+		    "code once it has ended (see corpc_stream_send).",
 		    m->path);
 		p[0] = "corpc_stream *st";
 		p[1] = req;
-		hdr_func(b, "corpc_status_code", s, m, "_send", p, 2);
+		p[2] = "unsigned flags";
+		hdr_func(b, "corpc_status_code", s, m, "_send", p, 3);
 		break;
 	}
 

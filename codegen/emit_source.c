@@ -220,7 +220,7 @@ src_wrappers(cg_buf *b, const cg_service *s, const cg_method *m)
 	char       *resp  = cg_strdupf("const %s *resp", m->resp_type);
 	char       *respp = cg_strdupf("const %s **resp", m->resp_type);
 	char       *meth  = cg_strdupf("&%s__%s__method", s->prefix, m->lower);
-	const char *p[5]  = {"corpc_ctx *ctx", resp};
+	const char *p[5]  = {"corpc_ctx *ctx", resp, "unsigned flags"};
 	const char *a[6];
 
 	if (req == NULL || reqp == NULL || resp == NULL || respp == NULL ||
@@ -230,10 +230,10 @@ src_wrappers(cg_buf *b, const cg_service *s, const cg_method *m)
 	}
 
 	// Server side.
-	src_open(b, "corpc_status_code", s, m, "_write", p, 2);
+	src_open(b, "corpc_status_code", s, m, "_write", p, 3);
 	a[0] = "ctx";
 	a[1] = "(const ProtobufCMessage *) resp";
-	a[2] = "0";
+	a[2] = "flags";
 	cg_buf_decl(b, "\t", "return corpc_ctx_send", a, 3, ";\n}\n\n");
 	if (m->kind == CG_CLIENT_STREAMING || m->kind == CG_BIDI_STREAMING) {
 		p[1] = reqp;
@@ -281,10 +281,11 @@ src_wrappers(cg_buf *b, const cg_service *s, const cg_method *m)
 		    b, "\t", "return corpc_stream_open", a, 5, ";\n}\n\n");
 		p[0] = "corpc_stream *st";
 		p[1] = req;
-		src_open(b, "corpc_status_code", s, m, "_send", p, 2);
+		p[2] = "unsigned flags";
+		src_open(b, "corpc_status_code", s, m, "_send", p, 3);
 		a[0] = "st";
 		a[1] = "(const ProtobufCMessage *) req";
-		a[2] = "0";
+		a[2] = "flags";
 		cg_buf_decl(
 		    b, "\t", "return corpc_stream_send", a, 3, ";\n}\n\n");
 		break;

@@ -161,7 +161,7 @@ test_signatures(void **state)
 	    a__b__kinds__register_server;
 
 	// Server helpers.
-	corpc_status_code (*w)(corpc_ctx *, const Resp *) =
+	corpc_status_code (*w)(corpc_ctx *, const Resp *, unsigned) =
 	    a__b__kinds__unary_write;
 	corpc_status_code (*r)(corpc_ctx *, const Req **) =
 	    a__b__kinds__client_stream_read;
@@ -184,18 +184,19 @@ test_signatures(void **state)
 	    corpc_stream **)              = a__b__kinds__client_stream_open;
 	corpc_status_code (*recv)(corpc_stream *, const Resp **) =
 	    a__b__kinds__server_stream_recv;
-	corpc_status_code (*send)(corpc_stream *, const Req *) =
+	corpc_status_code (*send)(corpc_stream *, const Req *, unsigned) =
 	    a__b__kinds__client_stream_send;
 	corpc_status_code (*close_recv)(corpc_stream *, const Resp **) =
 	    a__b__kinds__client_stream_close_and_recv;
-	open                            = a__b__kinds__bidi_open;
-	send                            = a__b__kinds__bidi_send;
-	recv                            = a__b__kinds__bidi_recv;
+	open                 = a__b__kinds__bidi_open;
+	send                 = a__b__kinds__bidi_send;
+	recv                 = a__b__kinds__bidi_recv;
 	corpc_status_code (*plain_call)(corpc_channel *,
 	    const corpc_call_opts *, const PingMsg *, const PingMsg__Nested **,
-	    corpc_stream **)            = plain__ping_call;
-	corpc_status_code (*imported_send)(corpc_stream *,
-	    const Other__V1__Common *)  = a__b__more_names__use_imported_send;
+	    corpc_stream **) = plain__ping_call;
+	corpc_status_code (*imported_send)(
+	    corpc_stream *, const Other__V1__Common *, unsigned) =
+	    a__b__more_names__use_imported_send;
 	corpc_status_code (*imported_recv)(corpc_stream *,
 	    const Other__V1__Common **) = a__b__more_names__snake__case_recv;
 	// Push-style receive: a typed callback for every server-streaming
@@ -285,7 +286,7 @@ kinds_unary(void *self, corpc_ctx *ctx, const Req *req)
 	    req->_name_case == A__B__REQ___NAME_NAME ? req->name : "-");
 	Resp resp = A__B__RESP__INIT;
 	resp.text = text;
-	return a__b__kinds__unary_write(ctx, &resp);
+	return a__b__kinds__unary_write(ctx, &resp, 0);
 }
 
 static corpc_status_code
@@ -298,7 +299,7 @@ kinds_server_stream(void *self, corpc_ctx *ctx, const Req *req)
 		resp._seq_case = A__B__RESP___SEQ_SEQ;
 		resp.seq       = i;
 		corpc_status_code rv =
-		    a__b__kinds__server_stream_write(ctx, &resp);
+		    a__b__kinds__server_stream_write(ctx, &resp, 0);
 		if (rv != CORPC_STATUS_OK) {
 			return rv;
 		}
@@ -325,7 +326,7 @@ kinds_client_stream(void *self, corpc_ctx *ctx)
 	resp.text      = "sum";
 	resp._seq_case = A__B__RESP___SEQ_SEQ;
 	resp.seq       = sum;
-	return a__b__kinds__client_stream_write(ctx, &resp);
+	return a__b__kinds__client_stream_write(ctx, &resp, 0);
 }
 
 static corpc_status_code
@@ -340,7 +341,7 @@ kinds_bidi(void *self, corpc_ctx *ctx)
 		resp.text      = "echo";
 		resp._seq_case = A__B__RESP___SEQ_SEQ;
 		resp.seq       = req->count;
-		if ((rv = a__b__kinds__bidi_write(ctx, &resp)) !=
+		if ((rv = a__b__kinds__bidi_write(ctx, &resp, 0)) !=
 		    CORPC_STATUS_OK) {
 			return rv;
 		}
@@ -438,7 +439,7 @@ test_call_client_stream(void **state)
 	for (int32_t i = 1; i <= 4; i++) {
 		Req req   = A__B__REQ__INIT;
 		req.count = i;
-		assert_int_equal(a__b__kinds__client_stream_send(st, &req),
+		assert_int_equal(a__b__kinds__client_stream_send(st, &req, 0),
 		    CORPC_STATUS_OK);
 	}
 	assert_int_equal(a__b__kinds__client_stream_close_and_recv(st, &resp),
@@ -460,7 +461,7 @@ test_call_bidi(void **state)
 		Req req   = A__B__REQ__INIT;
 		req.count = 100 + i;
 		assert_int_equal(
-		    a__b__kinds__bidi_send(st, &req), CORPC_STATUS_OK);
+		    a__b__kinds__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 		assert_int_equal(
 		    a__b__kinds__bidi_recv(st, &resp), CORPC_STATUS_OK);
 		assert_non_null(resp);

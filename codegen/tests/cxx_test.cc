@@ -79,7 +79,7 @@ switch_register(void *self, corpc_ctx *ctx, const Kw__Msg *req)
 	}
 	resp.default_ = req->default_;
 	resp.new_     = req->new_ + 1;
-	return kw__switch__register_write(ctx, &resp);
+	return kw__switch__register_write(ctx, &resp, 0);
 }
 
 static void

@@ -18,7 +18,8 @@ greet(void *self, corpc_ctx *ctx, const Demo__Hello *req)
 		reply.n = i;
 		// Not retained: `reply` and `text` may change once write
 		// returns.
-		corpc_status_code rc = demo__greeter__greet_write(ctx, &reply);
+		corpc_status_code rc =
+		    demo__greeter__greet_write(ctx, &reply, 0);
 		if (rc != CORPC_STATUS_OK) {
 			return rc; // the client stopped early or the deadline
 			           // passed

@@ -163,7 +163,7 @@ upload_handler(void *self, corpc_ctx *ctx)
 	if (rc != CORPC_STATUS_OK) {
 		return rc;
 	}
-	return list__v0__list_strings__upload_write(ctx, &sum);
+	return list__v0__list_strings__upload_write(ctx, &sum, 0);
 }
 
 const List__V0__ListStrings_Server list_service_impl = {

@@ -28,6 +28,7 @@
 #include "corpc/method.h"
 #include "corpc/status.h"
 #include "corpc/tls.h"
+#include "corpc/write_flags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -179,24 +180,11 @@ CORPC_DECL corpc_err corpc_stream_open(corpc_channel *ch,
     const ProtobufCMessage *request, corpc_stream **out);
 
 // Sends one message (client and bidi streaming). `msg` must be of the
-// method's request type; not retained after return. `flags` is 0 or
-// CORPC_WRITE_MORE. Returns CORPC_STATUS_OK, or the call's final code once
-// it has ended (then finish gives the message) — never OK for a dead call.
-// FAILED_PRECONDITION if the method does not take a request stream or the
-// send side is closed.
-#define CORPC_WRITE_MORE 0x1u // more messages follow at once: may batch
-// CORPC_WRITE_STABLE (server send only): the handler promises that `msg`
-// stays valid and unchanged until the client has finished or destroyed the
-// stream (e.g. responses built before the call, owned by the service).
-// In-process transports may then pass the pointer on later, without a copy
-// and without a handoff per message: the coroutine transport queues up to
-// 64 such messages per switch, thread share mode does not wait for each to
-// be read. Other transports ignore it.
-#define CORPC_WRITE_STABLE 0x2u
-// CORPC_WRITE_NO_COMPRESS (client and server send): this message goes
-// uncompressed even when the call compresses (e.g. it holds secrets next
-// to attacker-chosen text, or is already compressed). Network only.
-#define CORPC_WRITE_NO_COMPRESS 0x4u
+// method's request type; not retained after return. `flags`: 0, or
+// CORPC_WRITE_MORE and/or CORPC_WRITE_NO_COMPRESS (write_flags.h). Returns
+// CORPC_STATUS_OK, or the call's final code once it has ended (then finish
+// gives the message) — never OK for a dead call. FAILED_PRECONDITION if the
+// method does not take a request stream or the send side is closed.
 CORPC_DECL corpc_status_code corpc_stream_send(
     corpc_stream *st, const ProtobufCMessage *msg, unsigned flags);
 

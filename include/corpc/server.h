@@ -34,6 +34,7 @@
 #include "corpc/runtime.h"
 #include "corpc/status.h"
 #include "corpc/tls.h"
+#include "corpc/write_flags.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -249,11 +250,22 @@ CORPC_DECL corpc_compression corpc_ctx_received_compression(
 CORPC_DECL corpc_status_code corpc_ctx_send_headers(corpc_ctx *ctx);
 
 // Sends one response message of the method's response type. `msg` is not
-// retained after return (see the message contract). `flags`: 0, or
-// CORPC_WRITE_MORE and/or CORPC_WRITE_STABLE (client.h). Returns OK; CANCELLED
-// when the client cancelled, stopped early or went away; DEADLINE_EXCEEDED
-// after the deadline; INTERNAL when a unary or client-streaming method sends a
-// second response. After a non-OK return the handler should return promptly.
+// retained after return (see the message contract) unless `flags` holds
+// CORPC_WRITE_STABLE. `flags`: 0, or any of CORPC_WRITE_MORE,
+// CORPC_WRITE_NO_COMPRESS (write_flags.h) and CORPC_WRITE_STABLE. Returns OK;
+// CANCELLED when the client cancelled, stopped early or went away;
+// DEADLINE_EXCEEDED after the deadline; INTERNAL when a unary or
+// client-streaming method sends a second response. After a non-OK return the
+// handler should return promptly.
+//
+// CORPC_WRITE_STABLE: the handler promises that `msg` stays valid and
+// unchanged until the client has finished or destroyed the stream (not
+// merely until the handler returns: e.g. responses built before the call
+// and owned by the service). In-process transports may then pass the
+// pointer on later, without a copy and without a handoff per message: the
+// coroutine transport queues up to 64 such messages per switch, thread
+// share mode does not wait for each to be read. Other transports ignore it.
+#define CORPC_WRITE_STABLE 0x2u
 CORPC_DECL corpc_status_code corpc_ctx_send(
     corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags);
 

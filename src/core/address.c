@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Address strings: the one place that knows their syntax.
-//   inproc://NAME[?mode=coro|thread|thread-copy]
+//   inproc://NAME[?QUERY]  (?mode=coro|thread|thread-copy: transport.c)
 //   tcp://HOST:PORT    (HOST: name, IPv4, or [IPv6])
 //   unix:///abs/path   unix:/abs/path   unix:rel/path
 //   channels only, gRPC resolver URIs passed on as they are:
@@ -38,17 +38,18 @@ parse_inproc(const char *rest, corpc__address *out)
 	    CORPC_OK) {
 		return CORPC_EADDRINVAL;
 	}
-	out->mode = CORPC__INPROC_CORO;
 	if (q != NULL) {
-		if (strcmp(q, "?mode=coro") == 0) {
-			out->mode = CORPC__INPROC_CORO;
-		} else if (strcmp(q, "?mode=thread") == 0) {
-			out->mode = CORPC__INPROC_THREAD;
-		} else if (strcmp(q, "?mode=thread-copy") == 0) {
-			out->mode = CORPC__INPROC_THREAD_COPY;
-		} else {
+		// Printable, like the name; which queries mean something is
+		// the in-process transports' to say (transport.c).
+		for (const char *p = q; *p != '\0'; p++) {
+			if (*p <= ' ' || *p > '~') {
+				return CORPC_EADDRINVAL;
+			}
+		}
+		if (strlen(q) >= sizeof(out->query)) {
 			return CORPC_EADDRINVAL;
 		}
+		memcpy(out->query, q, strlen(q) + 1);
 	}
 	snprintf(out->target, sizeof(out->target), "%s", out->host);
 	return CORPC_OK;

@@ -14,19 +14,13 @@ typedef enum corpc__scheme {
 	CORPC__SCHEME_UNIX,
 } corpc__scheme;
 
-// How an inproc:// client hands messages to the server (?mode=...).
-typedef enum corpc__inproc_mode {
-	CORPC__INPROC_CORO = 0, // default: coroutine handoff
-	CORPC__INPROC_THREAD,   // ?mode=thread: worker thread, shared pointers
-	CORPC__INPROC_THREAD_COPY, // ?mode=thread-copy: worker, cloned
-	                           // messages
-} corpc__inproc_mode;
-
 #define CORPC__ADDR_MAX 256
 
 typedef struct corpc__address {
-	corpc__scheme      scheme;
-	corpc__inproc_mode mode;
+	corpc__scheme scheme;
+	// inproc: "?..." after the NAME as given, "" for none. Its meaning is
+	// the transports' (transport.c asks each one whether it serves it).
+	char query[CORPC__ADDR_MAX];
 	// inproc: the NAME; tcp: the host (no brackets for IPv6); unix: the
 	// path as given (absolute for unix:///, relative for unix:).
 	char host[CORPC__ADDR_MAX];

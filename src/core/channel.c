@@ -23,12 +23,13 @@ channel_open(
 	if (ch == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if ((rv = corpc__address_parse(address, &ch->addr)) ==
-	    CORPC_EADDRINVAL) {
-		corpc__detail_set(CORPC__ADDRESS_FORMS);
+	if ((rv = corpc__address_parse(address, &ch->addr)) == CORPC_OK) {
+		rv = corpc__transport_for(&ch->addr, false, &ch->tp);
 	}
-	if (rv != CORPC_OK || (rv = corpc__transport_for(
-	                           &ch->addr, false, &ch->tp)) != CORPC_OK) {
+	if (rv != CORPC_OK) {
+		if (rv == CORPC_EADDRINVAL) {
+			corpc__detail_set(CORPC__ADDRESS_FORMS);
+		}
 		free(ch);
 		return rv;
 	}

@@ -9,6 +9,7 @@
 #include "core/metadata_impl.h"
 #include "core/server_impl.h"
 #include "core/stream.h"
+#include "runtime/fiber.h"
 
 corpc_err
 corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
@@ -129,8 +130,24 @@ single_response(const corpc_ctx *ctx)
 // The handler's final code and message, with the rules applied.
 static corpc_status_code run_handler(corpc_ctx *ctx);
 
+static corpc_status_code run_chain(corpc_ctx *ctx);
+
+// A stack overflow report names the method whose handler (or interceptor)
+// ran on this fiber; a unary one in process runs on its caller's fiber,
+// whose own label comes back after.
 corpc_status_code
 corpc__ctx_run(corpc_ctx *ctx)
+{
+	corpc__fiber *f        = corpc__self()->current;
+	const char   *outer    = f->label;
+	f->label               = ctx->handler->method->path;
+	corpc_status_code code = run_chain(ctx);
+	f->label               = outer;
+	return code;
+}
+
+static corpc_status_code
+run_chain(corpc_ctx *ctx)
 {
 	const corpc_server_opts *opts =
 	    ctx->server != NULL ? corpc__server_opts(ctx->server) : NULL;

@@ -238,6 +238,9 @@ server_listen(corpc_server *srv, const char *address)
 		return CORPC_EADDRINVAL;
 	}
 	if ((rv = corpc__transport_for(&addr, true, &tp)) != CORPC_OK) {
+		if (rv == CORPC_EADDRINVAL) {
+			corpc__detail_set(CORPC__ADDRESS_FORMS);
+		}
 		return rv;
 	}
 	listener **ls = realloc(srv->listeners,

@@ -7,20 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/channel.h"
 #include "core/clock.h"
 #include "fanout/fanout_impl.h"
-
-// True for an in-process coroutine channel (produces only when pulled).
-static bool
-is_coroutine(const corpc_channel *ch)
-{
-	const char *a = corpc_channel_address(ch);
-	if (strncmp(a, "inproc://", 9) != 0) {
-		return false;
-	}
-	const char *q = strchr(a + 9, '?');
-	return q == NULL || strcmp(q, "?mode=coro") == 0;
-}
 
 static bool
 threaded_for(corpc_fanout_pull pull, const corpc_channel *ch)
@@ -33,7 +22,9 @@ threaded_for(corpc_fanout_pull pull, const corpc_channel *ch)
 	case CORPC_FANOUT_PULL_AUTO:
 		break;
 	}
-	return !is_coroutine(ch);
+	// A pull-driven backend produces only when its call is pulled: the
+	// merge may pull it inline; any other gets a thread.
+	return !ch->tp->pull_driven;
 }
 
 // The merged call's deadline, as core computes it from call options.
@@ -146,7 +137,7 @@ open_backends(struct corpc_fanout *fo, corpc_channel *const *backends,
 		b->index             = i;
 		b->ch                = backends[i];
 		b->threaded  = threaded_for(fo->opts.pull, backends[i]);
-		b->coroutine = is_coroutine(backends[i]);
+		b->coroutine = backends[i]->tp->pull_driven;
 		b->cv        = (corpc__cond) CORPC__COND_INIT;
 		b->fo        = fo;
 		corpc_err rv =

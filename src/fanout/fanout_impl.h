@@ -48,7 +48,7 @@ typedef struct corpc__fo_backend {
 	corpc_channel       *ch;
 	corpc_stream        *st;
 	bool                 threaded;
-	bool                 coroutine; // inproc coroutine: runs when pulled
+	bool coroutine; // pull-driven transport: runs when pulled
 
 	// Reader thread. The ring's occupied part [r_head, r_head + r_len)
 	// (the merge's current head included) and the fields below are under

@@ -142,8 +142,8 @@ health_write(corpc_ctx *ctx, corpc_health_status status, bool stream)
 	    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
 	resp.status =
 	    (Grpc__Health__V1__HealthCheckResponse__ServingStatus) status;
-	return stream ? grpc__health__v1__health__watch_write(ctx, &resp)
-	              : grpc__health__v1__health__check_write(ctx, &resp);
+	return stream ? grpc__health__v1__health__watch_write(ctx, &resp, 0)
+	              : grpc__health__v1__health__check_write(ctx, &resp, 0);
 }
 
 static corpc_status_code

@@ -46,6 +46,7 @@ corpc__stack_pool_create(size_t stack_size, size_t guard_size)
 		guard_size = CORPC__STACK_GUARD_DEFAULT;
 	}
 	p->guard = (guard_size + page - 1) / page * page;
+	corpc__overflow_report_install();
 	pthread_mutex_init(&p->mu, NULL);
 	return p;
 }
@@ -172,11 +173,18 @@ corpc__self(void)
 	corpc__thread_self *self = &thread_self;
 	if (self->current == NULL) {
 		self->current = &self->own;
+		corpc__overflow_thread_init();
 #ifdef CORPC_TSAN
 		self->own.tsan_fiber = __tsan_get_current_fiber();
 #endif
 	}
 	return self;
+}
+
+corpc__thread_self *
+corpc__self_peek(void)
+{
+	return thread_self.current != NULL ? &thread_self : NULL;
 }
 
 static void
@@ -209,6 +217,7 @@ corpc__fiber_init(
 	f->bottom     = stack->bottom;
 	f->size       = stack->size;
 	f->fake_stack = NULL;
+	f->label      = NULL;
 #ifdef CORPC_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif

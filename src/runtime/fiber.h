@@ -110,6 +110,9 @@ typedef struct corpc__fiber {
 	void       *fake_stack;
 	// TSan: this fiber's context.
 	void *tsan_fiber;
+	// What runs on it, named in a stack overflow report: a handler's
+	// method path while one runs (static storage), else NULL.
+	const char *label;
 } corpc__fiber;
 
 // What a thread knows of itself: its own fiber, the fiber running now, and
@@ -125,6 +128,20 @@ typedef struct corpc__thread_self {
 // another thread than the one it left, and the compiler must not reuse a
 // thread-local address computed before a switch.
 corpc__thread_self *corpc__self(void) __attribute__((noinline));
+
+// This thread's record as it is, NULL if the thread never used corpc:
+// async-signal-safe (no set-up), for the overflow report.
+corpc__thread_self *corpc__self_peek(void);
+
+// Stack overflow reports (overflow.c). Once per process: a SIGSEGV handler
+// that names the method whose coroutine ran into its guard region, then
+// dies of the signal as before. Installed only where SIGSEGV still has its
+// default action (a sanitizer's or the program's own handler is kept).
+void corpc__overflow_report_install(void);
+// Per thread, before it first runs a fiber: an alternate signal stack for
+// that handler (an overflowed stack has no room for it), unless the thread
+// has one already. Freed when the thread exits.
+void corpc__overflow_thread_init(void);
 
 // Prepares `f` to run fn(arg) on `stack` at the first switch to it; when fn
 // returns, the fiber switches to f->caller for good.

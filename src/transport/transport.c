@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The transport table: which transport serves which address. A transport
-// that is not built answers CORPC_ENOTSUP with the address still parsed.
+// The table of schemes: which transports serve which addresses. A new
+// transport adds its rows here (and its folder to CMake); each one says
+// itself which addresses of its scheme it serves (t_serves). A scheme whose
+// transport is not built answers CORPC_ENOTSUP with the address still
+// parsed.
 #include <stddef.h>
 
 #include "transport/transport.h"
 
-extern const corpc__transport corpc__inproc_listener_transport;
 #ifdef CORPC_TRANSPORT_CORO_BUILT
 extern const corpc__transport corpc__coro_transport;
 #endif
@@ -16,50 +18,66 @@ extern const corpc__transport corpc__thread_transport;
 extern const corpc__transport corpc__grpc_transport;
 #endif
 
-static const corpc__transport *
-inproc_client(corpc__inproc_mode mode)
-{
-	switch (mode) {
-	case CORPC__INPROC_CORO:
+typedef struct scheme_row {
+	corpc__scheme           scheme;
+	const corpc__transport *tp;
+} scheme_row;
+
+// In order of preference. An empty table still compiles (no transport).
+static const scheme_row rows[] = {
 #ifdef CORPC_TRANSPORT_CORO_BUILT
-		return &corpc__coro_transport;
-#else
-		return NULL;
+    {CORPC__SCHEME_INPROC, &corpc__coro_transport},
 #endif
-	case CORPC__INPROC_THREAD:
-	case CORPC__INPROC_THREAD_COPY:
 #ifdef CORPC_TRANSPORT_THREAD_BUILT
-		return &corpc__thread_transport; // reads the mode itself
-#else
-		return NULL;
+    {CORPC__SCHEME_INPROC, &corpc__thread_transport},
 #endif
+#ifdef CORPC_TRANSPORT_GRPC_BUILT
+    {CORPC__SCHEME_TCP, &corpc__grpc_transport},
+    {CORPC__SCHEME_UNIX, &corpc__grpc_transport},
+#endif
+    {CORPC__SCHEME_INPROC, NULL}, // keeps the table non-empty
+};
+
+bool
+corpc__transport_complete(const corpc__transport *tp)
+{
+	const corpc__channel_ops  *c = tp->channel;
+	const corpc__listener_ops *l = tp->listener;
+	if (tp->name == NULL || (c == NULL && l == NULL)) {
+		return false;
 	}
-	return NULL;
+	if (c != NULL &&
+	    (c->c_open == NULL || c->c_close == NULL || c->c_state == NULL ||
+	        c->s_open == NULL || c->s_send == NULL ||
+	        c->s_close_send == NULL || c->s_recv == NULL ||
+	        c->s_headers == NULL || c->s_finish == NULL ||
+	        c->s_cancel == NULL || c->s_destroy == NULL)) {
+		return false;
+	}
+	// l_drain is optional.
+	return l == NULL || (l->l_listen != NULL && l->l_start != NULL &&
+	                        l->l_stop != NULL && l->l_cancel != NULL &&
+	                        l->l_wait != NULL && l->l_destroy != NULL);
 }
 
 corpc_err
 corpc__transport_for(
     const corpc__address *addr, bool listen, const corpc__transport **out)
 {
-	const corpc__transport *tp = NULL;
-	switch (addr->scheme) {
-	case CORPC__SCHEME_INPROC:
-		// One listener (the in-process registry) serves every client
-		// mode.
-		tp = listen ? &corpc__inproc_listener_transport
-		            : inproc_client(addr->mode);
-		break;
-	case CORPC__SCHEME_TCP:
-	case CORPC__SCHEME_UNIX:
-#ifdef CORPC_TRANSPORT_GRPC_BUILT
-		tp = &corpc__grpc_transport;
-#endif
-		break;
+	bool built = false; // some transport of this scheme is built
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const corpc__transport *tp = rows[i].tp;
+		if (rows[i].scheme != addr->scheme || tp == NULL ||
+		    !corpc__transport_complete(tp)) {
+			continue;
+		}
+		built = true;
+		if ((listen ? tp->listener == NULL : tp->channel == NULL) ||
+		    (tp->t_serves != NULL && !tp->t_serves(addr))) {
+			continue;
+		}
+		*out = tp;
+		return CORPC_OK;
 	}
-	if (tp == NULL ||
-	    (listen ? tp->listener == NULL : tp->channel == NULL)) {
-		return CORPC_ENOTSUP;
-	}
-	*out = tp;
-	return CORPC_OK;
+	return built ? CORPC_EADDRINVAL : CORPC_ENOTSUP;
 }

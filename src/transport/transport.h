@@ -1,8 +1,43 @@
 // SPDX-License-Identifier: MIT
-// Internal: the contract a transport implements. Core (src/core) owns the
-// public API, argument checks and the state every transport shares; a
-// transport fills one corpc__transport with its ops tables and is listed in
-// transport.c. Transports never call back into core while core holds a lock.
+// Internal: the contract a transport implements, the one place that states
+// it. Core (src/core) owns the public API, argument checks and the state
+// every transport shares; a transport fills one corpc__transport with its
+// ops tables and is listed, once per scheme it serves, in transport.c, which
+// refuses a transport missing a required op.
+//
+// Ownership of messages (`msg`):
+// - s_send, x_send: `msg` is borrowed for the call only (not retained after
+//   return) unless the flags promise more; a transport copies whatever it
+//   keeps. A transport may keep a server message without copying while its
+//   x_send has not returned (the handler cannot touch it meanwhile).
+// - s_recv, x_recv: *msg is lent to the caller until its next recv on that
+//   call, s_finish or s_destroy (x_recv: until the handler's next recv or
+//   return). The transport frees it.
+// - s_open's `request` and `a->md` are not retained after return.
+// Flags of s_send / x_send (include/corpc/client.h):
+// - CORPC_WRITE_MORE: more messages follow at once; the transport may hold
+//   this one back and publish it with a later send, a recv, a half-close or
+//   the handler's return (never later than that).
+// - CORPC_WRITE_STABLE (x_send only): `msg` stays valid and unchanged until
+//   the call ends, so the transport may hand out the very pointer later and
+//   return at once.
+// - CORPC_WRITE_NO_COMPRESS: network transports send it uncompressed.
+// Threads:
+// - c_state and s_cancel: any thread, at any time; they never block.
+// - Every other s_* op runs on the thread that drives the call (the user's
+//   thread or task), one at a time. x_* ops run on the handler's thread,
+//   except x_cancel (any thread, e.g. server shutdown).
+// - c_open/c_close and l_* run on the thread calling the public API that
+//   needs them.
+// Lock order: core's locks come before a transport's, and transports never
+// call back into core while core holds a lock. The in-process registry's
+// lock is taken before a server's (corpc__server_call_begin runs under it);
+// per-call locks (a ring's waiter) are leaves: nothing is taken under them.
+// A call on a server: before the handler may run, the transport registers
+// it with corpc__server_call_begin (it answers UNAVAILABLE while shutting
+// down, RESOURCE_EXHAUSTED at max_concurrent_calls); it calls
+// corpc__server_call_end exactly once, when the call object is released
+// (s_destroy, or the handler's thread for a call the client gave up on).
 #ifndef CORPC_TRANSPORT_H
 #define CORPC_TRANSPORT_H
 
@@ -104,14 +139,28 @@ typedef struct corpc__listener_ops {
 } corpc__listener_ops;
 
 typedef struct corpc__transport {
-	const char                *name;     // "coro", "tcp", ...
+	const char                *name;     // "coro", "grpc", ...
 	const corpc__channel_ops  *channel;  // NULL: cannot dial
 	const corpc__listener_ops *listener; // NULL: cannot listen
+	// Its part of an address core parsed (inproc: the ?query): true when
+	// this transport serves `addr`. NULL: every address of its scheme.
+	bool (*t_serves)(const corpc__address *addr);
+	// Its server produces a message only when the client asks for one
+	// (on the client's own thread): a consumer that waits on several such
+	// calls from one thread must pull them in turn, or use a thread each.
+	bool pull_driven;
 } corpc__transport;
 
-// Looks up the transport for a parsed address (scheme and inproc mode).
-// Errors: CORPC_ENOTSUP when that transport is not built.
+// Looks up the transport for a parsed address: the first one built for its
+// scheme that serves it (t_serves) and can dial (or, with `listen`,
+// listen). Errors: CORPC_EADDRINVAL when no transport of that scheme serves
+// it (an unknown inproc ?mode=), CORPC_ENOTSUP when the scheme's transport
+// is not built.
 corpc_err corpc__transport_for(
     const corpc__address *addr, bool listen, const corpc__transport **out);
+
+// True when `tp` has every op its tables require (transport.c refuses it
+// otherwise).
+bool corpc__transport_complete(const corpc__transport *tp);
 
 #endif // CORPC_TRANSPORT_H

@@ -837,7 +837,7 @@ test_client_stream(void **state)
 		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 		req.text = buf;
 		assert_int_equal(
-		    corpc__test__echo__client_stream_send(st, &req),
+		    corpc__test__echo__client_stream_send(st, &req, 0),
 		    CORPC_STATUS_OK);
 		memset(buf, 'X', sizeof(buf) - 1);
 	}
@@ -862,15 +862,15 @@ test_client_stream_server_finishes_early(void **state)
 	    corpc__test__echo__client_stream_open(ch, NULL, &st), CORPC_OK);
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = "a";
-	assert_int_equal(
-	    corpc__test__echo__client_stream_send(st, &req), CORPC_STATUS_OK);
+	assert_int_equal(corpc__test__echo__client_stream_send(st, &req, 0),
+	    CORPC_STATUS_OK);
 	req.fail_code = CORPC_STATUS_ABORTED;
-	corpc__test__echo__client_stream_send(st, &req);
+	corpc__test__echo__client_stream_send(st, &req, 0);
 	req.fail_code = 0;
 	// The server has finished; more sends may be dropped or refused, but
 	// must not hang or crash, and never report the call as fine.
 	for (int i = 0; i < 20; i++) {
-		if (corpc__test__echo__client_stream_send(st, &req) !=
+		if (corpc__test__echo__client_stream_send(st, &req, 0) !=
 		    CORPC_STATUS_OK) {
 			break;
 		}
@@ -900,8 +900,8 @@ test_bidi_ping_pong(void **state)
 		snprintf(text, sizeof(text), "p%d", i);
 		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 		req.text = text;
-		assert_int_equal(
-		    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+		assert_int_equal(corpc__test__echo__bidi_send(st, &req, 0),
+		    CORPC_STATUS_OK);
 		const Resp *r;
 		assert_int_equal(
 		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
@@ -930,11 +930,11 @@ test_bidi_server_sends_first_and_half_close(void **state)
 	req.text  = "one";
 	req.count = 2; // two greetings before the echo of "one"
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	req.count = 0;
 	req.text  = "two";
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	assert_int_equal(corpc_stream_close_send(st), CORPC_STATUS_OK);
 	const char *want[] = {"greeting", "greeting", "one", "two"};
 	const Resp *r;
@@ -963,7 +963,7 @@ test_bidi_early_stop(void **state)
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = "x";
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	const Resp *r;
 	assert_int_equal(
 	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
@@ -1183,10 +1183,10 @@ test_push_bidi(void **state)
 	req.text  = "b";
 	req.count = 2; // two greetings first
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	req.count = 0;
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	assert_int_equal(corpc_stream_close_send(st), CORPC_STATUS_OK);
 	pushed p = {.st = st};
 	assert_int_equal(corpc__test__echo__bidi_recv_each(st, on_resp, &p),

@@ -173,7 +173,7 @@ nested(echo_server *es, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	}
 	Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.text                      = text;
-	return corpc__test__echo__unary_write(ctx, &resp);
+	return corpc__test__echo__unary_write(ctx, &resp, 0);
 }
 
 // report_compression: the answer says how the request came, and goes
@@ -211,9 +211,9 @@ echo_unary(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	} else if (strcmp(req->text, "nested") == 0) {
 		rc = nested(es, ctx, req);
 	} else {
-		rc = corpc__test__echo__unary_write(ctx, &resp);
+		rc = corpc__test__echo__unary_write(ctx, &resp, 0);
 		if (rc == CORPC_STATUS_OK && strcmp(req->text, "twice") == 0) {
-			rc = corpc__test__echo__unary_write(ctx, &resp);
+			rc = corpc__test__echo__unary_write(ctx, &resp, 0);
 		}
 	}
 	release(es, res);
@@ -236,7 +236,7 @@ echo_server_stream(
 	for (int i = 0; i < n; i++) {
 		sleep_ms(req->delay_ms);
 		resp.index = i;
-		rc = corpc__test__echo__server_stream_write(ctx, &resp);
+		rc = corpc__test__echo__server_stream_write(ctx, &resp, 0);
 		if (rc != CORPC_STATUS_OK) {
 			atomic_store(&es->stats.last_send, (int) rc);
 			note_cancel(es, rc);
@@ -285,7 +285,7 @@ echo_client_stream(void *self, corpc_ctx *ctx)
 		Corpc__Test__EchoResponse resp =
 		    CORPC__TEST__ECHO_RESPONSE__INIT;
 		resp.text = text;
-		rc        = corpc__test__echo__client_stream_write(ctx, &resp);
+		rc = corpc__test__echo__client_stream_write(ctx, &resp, 0);
 	}
 	release(es, res);
 	return rc;
@@ -311,13 +311,13 @@ echo_bidi(void *self, corpc_ctx *ctx)
 		for (int g = 0; g < req->count && rc == CORPC_STATUS_OK; g++) {
 			resp.text  = "greeting";
 			resp.index = i++;
-			rc         = corpc__test__echo__bidi_write(ctx, &resp);
+			rc = corpc__test__echo__bidi_write(ctx, &resp, 0);
 		}
 		resp.text  = req->text;
 		resp.index = i++;
 		report_compression(ctx, req, &resp);
 		if (rc == CORPC_STATUS_OK) {
-			rc = corpc__test__echo__bidi_write(ctx, &resp);
+			rc = corpc__test__echo__bidi_write(ctx, &resp, 0);
 		}
 		if (rc != CORPC_STATUS_OK) {
 			atomic_store(&es->stats.last_send, (int) rc);

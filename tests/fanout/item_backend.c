@@ -57,7 +57,7 @@ item_list(
 		sleep_ms(ib->delay_ms);
 		item.key = ib->keys[i];
 		snprintf(value, sizeof(value), "v%lld", (long long) item.key);
-		rc = corpc__fanouttest__items__list_write(ctx, &item);
+		rc = corpc__fanouttest__items__list_write(ctx, &item, 0);
 		if (rc != CORPC_STATUS_OK) {
 			atomic_store(&ib->last_send, (int) rc);
 			break;

@@ -34,7 +34,7 @@ open_echoed(corpc_channel *ch, int64_t timeout_ms)
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = "hi";
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	const Resp *r;
 	assert_int_equal(
 	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
@@ -48,7 +48,7 @@ echo_again(corpc_stream *st)
 {
 	Req req              = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text             = "again";
-	corpc_status_code rc = corpc__test__echo__bidi_send(st, &req);
+	corpc_status_code rc = corpc__test__echo__bidi_send(st, &req, 0);
 	if (rc != CORPC_STATUS_OK) {
 		return corpc_stream_finish(st, NULL);
 	}
@@ -489,7 +489,8 @@ compression_both_ways_at_every_level(const char *listen)
 		req.text = "m";
 		req.blob = (ProtobufCBinaryData) {sizeof(zeros), zeros};
 		req.report_compression = true;
-		assert_int_equal(corpc_stream_send(st, &req.base,
+		// Through the generated wrapper: it passes the flag on.
+		assert_int_equal(corpc__test__echo__bidi_send(st, &req,
 		                     plain ? CORPC_WRITE_NO_COMPRESS : 0),
 		    CORPC_STATUS_OK);
 		const Resp *r;

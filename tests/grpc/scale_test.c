@@ -102,7 +102,7 @@ open_idle(corpc_channel *ch)
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = "hi";
 	assert_int_equal(
-	    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+	    corpc__test__echo__bidi_send(st, &req, 0), CORPC_STATUS_OK);
 	const Resp *r;
 	assert_int_equal(
 	    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
@@ -530,7 +530,7 @@ front_unary(void *self, corpc_ctx *ctx, const Req *req)
 	Resp resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	if (rc == CORPC_STATUS_OK) {
 		resp.text = r->text;
-		rc        = corpc__test__echo__unary_write(ctx, &resp);
+		rc        = corpc__test__echo__unary_write(ctx, &resp, 0);
 	}
 	corpc_stream_destroy(st);
 	return rc;
@@ -565,7 +565,7 @@ middle_unary(void *self, corpc_ctx *ctx, const Req *req)
 	snprintf(text, sizeof(text), "%d", n);
 	Resp resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.text = text;
-	return corpc__test__echo__unary_write(ctx, &resp);
+	return corpc__test__echo__unary_write(ctx, &resp, 0);
 }
 
 typedef struct chain {

@@ -70,7 +70,7 @@ nest_depth_h(void *self, corpc_ctx *ctx, const Node *req)
 	atomic_fetch_add(&nest_handlers_run, 1);
 	Node resp  = CORPC__HOSTILE__NODE__INIT;
 	resp.value = (int32_t) nest_depth(req);
-	return corpc__hostile__nest__depth_write(ctx, &resp);
+	return corpc__hostile__nest__depth_write(ctx, &resp, 0);
 }
 
 static corpc_status_code
@@ -79,7 +79,7 @@ nest_deep_h(void *self, corpc_ctx *ctx, const Node *req)
 	(void) self;
 	atomic_fetch_add(&nest_handlers_run, 1);
 	Node *chain = nest_chain(req->value > 0 ? (unsigned) req->value : 0);
-	corpc_status_code rc = corpc__hostile__nest__deep_write(ctx, chain);
+	corpc_status_code rc = corpc__hostile__nest__deep_write(ctx, chain, 0);
 	free(chain);
 	return rc;
 }
@@ -90,10 +90,11 @@ raw_deep_h(void *self, corpc_ctx *ctx, const Node *req)
 	(void) self;
 	atomic_fetch_add(&nest_handlers_run, 1);
 	// The bytes of a Node `value` deep: its child is one level less.
-	unsigned depth       = req->value > 1 ? (unsigned) req->value - 1 : 0;
-	RawNode  raw         = CORPC__HOSTILE__RAW_NODE__INIT;
-	raw.child.data       = nest_wire(depth, &raw.child.len);
-	corpc_status_code rc = corpc__hostile__raw_nest__deep_write(ctx, &raw);
+	unsigned depth = req->value > 1 ? (unsigned) req->value - 1 : 0;
+	RawNode  raw   = CORPC__HOSTILE__RAW_NODE__INIT;
+	raw.child.data = nest_wire(depth, &raw.child.len);
+	corpc_status_code rc =
+	    corpc__hostile__raw_nest__deep_write(ctx, &raw, 0);
 	free(raw.child.data);
 	return rc;
 }
@@ -118,7 +119,7 @@ nest_collect_h(void *self, corpc_ctx *ctx)
 	if (rc != CORPC_STATUS_OK) {
 		return rc;
 	}
-	return corpc__hostile__nest__collect_write(ctx, &resp);
+	return corpc__hostile__nest__collect_write(ctx, &resp, 0);
 }
 
 static corpc_status_code
@@ -128,7 +129,7 @@ nest_stream_h(void *self, corpc_ctx *ctx, const Node *req)
 	atomic_fetch_add(&nest_handlers_run, 1);
 	Node resp  = CORPC__HOSTILE__NODE__INIT;
 	resp.value = (int32_t) nest_depth(req);
-	return corpc__hostile__nest__stream_write(ctx, &resp);
+	return corpc__hostile__nest__stream_write(ctx, &resp, 0);
 }
 
 const Corpc__Hostile__Nest_Server nest_impl = {

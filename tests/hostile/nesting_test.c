@@ -252,8 +252,8 @@ inproc_requests(const char *mode)
 	    corpc__hostile__nest__collect_open(ch, NULL, &st), CORPC_OK);
 	Node one = CORPC__HOSTILE__NODE__INIT;
 	assert_int_equal(
-	    corpc__hostile__nest__collect_send(st, &one), CORPC_STATUS_OK);
-	assert_int_equal(corpc__hostile__nest__collect_send(st, chain),
+	    corpc__hostile__nest__collect_send(st, &one, 0), CORPC_STATUS_OK);
+	assert_int_equal(corpc__hostile__nest__collect_send(st, chain, 0),
 	    CORPC_STATUS_INVALID_ARGUMENT);
 	expect_too_deep(st, CORPC_STATUS_INVALID_ARGUMENT, 100);
 	free(chain);

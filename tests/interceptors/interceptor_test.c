@@ -254,7 +254,7 @@ test_all_kinds_counted(void **state)
 	    corpc__test__echo__client_stream_open(ch, NULL, &st), CORPC_OK);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(
-		    corpc__test__echo__client_stream_send(st, &req),
+		    corpc__test__echo__client_stream_send(st, &req, 0),
 		    CORPC_STATUS_OK);
 	}
 	assert_int_equal(
@@ -264,8 +264,8 @@ test_all_kinds_counted(void **state)
 	assert_int_equal(
 	    corpc__test__echo__bidi_open(ch, NULL, &st), CORPC_OK);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(
-		    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+		assert_int_equal(corpc__test__echo__bidi_send(st, &req, 0),
+		    CORPC_STATUS_OK);
 		assert_int_equal(
 		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);
 		assert_non_null(r);

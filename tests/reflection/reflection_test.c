@@ -86,7 +86,7 @@ ask(fixture *f, Req *req)
 	const Resp *r = NULL;
 	assert_int_equal(
 	    grpc__reflection__v1__server_reflection__server_reflection_info_send(
-	        f->st, req),
+	        f->st, req, 0),
 	    CORPC_STATUS_OK);
 	assert_int_equal(
 	    grpc__reflection__v1__server_reflection__server_reflection_info_recv(
@@ -291,7 +291,7 @@ test_v1alpha(void **state)
 		req.file_containing_symbol = "a.b.Kinds";
 		assert_int_equal(
 		    grpc__reflection__v1alpha__server_reflection__server_reflection_info_send(
-		        st, &req),
+		        st, &req, 0),
 		    CORPC_STATUS_OK);
 		const Grpc__Reflection__V1alpha__ServerReflectionResponse *r;
 		assert_int_equal(
@@ -308,7 +308,7 @@ test_v1alpha(void **state)
 		req.file_containing_symbol = "no.Such";
 		assert_int_equal(
 		    grpc__reflection__v1alpha__server_reflection__server_reflection_info_send(
-		        st, &req),
+		        st, &req, 0),
 		    CORPC_STATUS_OK);
 		assert_int_equal(
 		    grpc__reflection__v1alpha__server_reflection__server_reflection_info_recv(

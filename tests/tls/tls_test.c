@@ -214,7 +214,7 @@ check_calls(corpc_channel *ch)
 	creq.text = "c";
 	for (int i = 0; i < 10000; i++) {
 		assert_int_equal(
-		    corpc__test__echo__client_stream_send(st, &creq),
+		    corpc__test__echo__client_stream_send(st, &creq, 0),
 		    CORPC_STATUS_OK);
 	}
 	assert_int_equal(

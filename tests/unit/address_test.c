@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/address.h"
+#include "transport/transport.h"
 
 static corpc__address
 parse_ok(const char *text)
@@ -26,14 +27,76 @@ test_inproc(void **state)
 	corpc__address a = parse_ok("inproc://svc.one");
 	assert_int_equal(a.scheme, CORPC__SCHEME_INPROC);
 	assert_string_equal(a.host, "svc.one");
-	assert_int_equal(a.mode, CORPC__INPROC_CORO);
-	assert_int_equal(
-	    parse_ok("inproc://x?mode=thread").mode, CORPC__INPROC_THREAD);
-	assert_int_equal(parse_ok("inproc://x?mode=thread-copy").mode,
-	    CORPC__INPROC_THREAD_COPY);
-	assert_int_equal(
-	    parse_ok("inproc://x?mode=coro").mode, CORPC__INPROC_CORO);
+	assert_string_equal(a.query, "");
+	assert_string_equal(
+	    parse_ok("inproc://x?mode=thread").query, "?mode=thread");
 	assert_string_equal(parse_ok("inproc://x?mode=coro").host, "x");
+}
+
+// The inproc query is the transports' part: each says which it serves.
+static const char *
+transport_of(const char *text, bool listen)
+{
+	corpc__address          a = parse_ok(text);
+	const corpc__transport *tp;
+	corpc_err               rv = corpc__transport_for(&a, listen, &tp);
+	if (rv != CORPC_OK) {
+		return rv == CORPC_EADDRINVAL ? "EADDRINVAL" : "ENOTSUP";
+	}
+	return tp->name;
+}
+
+static void
+test_inproc_modes(void **state)
+{
+	(void) state;
+	assert_string_equal(transport_of("inproc://x", false), "coro");
+	assert_string_equal(
+	    transport_of("inproc://x?mode=coro", false), "coro");
+	assert_string_equal(
+	    transport_of("inproc://x?mode=thread", false), "thread");
+	assert_string_equal(
+	    transport_of("inproc://x?mode=thread-copy", false), "thread");
+	assert_string_equal(
+	    transport_of("inproc://x?mode=fast", false), "EADDRINVAL");
+	assert_string_equal(
+	    transport_of("inproc://x?mode=fast", true), "EADDRINVAL");
+	assert_string_equal(transport_of("inproc://x?", false), "EADDRINVAL");
+	// One registry listens for every mode.
+	const corpc__transport *coro, *thread;
+	corpc__address          a = parse_ok("inproc://x");
+	assert_int_equal(corpc__transport_for(&a, true, &coro), CORPC_OK);
+	a = parse_ok("inproc://x?mode=thread");
+	assert_int_equal(corpc__transport_for(&a, true, &thread), CORPC_OK);
+	assert_ptr_equal(coro->listener, thread->listener);
+	// Fan-out asks the transport, not the address.
+	assert_true(coro->pull_driven);
+	assert_false(thread->pull_driven);
+}
+
+// The table refuses a transport that lacks a required op.
+static void
+test_required_ops(void **state)
+{
+	(void) state;
+	corpc__address          a = parse_ok("inproc://x");
+	const corpc__transport *tp;
+	assert_int_equal(corpc__transport_for(&a, false, &tp), CORPC_OK);
+	assert_true(corpc__transport_complete(tp));
+	corpc__channel_ops ops   = *tp->channel;
+	corpc__transport   wrong = *tp;
+	wrong.channel            = &ops;
+	ops.s_recv               = NULL;
+	assert_false(corpc__transport_complete(&wrong));
+	ops.s_recv = tp->channel->s_recv;
+	assert_true(corpc__transport_complete(&wrong));
+	corpc__listener_ops lops = *tp->listener;
+	wrong.listener           = &lops;
+	lops.l_wait              = NULL;
+	assert_false(corpc__transport_complete(&wrong));
+	lops.l_wait  = tp->listener->l_wait;
+	lops.l_drain = NULL; // optional
+	assert_true(corpc__transport_complete(&wrong));
 }
 
 static void
@@ -103,12 +166,11 @@ static void
 test_invalid(void **state)
 {
 	(void) state;
-	const char *bad[] = {"", "inproc://", "inproc://a b",
-	    "inproc://x?mode=fast", "tcp://", "tcp://host",
-	    "tcp://host:", "tcp://host:99999", "tcp://host:12a", "tcp://:80",
-	    "tcp://[::1]80", "tcp://[zz]:80", "tcp://a/b:80", "unix://",
-	    "unix://rel", "unix:", "http://x:80", "tcp://h:123456",
-	    "inproc:x"};
+	const char *bad[] = {"", "inproc://", "inproc://a b", "inproc://x?a b",
+	    "tcp://", "tcp://host", "tcp://host:", "tcp://host:99999",
+	    "tcp://host:12a", "tcp://:80", "tcp://[::1]80", "tcp://[zz]:80",
+	    "tcp://a/b:80", "unix://", "unix://rel", "unix:", "http://x:80",
+	    "tcp://h:123456", "inproc:x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		corpc__address a;
 		if (corpc__address_parse(bad[i], &a) != CORPC_EADDRINVAL) {
@@ -128,6 +190,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_inproc),
+	    cmocka_unit_test(test_inproc_modes),
+	    cmocka_unit_test(test_required_ops),
 	    cmocka_unit_test(test_tcp),
 	    cmocka_unit_test(test_unix),
 	    cmocka_unit_test(test_resolver_targets),

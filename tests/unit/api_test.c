@@ -19,7 +19,7 @@ unary_ok(void *self, corpc_ctx *ctx, const Corpc__Test__EchoRequest *req)
 	(void) self;
 	Corpc__Test__EchoResponse resp = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.text                      = req->text;
-	return corpc__test__echo__unary_write(ctx, &resp);
+	return corpc__test__echo__unary_write(ctx, &resp, 0);
 }
 
 static const Corpc__Test__Echo_Server impl = {.unary = unary_ok};

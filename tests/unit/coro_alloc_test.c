@@ -41,7 +41,7 @@ count_requests(void *self, corpc_ctx *ctx)
 	}
 	Resp resp  = CORPC__TEST__ECHO_RESPONSE__INIT;
 	resp.index = bad == 0 ? n : -1;
-	return corpc__test__echo__client_stream_write(ctx, &resp);
+	return corpc__test__echo__client_stream_write(ctx, &resp, 0);
 }
 
 // Bidi: answers each request with its text and a running index.
@@ -58,7 +58,7 @@ answer_each(void *self, corpc_ctx *ctx)
 		Resp resp  = CORPC__TEST__ECHO_RESPONSE__INIT;
 		resp.text  = req->text;
 		resp.index = i++;
-		if ((rc = corpc__test__echo__bidi_write(ctx, &resp)) !=
+		if ((rc = corpc__test__echo__bidi_write(ctx, &resp, 0)) !=
 		    CORPC_STATUS_OK) {
 			return rc;
 		}
@@ -78,7 +78,7 @@ stream_from_stack(void *self, corpc_ctx *ctx, const Req *req)
 		resp.text  = text;
 		resp.index = i;
 		corpc_status_code rc =
-		    corpc__test__echo__server_stream_write(ctx, &resp);
+		    corpc__test__echo__server_stream_write(ctx, &resp, 0);
 		if (rc != CORPC_STATUS_OK) {
 			return rc;
 		}
@@ -128,7 +128,7 @@ send_one(corpc_stream *st, char *text)
 	Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text = text;
 	req.blob = (ProtobufCBinaryData) {.len = sizeof(blob), .data = blob};
-	return corpc__test__echo__client_stream_send(st, &req);
+	return corpc__test__echo__client_stream_send(st, &req, 0);
 }
 
 static void
@@ -189,8 +189,8 @@ test_bidi_no_alloc_per_message(void **state)
 		snprintf(text, sizeof(text), "m%d", i % 10);
 		Req req  = CORPC__TEST__ECHO_REQUEST__INIT;
 		req.text = text;
-		assert_int_equal(
-		    corpc__test__echo__bidi_send(st, &req), CORPC_STATUS_OK);
+		assert_int_equal(corpc__test__echo__bidi_send(st, &req, 0),
+		    CORPC_STATUS_OK);
 		const Resp *r;
 		assert_int_equal(
 		    corpc__test__echo__bidi_recv(st, &r), CORPC_STATUS_OK);

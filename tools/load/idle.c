@@ -38,7 +38,7 @@ hold(void *arg)
 	}
 	atomic_store(&h->live, h->st);
 	const Corpc__Test__EchoResponse *r;
-	if (corpc__test__echo__bidi_send(h->st, &req) == CORPC_STATUS_OK &&
+	if (corpc__test__echo__bidi_send(h->st, &req, 0) == CORPC_STATUS_OK &&
 	    corpc__test__echo__bidi_recv(h->st, &r) == CORPC_STATUS_OK &&
 	    r != NULL) {
 		h->first = corpc_now();

@@ -129,9 +129,9 @@ plain__register_server(
 }
 
 corpc_status_code
-plain__ping_write(corpc_ctx *ctx, const PingMsg__Nested *resp)
+plain__ping_write(corpc_ctx *ctx, const PingMsg__Nested *resp, unsigned flags)
 {
-	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, 0);
+	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, flags);
 }
 
 corpc_status_code
@@ -150,9 +150,10 @@ plain__ping_call(corpc_channel *ch, const corpc_call_opts *opts,
 }
 
 corpc_status_code
-plain__watch_write(corpc_ctx *ctx, const PingMsg__Nested *resp)
+plain__watch_write(corpc_ctx *ctx, const PingMsg__Nested *resp,
+    unsigned flags)
 {
-	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, 0);
+	return corpc_ctx_send(ctx, (const ProtobufCMessage *) resp, flags);
 }
 
 corpc_err

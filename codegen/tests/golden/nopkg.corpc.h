@@ -49,17 +49,18 @@ corpc_err plain__register_server(corpc_server *srv, const Plain_Server *impl,
     void *self);
 
 // In the /Plain/Ping handler: sends the response; `resp` is not retained after
-// return. Returns OK, or the code for the handler to return promptly
-// (CANCELLED, DEADLINE_EXCEEDED, INTERNAL for a second response; see
-// corpc_ctx_send).
+// return unless `flags` holds CORPC_WRITE_STABLE. `flags`: 0 or CORPC_WRITE_*
+// (see corpc_ctx_send). Returns OK, or the code for the handler to return
+// promptly (CANCELLED, DEADLINE_EXCEEDED, INTERNAL for a second response).
 corpc_status_code plain__ping_write(corpc_ctx *ctx,
-    const PingMsg__Nested *resp);
+    const PingMsg__Nested *resp, unsigned flags);
 
 // In the /Plain/Watch handler: sends one response; `resp` is not retained
-// after return. Returns OK, or the code for the handler to return promptly
-// (CANCELLED, DEADLINE_EXCEEDED; see corpc_ctx_send).
+// after return unless `flags` holds CORPC_WRITE_STABLE. `flags`: 0 or
+// CORPC_WRITE_* (see corpc_ctx_send). Returns OK, or the code for the handler
+// to return promptly (CANCELLED, DEADLINE_EXCEEDED).
 corpc_status_code plain__watch_write(corpc_ctx *ctx,
-    const PingMsg__Nested *resp);
+    const PingMsg__Nested *resp, unsigned flags);
 
 // Calls /Plain/Ping: sends `req` (not retained after return) and waits for the
 // reply. On return *st holds the finished stream (NULL after an open error)

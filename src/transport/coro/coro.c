@@ -25,16 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
-#include "core/channel.h"
 #include "core/clone.h"
 #include "core/depth.h"
-#include "core/freelist.h"
-#include "core/metadata_impl.h"
-#include "core/server_impl.h"
 #include "runtime/fiber.h"
-#include "transport/inproc/registry.h"
-#include "transport/transport.h"
+#include "transport/inproc/inproc.h"
 
 // Where the handler is.
 typedef enum server_state {
@@ -50,29 +44,20 @@ typedef enum server_state {
 #define INBOX_CAP 64
 // Ring slots: one more than the cap, for the request the handler holds.
 #define INBOX_SLOTS (INBOX_CAP + 1)
-// Stable server messages queued per switch.
-#define OUTBOX_CAP 64
 // First chunk of each inbox slot's arena: small, since a call keeps one
 // arena per slot (a larger message grows its slot's arena once).
 #define INBOX_ARENA_FIRST 512
+// Stable server messages queued per switch.
+#define OUTBOX_CAP 64
 
 typedef struct coro_call {
-	corpc_stream         st;  // the client's view; first member
-	corpc_ctx            ctx; // the handler's view
-	corpc__freelist_node pool_node;
+	corpc__inproc_call in; // stream, ctx, request; first member
 
-	corpc_server      *srv; // NULL when the call never reached a server
 	corpc__stack_pool *stacks;
 	corpc__fiber       fiber;
 	bool               direct; // unary: handler runs on the caller's stack
 	server_state       state;
-	corpc_status_code  handler_code;
 	atomic_int         cancel; // 0, or CANCELLED / DEADLINE_EXCEEDED
-
-	corpc_metadata         *request_md;
-	corpc__arena            arena;   // request and unary response clones
-	const ProtobufCMessage *request; // unary / server-streaming request
-	bool                    request_taken;
 
 	// Server to client: messages offered, not yet handed out. A plain send
 	// suspends the handler until its message is taken and the client asks
@@ -83,6 +68,7 @@ typedef struct coro_call {
 	// Client to server: clones, each in the arena of its slot, FIFO.
 	ProtobufCMessage *inbox[INBOX_SLOTS];
 	corpc__arena      inbox_arena[INBOX_SLOTS];
+	bool              inbox_ready; // the arenas are initialised
 	unsigned          inbox_head, inbox_len;
 	ProtobufCMessage
 	        *in_current; // borrowed by the handler until next recv
@@ -102,63 +88,24 @@ typedef struct coro_call {
 // resolves); stacks belong to the server, sized by its options.
 static corpc__freelist call_pool = CORPC__FREELIST_INIT(1024);
 
-static coro_call *
-call_get(void)
-{
-	corpc__freelist_node *n = corpc__freelist_get(&call_pool, NULL, NULL);
-	if (n != NULL) {
-		return (
-		    coro_call *) ((char *) n - offsetof(coro_call, pool_node));
-	}
-	coro_call *c = calloc(1, sizeof(*c));
-	if (c != NULL) {
-		corpc__arena_init(&c->arena);
-		for (unsigned i = 0; i < INBOX_SLOTS; i++) {
-			corpc__arena_init_sized(
-			    &c->inbox_arena[i], INBOX_ARENA_FIRST);
-		}
-		atomic_init(&c->cancel, 0);
-	}
-	return c;
-}
-
-static void
-call_free(coro_call *c)
-{
-	corpc__stream_fini(&c->st);
-	corpc__ctx_fini(&c->ctx);
-	corpc_metadata_destroy(c->request_md);
-	corpc__arena_fini(&c->arena);
-	for (unsigned i = 0; i < INBOX_SLOTS; i++) {
-		corpc__arena_fini(&c->inbox_arena[i]);
-	}
-	free(c);
-}
-
-static void
-call_put(coro_call *c)
-{
-	if (!corpc__freelist_put(&call_pool, &c->pool_node)) {
-		call_free(c);
-	}
-}
-
 static int stack_pool_key; // its address names the server attachment
 
-// Nesting limits (depth.h): the server's for requests, the channel's for
-// responses. Copies are bounded by them, and so is freeing a copy.
-static unsigned
-request_depth(const coro_call *c)
+// What a pooled call owns beyond the shared parts: its inbox arenas.
+static void
+call_fini(corpc__inproc_call *in)
 {
-	return corpc__depth_limit(
-	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth
-	                   : 0);
+	coro_call *c = (coro_call *) in;
+	for (unsigned i = 0; c->inbox_ready && i < INBOX_SLOTS; i++) {
+		corpc__arena_fini(&c->inbox_arena[i]);
+	}
 }
 
+// Nesting limit of responses (depth.h): the channel's. Copies are bounded
+// by it, and so is freeing a copy.
 static unsigned
 response_depth(const coro_call *c)
 {
-	return corpc__depth_limit(c->st.ch->opts.max_message_depth);
+	return corpc__depth_limit(c->in.st.ch->opts.max_message_depth);
 }
 
 static void *
@@ -180,7 +127,7 @@ stack_pool_destroy(void *pool)
 static coro_call *
 from_ctx(corpc_ctx *ctx)
 {
-	return (coro_call *) ((char *) ctx - offsetof(coro_call, ctx));
+	return (coro_call *) ((char *) ctx - offsetof(coro_call, in.ctx));
 }
 
 // Returns the code that ends the call early, or OK. Checks the deadline, so
@@ -189,8 +136,8 @@ static corpc_status_code
 check_cancel(coro_call *c)
 {
 	int code = atomic_load_explicit(&c->cancel, memory_order_relaxed);
-	if (code == 0 && c->st.deadline != CORPC_DEADLINE_NONE &&
-	    corpc_now() >= c->st.deadline) {
+	if (code == 0 && c->in.st.deadline != CORPC_DEADLINE_NONE &&
+	    corpc_now() >= c->in.st.deadline) {
 		int expected = 0;
 		atomic_compare_exchange_strong(
 		    &c->cancel, &expected, CORPC_STATUS_DEADLINE_EXCEEDED);
@@ -204,20 +151,15 @@ request_cancel(coro_call *c, corpc_status_code code)
 {
 	int expected = 0;
 	atomic_compare_exchange_strong(&c->cancel, &expected, (int) code);
-	corpc__ctx_cancelled(&c->ctx); // calls the handler made end too
+	corpc__ctx_cancelled(&c->in.ctx); // calls the handler made end too
 }
 
 // The client sees the handler's headers by taking its metadata object.
 static void
 deliver_headers(coro_call *c)
 {
-	if (!c->st.headers_ready) {
-		corpc_metadata *t   = c->st.headers;
-		c->st.headers       = c->ctx.headers;
-		c->ctx.headers      = t;
-		c->ctx.headers_sent = true;
-		c->st.headers_ready = true;
-	}
+	c->in.ctx.headers_sent = true;
+	corpc__inproc_hand_headers(&c->in);
 }
 
 // The handler is done with its current request: its slot's arena is
@@ -249,13 +191,11 @@ inbox_clear(coro_call *c)
 static void
 handler_main(void *arg)
 {
-	coro_call *c    = arg;
-	c->handler_code = corpc__ctx_run(&c->ctx);
+	coro_call *c       = arg;
+	c->in.handler_code = corpc__ctx_run(&c->in.ctx);
 	deliver_headers(c);
-	corpc_metadata *t = c->st.trailers;
-	c->st.trailers    = c->ctx.trailers;
-	c->ctx.trailers   = t;
-	c->state          = SRV_DONE;
+	corpc__inproc_hand_trailers(&c->in);
+	c->state = SRV_DONE;
 }
 
 static void
@@ -288,8 +228,8 @@ static corpc_status_code
 coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
 	coro_call *c = from_ctx(ctx);
-	if (__builtin_expect(c->push_fn != NULL && c->st.headers_ready &&
-	                         c->st.deadline == CORPC_DEADLINE_NONE &&
+	if (__builtin_expect(c->push_fn != NULL && c->in.st.headers_ready &&
+	                         c->in.st.deadline == CORPC_DEADLINE_NONE &&
 	                         atomic_load_explicit(
 	                             &c->cancel, memory_order_relaxed) == 0,
 	        1)) {
@@ -301,7 +241,7 @@ coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 static corpc_status_code
 coro_x_send_slow(coro_call *c, const ProtobufCMessage *msg, unsigned flags)
 {
-	corpc_ctx        *ctx = &c->ctx;
+	corpc_ctx        *ctx = &c->in.ctx;
 	corpc_status_code rc  = check_cancel(c);
 	if (rc != CORPC_STATUS_OK) {
 		return rc;
@@ -315,13 +255,13 @@ coro_x_send_slow(coro_call *c, const ProtobufCMessage *msg, unsigned flags)
 		// copy.
 		bool                    deep;
 		const ProtobufCMessage *copy = corpc__msg_clone(
-		    msg, &c->arena.alloc, response_depth(c), &deep);
+		    msg, &c->in.arena.alloc, response_depth(c), &deep);
 		if (copy == NULL && deep) {
 			// What the client would say after decoding it:
 			// INTERNAL.
 			return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
 			    "%s: response message nested deeper than %u",
-			    c->st.method->path, response_depth(c));
+			    c->in.st.method->path, response_depth(c));
 		}
 		if (copy == NULL) {
 			return corpc_ctx_error(ctx,
@@ -350,11 +290,8 @@ coro_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	if (rc != CORPC_STATUS_OK) {
 		return rc;
 	}
-	if (c->request != NULL) {
-		// Unary and server-streaming: one request, then end of input.
-		*msg             = c->request_taken ? NULL : c->request;
-		c->request_taken = true;
-		return CORPC_STATUS_OK;
+	if (corpc__inproc_take_request(&c->in, msg)) {
+		return CORPC_STATUS_OK; // one request, then end of input
 	}
 	inbox_release_current(c);
 	while (c->inbox_len == 0 && !c->client_closed) {
@@ -411,15 +348,7 @@ static const corpc__ctx_ops coro_ctx_ops = {
 static void
 end_from_handler(coro_call *c)
 {
-	corpc_status_code cancel = (corpc_status_code) atomic_load(&c->cancel);
-	if (cancel == CORPC_STATUS_DEADLINE_EXCEEDED) {
-		corpc__stream_end(&c->st, cancel, "deadline exceeded");
-	} else if (cancel == CORPC_STATUS_CANCELLED) {
-		corpc__stream_end(&c->st, cancel, "call cancelled");
-	} else {
-		corpc__stream_end(&c->st, c->handler_code, "%s",
-		    corpc__strbuf_get(&c->ctx.message));
-	}
+	corpc__inproc_end(&c->in, atomic_load(&c->cancel));
 }
 
 // Resumes the handler once; with a cancel pending its send/recv returns at
@@ -451,46 +380,26 @@ unwind(coro_call *c, corpc_status_code why)
 	}
 }
 
-static corpc_err
-coro_c_open(corpc_channel *ch, const corpc__address *addr,
-    const corpc_channel_opts *opts, void **state)
-{
-	(void) opts;
-	*state = (void *) addr->host; // the name lives as long as the channel
-	(void) ch;
-	return CORPC_OK;
-}
-
-static void
-coro_c_close(void *state)
-{
-	(void) state;
-}
-
 // Prepares the coroutine (streaming) or runs the handler (unary).
 static void
 start_handler(coro_call *c, const corpc__handler *h, const corpc_metadata *md,
     const ProtobufCMessage *request)
 {
-	if (corpc__metadata_reset(&c->request_md) != CORPC_OK ||
-	    corpc__metadata_copy(c->request_md, md) != CORPC_OK ||
-	    corpc__ctx_init(&c->ctx, &coro_ctx_ops, h, c->request_md,
-	        c->st.deadline) != CORPC_OK) {
-		corpc__stream_end(&c->st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+	if (corpc__inproc_ctx_start(&c->in, &coro_ctx_ops, h, md) !=
+	    CORPC_STATUS_OK) {
+		corpc__stream_end(&c->in.st, CORPC_STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory starting the call");
 		return;
 	}
 	corpc_status_code rc = check_cancel(c);
 	if (rc != CORPC_STATUS_OK) {
-		corpc__stream_end(&c->st, rc, "%s before the call started",
-		    rc == CORPC_STATUS_DEADLINE_EXCEEDED ? "deadline exceeded"
-		                                         : "call cancelled");
+		corpc__inproc_end_before_start(&c->in, rc);
 		return;
 	}
 	if (h->method->kind == CORPC_RPC_UNARY) {
 		// The request outlives the direct call, so no copy is needed.
-		c->direct  = true;
-		c->request = request;
+		c->direct     = true;
+		c->in.request = request;
 		c->state = SRV_SENDING; // for handler_main's bookkeeping only
 		handler_main(c);
 		if (check_cancel(c) == CORPC_STATUS_DEADLINE_EXCEEDED) {
@@ -500,28 +409,25 @@ start_handler(coro_call *c, const corpc__handler *h, const corpc_metadata *md,
 	}
 	if (request != NULL) {
 		// The handler keeps reading its request after open returns.
-		bool deep;
-		c->request = corpc__msg_clone(
-		    request, &c->arena.alloc, request_depth(c), &deep);
-		if (c->request == NULL && deep) {
-			corpc__stream_end(&c->st,
-			    CORPC_STATUS_INVALID_ARGUMENT,
+		rc = corpc__inproc_copy_request(&c->in, request);
+		if (rc == CORPC_STATUS_INVALID_ARGUMENT) {
+			corpc__stream_end(&c->in.st, rc,
 			    "%s: request message nested deeper than %u",
-			    c->st.method->path, request_depth(c));
+			    c->in.st.method->path,
+			    corpc__inproc_request_depth(&c->in));
 			return;
 		}
-		if (c->request == NULL) {
-			corpc__stream_end(&c->st,
-			    CORPC_STATUS_RESOURCE_EXHAUSTED,
+		if (rc != CORPC_STATUS_OK) {
+			corpc__stream_end(&c->in.st, rc,
 			    "out of memory copying the request");
 			return;
 		}
 	}
 	c->stacks = corpc__server_attachment(
-	    c->srv, &stack_pool_key, stack_pool_create, stack_pool_destroy);
+	    c->in.srv, &stack_pool_key, stack_pool_create, stack_pool_destroy);
 	corpc__stack *stack = c->stacks ? corpc__stack_get(c->stacks) : NULL;
 	if (stack == NULL) {
-		corpc__stream_end(&c->st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+		corpc__stream_end(&c->in.st, CORPC_STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory for a coroutine stack");
 		return;
 	}
@@ -534,54 +440,38 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
     const corpc__open_args *a, const ProtobufCMessage *request,
     corpc_stream **out)
 {
-	int64_t               deadline = a->deadline;
-	const corpc_metadata *md       = a->md;
-	corpc_ctx            *parent   = a->parent;
-	coro_call            *c        = call_get();
+	coro_call *c = (coro_call *) corpc__inproc_call_get(
+	    &call_pool, sizeof(coro_call), NULL, NULL);
 	if (c == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if (corpc__stream_init(
-	        &c->st, ch->tp->channel, ch, method, deadline) != CORPC_OK) {
-		call_put(c);
+	if (corpc__inproc_open(&c->in, ch, method, a) != CORPC_OK) {
+		corpc__inproc_call_put(&call_pool, &c->in, call_fini);
 		return CORPC_ENOMEM;
 	}
-	c->srv           = NULL;
 	c->stacks        = NULL;
 	c->fiber.stack   = NULL;
 	c->direct        = false;
 	c->state         = SRV_NONE;
-	c->handler_code  = CORPC_STATUS_OK;
-	c->request       = NULL;
-	c->request_taken = false;
 	c->outbox_head   = 0;
 	c->outbox_len    = 0;
 	c->client_closed = request != NULL;
 	c->push_fn       = NULL;
 	c->push_stopped  = false;
+	if (!c->inbox_ready) {
+		for (unsigned i = 0; i < INBOX_SLOTS; i++) {
+			corpc__arena_init_sized(
+			    &c->inbox_arena[i], INBOX_ARENA_FIRST);
+		}
+		c->inbox_ready = true;
+	}
 	atomic_store(&c->cancel, 0);
-	*out = &c->st;
-	if (parent != NULL) {
-		corpc__ctx_adopt(parent, &c->st); // before the handler may run
+	*out                    = &c->in.st;
+	const corpc__handler *h = corpc__inproc_resolve_call(
+	    &c->in, a, ((corpc__inproc_chan *) state)->name, &c->cancel);
+	if (h != NULL) {
+		start_handler(c, h, a->md, request);
 	}
-
-	const corpc__handler *h;
-	char                  why[CORPC__ADDR_MAX + 64];
-	corpc_status_code     rc = CORPC_STATUS_OK;
-	if (a->wait_for_ready) {
-		rc = corpc__inproc_await(
-		    state, c->st.deadline, &c->cancel, why, sizeof(why));
-	}
-	if (rc == CORPC_STATUS_OK) {
-		rc = corpc__inproc_resolve(
-		    state, method, &c->ctx, &c->srv, &h, why, sizeof(why));
-	}
-	if (rc != CORPC_STATUS_OK) {
-		c->srv = NULL;
-		corpc__stream_end(&c->st, rc, "%s", why);
-		return CORPC_OK;
-	}
-	start_handler(c, h, md, request);
 	return CORPC_OK;
 }
 
@@ -591,7 +481,7 @@ static void
 end_both_receive(coro_call *c)
 {
 	unwind(c, CORPC_STATUS_CANCELLED);
-	corpc__stream_end(&c->st, CORPC_STATUS_FAILED_PRECONDITION,
+	corpc__stream_end(&c->in.st, CORPC_STATUS_FAILED_PRECONDITION,
 	    "inproc coroutine handoff: client and server both wait to "
 	    "receive; send first, or use inproc://NAME?mode=thread");
 }
@@ -659,7 +549,7 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 	}
 	c->push_fn  = fn;
 	c->push_arg = arg;
-	if (c->state == SRV_NOT_STARTED && c->request != NULL &&
+	if (c->state == SRV_NOT_STARTED && c->in.request != NULL &&
 	    check_cancel(c) == CORPC_STATUS_OK) {
 		// Its recv never waits (one request), so it needs no stack
 		// of its own.
@@ -712,8 +602,9 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	}
 	bool              deep;
 	unsigned          slot = (c->inbox_head + c->inbox_len) % INBOX_SLOTS;
-	ProtobufCMessage *copy = corpc__msg_clone(
-	    msg, &c->inbox_arena[slot].alloc, request_depth(c), &deep);
+	ProtobufCMessage *copy =
+	    corpc__msg_clone(msg, &c->inbox_arena[slot].alloc,
+	        corpc__inproc_request_depth(&c->in), &deep);
 	if (copy == NULL) {
 		corpc__arena_reset(&c->inbox_arena[slot]); // a partial copy
 	}
@@ -722,7 +613,7 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		unwind(c, CORPC_STATUS_CANCELLED);
 		corpc__stream_end(st, CORPC_STATUS_INVALID_ARGUMENT,
 		    "%s: request message nested deeper than %u",
-		    st->method->path, request_depth(c));
+		    st->method->path, corpc__inproc_request_depth(&c->in));
 		return st->code;
 	}
 	if (copy == NULL) {
@@ -807,25 +698,13 @@ coro_s_destroy(corpc_stream *st)
 		c->fiber.stack = NULL;
 	}
 	inbox_clear(c);
-	corpc__arena_reset(&c->arena);
-	if (c->srv != NULL) {
-		corpc__server_call_end(c->srv, &c->ctx);
-		c->srv = NULL;
-	}
-	call_put(c);
-}
-
-static corpc_channel_state
-coro_c_state(void *state, bool try_to_connect)
-{
-	(void) try_to_connect;
-	return corpc__inproc_state((const char *) state);
+	corpc__inproc_call_release(&call_pool, &c->in, call_fini);
 }
 
 static const corpc__channel_ops coro_channel_ops = {
-    .c_open       = coro_c_open,
-    .c_close      = coro_c_close,
-    .c_state      = coro_c_state,
+    .c_open       = corpc__inproc_c_open,
+    .c_close      = corpc__inproc_c_close,
+    .c_state      = corpc__inproc_c_state,
     .s_open       = coro_s_open,
     .s_send       = coro_s_send,
     .s_close_send = coro_s_close_send,
@@ -837,8 +716,18 @@ static const corpc__channel_ops coro_channel_ops = {
     .s_destroy    = coro_s_destroy,
 };
 
+// inproc://NAME, or ?mode=coro.
+static bool
+coro_t_serves(const corpc__address *addr)
+{
+	return corpc__inproc_mode_is(addr, "") ||
+	       corpc__inproc_mode_is(addr, "coro");
+}
+
 const corpc__transport corpc__coro_transport = {
-    .name     = "coro",
-    .channel  = &coro_channel_ops,
-    .listener = NULL, // served by the in-process registry
+    .name        = "coro",
+    .channel     = &coro_channel_ops,
+    .listener    = &corpc__inproc_listener_ops,
+    .t_serves    = coro_t_serves,
+    .pull_driven = true, // the client's recv runs the handler
 };

@@ -8,6 +8,7 @@
 
 #include "corpc/runtime.h"
 #include "core/server_impl.h"
+#include "transport/inproc/inproc.h"
 #include "transport/inproc/registry.h"
 #include "transport/transport.h"
 
@@ -162,17 +163,11 @@ corpc__inproc_await(const char *name, int64_t deadline, atomic_int *cancel,
 	}
 }
 
-static const corpc__listener_ops inproc_listener_ops = {
+const corpc__listener_ops corpc__inproc_listener_ops = {
     .l_listen  = inproc_listen,
     .l_start   = inproc_start,
     .l_stop    = inproc_stop,
     .l_cancel  = inproc_nothing,
     .l_wait    = inproc_nothing,
     .l_destroy = inproc_destroy,
-};
-
-const corpc__transport corpc__inproc_listener_transport = {
-    .name     = "inproc",
-    .channel  = NULL,
-    .listener = &inproc_listener_ops,
 };

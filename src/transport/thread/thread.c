@@ -35,21 +35,13 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "core/arena.h"
-#include "core/channel.h"
 #include "core/clone.h"
-#include "core/depth.h"
-#include "core/freelist.h"
-#include "core/metadata_impl.h"
-#include "core/server_impl.h"
-#include "transport/inproc/registry.h"
+#include "transport/inproc/inproc.h"
 #include "transport/thread/ring.h"
-#include "transport/transport.h"
 
 // How long finish waits for a cancelled handler to return before it gives
 // up on it (the handler is then the caller's bug; see README).
 #define FINISH_WAIT_NS (5LL * 1000000000)
-#define DEFAULT_DEPTH  256
 // With CORPC_WRITE_MORE, responses are published to the client in batches
 // of up to this many (the rest go out with the next send without the flag,
 // or when the handler waits or returns).
@@ -57,33 +49,18 @@
 // Tag on a ring pointer (messages are aligned): the client must copy it.
 #define COPY_AT_TAKE ((uintptr_t) 1)
 
-typedef struct thread_chan {
-	const char *name;
-	bool        copy;
-	size_t      depth;
-	unsigned    max_depth; // of responses (depth.h)
-} thread_chan;
-
 typedef struct thread_call {
-	corpc_stream         st; // first member
-	corpc_ctx            ctx;
-	corpc__freelist_node pool_node;
+	corpc__inproc_call in; // stream, ctx, request; first member
 
 	bool               copy;
 	size_t             depth;      // rings are sized for it
 	unsigned           resp_depth; // nesting limit of responses (depth.h)
-	corpc_server      *srv;
 	corpc__ring_waiter w;
 	corpc__ring        s2c; // server to client
 	corpc__ring        c2s; // client to server
 	bool               rings_ready;
 
-	corpc_metadata *request_md;
-	corpc__arena    req_arena;
-	corpc__arena    take_arena; // the client's copy of a stable message
-	const ProtobufCMessage *request;
-	bool                    request_taken;
-	corpc_status_code       handler_code;
+	corpc__arena take_arena; // the client's copy of a stable message
 
 	atomic_bool     headers_published; // worker → client
 	atomic_bool     handler_done;      // set before s2c closes
@@ -98,70 +75,48 @@ typedef struct thread_call {
 
 static corpc__freelist call_pool = CORPC__FREELIST_INIT(256);
 
-static thread_call *
-from_node(const corpc__freelist_node *n)
-{
-	return (thread_call *) ((char *) n - offsetof(thread_call, pool_node));
-}
-
 // Pooled calls have rings of one depth: take one that fits.
 static bool
-has_depth(const corpc__freelist_node *n, const void *depth)
+has_depth(const corpc__inproc_call *c, const void *depth)
 {
-	return from_node(n)->depth == *(const size_t *) depth;
+	return ((const thread_call *) c)->depth == *(const size_t *) depth;
 }
 
+// What the in-process layer does not free itself.
 static void
-call_free(thread_call *c)
+call_fini(corpc__inproc_call *ic)
 {
-	corpc__stream_fini(&c->st);
-	corpc__ctx_fini(&c->ctx);
-	corpc_metadata_destroy(c->request_md);
-	corpc__arena_fini(&c->req_arena);
+	thread_call *c = (thread_call *) ic;
 	corpc__arena_fini(&c->take_arena);
 	if (c->rings_ready) {
 		corpc__ring_fini(&c->s2c);
 		corpc__ring_fini(&c->c2s);
 	}
 	corpc__waiter_fini(&c->w);
-	free(c);
 }
 
 static thread_call *
 call_get(size_t depth)
 {
-	corpc__freelist_node *n =
-	    corpc__freelist_get(&call_pool, has_depth, &depth);
-	if (n != NULL) {
-		return from_node(n);
-	}
-	thread_call *c;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		return NULL;
+	thread_call *c = (thread_call *) corpc__inproc_call_get(
+	    &call_pool, sizeof(thread_call), has_depth, &depth);
+	if (c == NULL || c->rings_ready) {
+		return c; // pooled
 	}
 	corpc__waiter_init(&c->w);
-	corpc__arena_init(&c->req_arena);
 	corpc__arena_init(&c->take_arena);
 	c->depth = depth;
 	if (corpc__ring_init(&c->s2c, depth) != 0) {
-		call_free(c);
+		corpc__inproc_call_free(&c->in, call_fini);
 		return NULL;
 	}
 	if (corpc__ring_init(&c->c2s, depth) != 0) {
 		corpc__ring_fini(&c->s2c);
-		call_free(c);
+		corpc__inproc_call_free(&c->in, call_fini);
 		return NULL;
 	}
 	c->rings_ready = true;
 	return c;
-}
-
-static void
-call_put(thread_call *c)
-{
-	if (!corpc__freelist_put(&call_pool, &c->pool_node)) {
-		call_free(c);
-	}
 }
 
 // ---- the handler's side (a task, or a thread-per-call thread)
@@ -170,7 +125,7 @@ call_put(thread_call *c)
 static thread_call *
 from_ctx(corpc_ctx *ctx)
 {
-	return (thread_call *) ((char *) ctx - offsetof(thread_call, ctx));
+	return (thread_call *) ((char *) ctx - offsetof(thread_call, in.ctx));
 }
 
 static int
@@ -190,7 +145,7 @@ publish_headers(thread_call *c)
 {
 	if (!atomic_load_explicit(
 	        &c->headers_published, memory_order_relaxed)) {
-		c->ctx.headers_sent = true;
+		c->in.ctx.headers_sent = true;
 		atomic_store(&c->headers_published, true);
 	}
 }
@@ -198,7 +153,7 @@ publish_headers(thread_call *c)
 static bool
 single_response(const thread_call *c)
 {
-	corpc_rpc_kind k = c->st.method->kind;
+	corpc_rpc_kind k = c->in.st.method->kind;
 	return k == CORPC_RPC_UNARY || k == CORPC_RPC_CLIENT_STREAMING;
 }
 
@@ -234,7 +189,7 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 			// INTERNAL.
 			return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
 			    "%s: response message nested deeper than %u",
-			    c->st.method->path, c->resp_depth);
+			    c->in.st.method->path, c->resp_depth);
 		}
 		if (c->s2c.msgs[i] == NULL) {
 			return corpc_ctx_error(ctx,
@@ -263,9 +218,7 @@ thread_x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	if (code != 0) {
 		return (corpc_status_code) code;
 	}
-	if (c->request != NULL) {
-		*msg             = c->request_taken ? NULL : c->request;
-		c->request_taken = true;
+	if (corpc__inproc_take_request(&c->in, msg)) {
 		return CORPC_STATUS_OK;
 	}
 	corpc__ring_publish(
@@ -311,8 +264,8 @@ static void client_release(thread_call *c);
 static void
 worker_run(void *arg)
 {
-	thread_call *c  = arg;
-	c->handler_code = corpc__ctx_run(&c->ctx);
+	thread_call *c     = arg;
+	c->in.handler_code = corpc__ctx_run(&c->in.ctx);
 	publish_headers(c);
 	atomic_store(&c->handler_done, true);
 	corpc__ring_close(&c->s2c, &c->w);
@@ -332,11 +285,8 @@ worker_run(void *arg)
 static void
 take_headers(thread_call *c)
 {
-	if (!c->st.headers_ready && atomic_load(&c->headers_published)) {
-		corpc_metadata *t   = c->st.headers;
-		c->st.headers       = c->ctx.headers;
-		c->ctx.headers      = t;
-		c->st.headers_ready = true;
+	if (atomic_load(&c->headers_published)) {
+		corpc__inproc_hand_headers(&c->in);
 	}
 }
 
@@ -345,11 +295,8 @@ static void
 end_from_handler(thread_call *c)
 {
 	take_headers(c);
-	corpc_metadata *t = c->st.trailers;
-	c->st.trailers    = c->ctx.trailers;
-	c->ctx.trailers   = t;
-	corpc__stream_end(
-	    &c->st, c->handler_code, "%s", corpc__strbuf_get(&c->ctx.message));
+	corpc__inproc_hand_trailers(&c->in);
+	corpc__inproc_end(&c->in, 0);
 }
 
 // The call is over for the client: a handler waiting for a shared message
@@ -359,18 +306,7 @@ end_cancelled(thread_call *c, int code)
 {
 	atomic_store(&c->consumer_gone, true);
 	corpc__waiter_wake(&c->w);
-	corpc__stream_end(&c->st, (corpc_status_code) code, "%s",
-	    code == CORPC_STATUS_DEADLINE_EXCEEDED ? "deadline exceeded"
-	                                           : "call cancelled");
-}
-
-// The server's nesting limit for requests (depth.h).
-static unsigned
-request_depth(const thread_call *c)
-{
-	return corpc__depth_limit(
-	    c->srv != NULL ? corpc__server_opts(c->srv)->max_message_depth
-	                   : 0);
+	corpc__inproc_end(&c->in, code);
 }
 
 // Ends the call because a `what` message nests deeper than `limit`.
@@ -380,57 +316,29 @@ end_too_deep(
 {
 	atomic_store(&c->consumer_gone, true);
 	corpc__waiter_wake(&c->w);
-	corpc__stream_end(&c->st, code, "%s: %s message nested deeper than %u",
-	    c->st.method->path, what, limit);
-}
-
-static corpc_err
-thread_c_open(corpc_channel *ch, const corpc__address *addr,
-    const corpc_channel_opts *opts, void **state)
-{
-	bool copy = addr->mode == CORPC__INPROC_THREAD_COPY;
-	(void) ch;
-	thread_chan *tc = calloc(1, sizeof(*tc));
-	if (tc == NULL) {
-		return CORPC_ENOMEM;
-	}
-	tc->name      = addr->host; // lives as long as the channel
-	tc->copy      = copy;
-	tc->depth     = opts->queue_depth ? opts->queue_depth : DEFAULT_DEPTH;
-	tc->max_depth = corpc__depth_limit(opts->max_message_depth);
-	*state        = tc;
-	return CORPC_OK;
-}
-
-static void
-thread_c_close(void *state)
-{
-	free(state);
+	corpc__stream_end(&c->in.st, code,
+	    "%s: %s message nested deeper than %u", c->in.st.method->path,
+	    what, limit);
 }
 
 static corpc_status_code
 start_handler(thread_call *c, const corpc__handler *h,
     const corpc_metadata *md, const ProtobufCMessage *request)
 {
-	if (corpc__metadata_reset(&c->request_md) != CORPC_OK ||
-	    corpc__metadata_copy(c->request_md, md) != CORPC_OK ||
-	    corpc__ctx_init(&c->ctx, &thread_ctx_ops, h, c->request_md,
-	        c->st.deadline) != CORPC_OK) {
-		return CORPC_STATUS_RESOURCE_EXHAUSTED;
+	corpc_status_code rc =
+	    corpc__inproc_ctx_start(&c->in, &thread_ctx_ops, h, md);
+	if (rc == CORPC_STATUS_OK && request != NULL) {
+		rc = corpc__inproc_copy_request(&c->in, request);
 	}
-	bool deep;
-	if (request != NULL &&
-	    (c->request = corpc__msg_clone(request, &c->req_arena.alloc,
-	         request_depth(c), &deep)) == NULL) {
-		return deep ? CORPC_STATUS_INVALID_ARGUMENT
-		            : CORPC_STATUS_RESOURCE_EXHAUSTED;
+	if (rc != CORPC_STATUS_OK) {
+		return rc;
 	}
 	int code = cancel_now(c);
 	if (code != 0) {
 		return (corpc_status_code) code;
 	}
 	c->worker_running = true;
-	if (corpc__server_run(c->srv, NULL, worker_run, c, &c->job) !=
+	if (corpc__server_run(c->in.srv, NULL, worker_run, c, &c->job) !=
 	    CORPC_OK) {
 		c->worker_running = false;
 		return CORPC_STATUS_RESOURCE_EXHAUSTED;
@@ -443,34 +351,25 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
     const corpc__open_args *a, const ProtobufCMessage *request,
     corpc_stream **out)
 {
-	int64_t               deadline = a->deadline;
-	const corpc_metadata *md       = a->md;
-	corpc_ctx            *parent   = a->parent;
-	thread_chan          *tc       = state;
-	thread_call          *c        = call_get(tc->depth);
+	corpc__inproc_chan *tc = state;
+	thread_call        *c  = call_get(tc->depth);
 	if (c == NULL) {
 		return CORPC_ENOMEM;
 	}
-	if (corpc__stream_init(
-	        &c->st, ch->tp->channel, ch, method, deadline) != CORPC_OK) {
-		call_put(c);
+	if (corpc__inproc_open(&c->in, ch, method, a) != CORPC_OK) {
+		corpc__inproc_call_put(&call_pool, &c->in, call_fini);
 		return CORPC_ENOMEM;
 	}
-	c->copy           = tc->copy;
+	c->copy           = strcmp(tc->mode, "thread-copy") == 0;
 	c->resp_depth     = tc->max_depth;
-	c->srv            = NULL;
-	c->request        = NULL;
-	c->request_taken  = false;
-	c->handler_code   = CORPC_STATUS_OK;
 	c->orphaned       = false;
 	c->destroyed      = false;
 	c->worker_running = false;
 	corpc__ring_reset(&c->s2c);
 	corpc__ring_reset(&c->c2s);
-	corpc__arena_reset(&c->req_arena);
 	corpc__arena_reset(&c->take_arena);
 	atomic_store(&c->w.cancel, 0);
-	c->w.deadline = deadline;
+	c->w.deadline = a->deadline;
 	atomic_store(&c->headers_published, false);
 	atomic_store(&c->handler_done, false);
 	atomic_store(&c->consumer_gone, false);
@@ -478,40 +377,23 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 		corpc__ring_close(
 		    &c->c2s, &c->w); // one request, given at open
 	}
-	*out = &c->st;
-	if (parent != NULL) {
-		corpc__ctx_adopt(parent, &c->st); // before the handler may run
-	}
-
-	const corpc__handler *h;
-	char                  why[CORPC__ADDR_MAX + 64];
-	corpc_status_code     rc = CORPC_STATUS_OK;
-	if (a->wait_for_ready) {
-		rc = corpc__inproc_await(
-		    tc->name, c->st.deadline, &c->w.cancel, why, sizeof(why));
-	}
-	if (rc == CORPC_STATUS_OK) {
-		rc = corpc__inproc_resolve(
-		    tc->name, method, &c->ctx, &c->srv, &h, why, sizeof(why));
-	}
-	if (rc != CORPC_STATUS_OK) {
-		c->srv = NULL;
-		corpc__stream_end(&c->st, rc, "%s", why);
+	*out = &c->in.st;
+	const corpc__handler *h =
+	    corpc__inproc_resolve_call(&c->in, a, tc->name, &c->w.cancel);
+	if (h == NULL) {
 		return CORPC_OK;
 	}
-	rc = start_handler(c, h, md, request);
+	corpc_status_code rc = start_handler(c, h, a->md, request);
 	if (rc == CORPC_STATUS_DEADLINE_EXCEEDED ||
 	    rc == CORPC_STATUS_CANCELLED) {
-		corpc__stream_end(&c->st, rc, "%s before the call started",
-		    rc == CORPC_STATUS_CANCELLED ? "call cancelled"
-		                                 : "deadline exceeded");
+		corpc__inproc_end_before_start(&c->in, rc);
 	} else if (rc == CORPC_STATUS_INVALID_ARGUMENT) {
-		corpc__stream_end(&c->st, rc,
+		corpc__stream_end(&c->in.st, rc,
 		    "%s: request message nested deeper than %u", method->path,
-		    request_depth(c));
+		    corpc__inproc_request_depth(&c->in));
 	} else if (rc != CORPC_STATUS_OK) {
 		corpc__stream_end(
-		    &c->st, rc, "out of resources starting the call");
+		    &c->in.st, rc, "out of resources starting the call");
 	}
 	return CORPC_OK;
 }
@@ -572,13 +454,13 @@ thread_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	size_t i = corpc__ring_next(&c->c2s);
 	corpc__arena_reset(&c->c2s.arenas[i]);
 	bool deep;
-	c->c2s.msgs[i] = corpc__msg_clone(
-	    msg, &c->c2s.arenas[i].alloc, request_depth(c), &deep);
+	c->c2s.msgs[i] = corpc__msg_clone(msg, &c->c2s.arenas[i].alloc,
+	    corpc__inproc_request_depth(&c->in), &deep);
 	if (c->c2s.msgs[i] == NULL && deep) {
 		// The server refuses it, as it would after decoding it.
 		thread_s_cancel(st);
 		end_too_deep(c, CORPC_STATUS_INVALID_ARGUMENT, "request",
-		    request_depth(c));
+		    corpc__inproc_request_depth(&c->in));
 		return st->code;
 	}
 	if (c->c2s.msgs[i] == NULL) {
@@ -609,7 +491,7 @@ static void
 thread_s_headers(corpc_stream *st)
 {
 	thread_call *c = (thread_call *) st;
-	if (c->srv == NULL) {
+	if (c->in.srv == NULL) {
 		return;
 	}
 	int code = corpc__waiter_wait(&c->w, headers_or_end, c, true);
@@ -649,7 +531,7 @@ static void
 thread_s_finish(corpc_stream *st, bool cancel)
 {
 	thread_call *c = (thread_call *) st;
-	if (c->srv == NULL || st->ended) {
+	if (c->in.srv == NULL || st->ended) {
 		return;
 	}
 	if (!cancel) {
@@ -664,7 +546,7 @@ thread_s_finish(corpc_stream *st, bool cancel)
 	}
 	bool done_before = atomic_load(&c->handler_done);
 	corpc__waiter_cancel(&c->w, CORPC_STATUS_CANCELLED);
-	corpc__ctx_cancelled(&c->ctx);
+	corpc__ctx_cancelled(&c->in.ctx);
 	atomic_store(&c->consumer_gone, true);
 	corpc__ring_release(&c->s2c, &c->w);
 	corpc__waiter_wake(&c->w);
@@ -687,7 +569,7 @@ thread_s_cancel(corpc_stream *st)
 {
 	thread_call *c = (thread_call *) st;
 	corpc__waiter_cancel(&c->w, CORPC_STATUS_CANCELLED);
-	corpc__ctx_cancelled(&c->ctx);
+	corpc__ctx_cancelled(&c->in.ctx);
 }
 
 // Frees the call's server slot and recycles it. Runs on the client's
@@ -695,11 +577,7 @@ thread_s_cancel(corpc_stream *st)
 static void
 client_release(thread_call *c)
 {
-	if (c->srv != NULL) {
-		corpc__server_call_end(c->srv, &c->ctx);
-		c->srv = NULL;
-	}
-	call_put(c);
+	corpc__inproc_call_release(&call_pool, &c->in, call_fini);
 }
 
 static void
@@ -717,17 +595,10 @@ thread_s_destroy(corpc_stream *st)
 	}
 }
 
-static corpc_channel_state
-thread_c_state(void *state, bool try_to_connect)
-{
-	(void) try_to_connect;
-	return corpc__inproc_state(((thread_chan *) state)->name);
-}
-
 static const corpc__channel_ops thread_channel_ops = {
-    .c_open       = thread_c_open,
-    .c_close      = thread_c_close,
-    .c_state      = thread_c_state,
+    .c_open       = corpc__inproc_c_open,
+    .c_close      = corpc__inproc_c_close,
+    .c_state      = corpc__inproc_c_state,
     .s_open       = thread_s_open,
     .s_send       = thread_s_send,
     .s_close_send = thread_s_close_send,
@@ -739,8 +610,16 @@ static const corpc__channel_ops thread_channel_ops = {
 };
 
 // Both modes (?mode=thread, ?mode=thread-copy); the address says which.
+static bool
+thread_t_serves(const corpc__address *addr)
+{
+	return corpc__inproc_mode_is(addr, "thread") ||
+	       corpc__inproc_mode_is(addr, "thread-copy");
+}
+
 const corpc__transport corpc__thread_transport = {
     .name     = "thread",
     .channel  = &thread_channel_ops,
-    .listener = NULL,
+    .listener = &corpc__inproc_listener_ops,
+    .t_serves = thread_t_serves,
 };

@@ -22,7 +22,7 @@ shop_register(void *self, corpc_ctx *ctx, const Shop__Item *req)
 	added.seconds = req->added != NULL ? req->added->seconds + 60 : 0;
 	resp.name     = req->name;
 	resp.added    = &added;
-	return shop__switch__register_write(ctx, &resp);
+	return shop__switch__register_write(ctx, &resp, 0);
 }
 
 static corpc_status_code
@@ -33,7 +33,7 @@ shop_delete(void *self, corpc_ctx *ctx, const Shop__Item *req)
 		return CORPC_STATUS_NOT_FOUND;
 	}
 	Google__Protobuf__Empty empty = GOOGLE__PROTOBUF__EMPTY__INIT;
-	return shop__switch__delete_write(ctx, &empty);
+	return shop__switch__delete_write(ctx, &empty, 0);
 }
 
 static const Shop__Switch_Server shop = {
