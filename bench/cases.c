@@ -354,9 +354,18 @@ switch_floor(int resp_size, touched *t)
 	return r.code;
 }
 
-// The pull cases: one List call through the generated client API.
+// coro-push, tcp-push: the consumer, called by corpc_stream_recv_each.
+static bool
+push_touch(void *arg, const List__V0__ListResponse *resp)
+{
+	touch(arg, resp);
+	return true;
+}
+
+// The pull and push cases: one List call through the generated client API,
+// each message received with recv, or handed to push_touch.
 static corpc_status_code
-call_list(corpc_channel *ch, int resp_size, touched *t)
+call_list(corpc_channel *ch, int resp_size, bool push, touched *t)
 {
 	List__V0__ListRequest req = LIST__V0__LIST_REQUEST__INIT;
 	req.resp_size             = resp_size;
@@ -367,35 +376,16 @@ call_list(corpc_channel *ch, int resp_size, touched *t)
 	}
 	const List__V0__ListResponse *resp;
 	corpc_status_code             code;
-	while ((code = list__v0__list_strings__list_recv(st, &resp)) ==
-	           CORPC_STATUS_OK &&
-	       resp != NULL) {
-		touch(t, resp);
+	if (push) {
+		code =
+		    list__v0__list_strings__list_recv_each(st, push_touch, t);
+	} else {
+		while ((code = list__v0__list_strings__list_recv(st, &resp)) ==
+		           CORPC_STATUS_OK &&
+		       resp != NULL) {
+			touch(t, resp);
+		}
 	}
-	corpc_stream_destroy(st);
-	return code;
-}
-
-// coro-push, tcp-push: the consumer, called by corpc_stream_recv_each.
-static bool
-push_touch(void *arg, const List__V0__ListResponse *resp)
-{
-	touch(arg, resp);
-	return true;
-}
-
-static corpc_status_code
-push_list(corpc_channel *ch, int resp_size, touched *t)
-{
-	List__V0__ListRequest req = LIST__V0__LIST_REQUEST__INIT;
-	req.resp_size             = resp_size;
-	corpc_stream *st;
-	if (list__v0__list_strings__list_open(ch, NULL, &req, &st) !=
-	    CORPC_OK) {
-		return CORPC_STATUS_INTERNAL;
-	}
-	corpc_status_code code =
-	    list__v0__list_strings__list_recv_each(st, push_touch, t);
 	corpc_stream_destroy(st);
 	return code;
 }
@@ -459,10 +449,9 @@ bench_case_op(int i, int resp_size)
 		code = switch_floor(resp_size, &t);
 		break;
 	case OP_PULL:
-		code = call_list(chans[i], resp_size, &t);
-		break;
 	case OP_PUSH:
-		code = push_list(chans[i], resp_size, &t);
+		code =
+		    call_list(chans[i], resp_size, cases[i].op == OP_PUSH, &t);
 		break;
 	default:
 		code = upload(chans[i], resp_size, &t);

@@ -116,6 +116,26 @@ wait_handlers_done(void)
 	    atomic_load(&es.stats.live));
 }
 
+// Request metadata {x-k: v}; with echo_metadata the server answers h-x-k in
+// its headers and t-x-k in its trailers. The caller destroys it.
+static corpc_metadata *
+x_k_metadata(void)
+{
+	corpc_metadata *md;
+	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
+	assert_int_equal(corpc_metadata_add_str(md, "x-k", "v"), CORPC_OK);
+	return md;
+}
+
+static void
+assert_x_k_trailer(const corpc_stream *st)
+{
+	const corpc_metadata_entry *e =
+	    corpc_metadata_get(corpc_stream_trailers(st), "t-x-k");
+	assert_non_null(e);
+	assert_string_equal(e->value, "v");
+}
+
 // ---- unary
 // ------------------------------------------------------------------
 
@@ -539,9 +559,7 @@ static void
 test_headers_then_messages_then_trailers(void **state)
 {
 	(void) state;
-	corpc_metadata *md;
-	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
-	assert_int_equal(corpc_metadata_add_str(md, "x-k", "v"), CORPC_OK);
+	corpc_metadata *md   = x_k_metadata();
 	corpc_call_opts opts = {.metadata = md};
 	Req             req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text             = "h";
@@ -568,10 +586,7 @@ test_headers_then_messages_then_trailers(void **state)
 	    corpc__test__echo__server_stream_recv(st, &r), CORPC_STATUS_OK);
 	assert_null(r);
 	assert_int_equal(corpc_stream_finish(st, NULL), CORPC_STATUS_OK);
-	const corpc_metadata_entry *e =
-	    corpc_metadata_get(corpc_stream_trailers(st), "t-x-k");
-	assert_non_null(e);
-	assert_string_equal(e->value, "v");
+	assert_x_k_trailer(st);
 	corpc_stream_destroy(st);
 	// A header set after the first message is refused on the server.
 	wait_handlers_done();
@@ -1028,9 +1043,7 @@ static void
 test_push_headers_messages_trailers(void **state)
 {
 	(void) state;
-	corpc_metadata *md;
-	assert_int_equal(corpc_metadata_create(&md), CORPC_OK);
-	assert_int_equal(corpc_metadata_add_str(md, "x-k", "v"), CORPC_OK);
+	corpc_metadata *md   = x_k_metadata();
 	corpc_call_opts opts = {.metadata = md};
 	Req             req  = CORPC__TEST__ECHO_REQUEST__INIT;
 	req.text             = "p";
@@ -1043,10 +1056,7 @@ test_push_headers_messages_trailers(void **state)
 	assert_false(p.bad);
 	assert_true(p.headers);   // before the first message
 	assert_false(p.trailers); // only after the last
-	const corpc_metadata_entry *e =
-	    corpc_metadata_get(corpc_stream_trailers(p.st), "t-x-k");
-	assert_non_null(e);
-	assert_string_equal(e->value, "v");
+	assert_x_k_trailer(p.st);
 	// The call is finished: again gives the same code, no callback.
 	assert_int_equal(
 	    corpc__test__echo__server_stream_recv_each(p.st, on_resp, &p),
