@@ -219,8 +219,9 @@ push_send(coro_call *c, const ProtobufCMessage *msg)
 	return CORPC_STATUS_OK;
 }
 
-static corpc_status_code coro_x_send_slow(
-    coro_call *c, const ProtobufCMessage *msg, unsigned flags);
+// Kept out of line, so that the push path above needs no stack frame.
+static corpc_status_code coro_x_send_slow(coro_call *c,
+    const ProtobufCMessage *msg, unsigned flags) __attribute__((noinline));
 
 // The per-message path of push-style receive first, with nothing else on
 // it: headers delivered, no cancel, no deadline to read the clock for.
