@@ -558,14 +558,18 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 		handler_main(c);
 	}
 	while (c->state != SRV_DONE) {
-		if (check_cancel(c) == CORPC_STATUS_OK &&
-		    c->state == SRV_RECEIVING && c->inbox_len == 0 &&
+		corpc_status_code rc = check_cancel(c);
+		if (rc != CORPC_STATUS_OK) {
+			unwind(c, rc); // cancelled, expired or stopped
+			break;
+		}
+		if (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
 		    !c->client_closed) {
 			c->push_fn = NULL;
 			end_both_receive(c);
 			return false;
 		}
-		resume(c); // with a cancel pending it unwinds
+		resume(c);
 	}
 	c->push_fn = NULL;
 	end_from_handler(c);
