@@ -155,11 +155,14 @@ request_cancel(coro_call *c, corpc_status_code code)
 }
 
 // The client sees the handler's headers by taking its metadata object.
+// Checked here first: every send passes by, and only the first hands over.
 static void
 deliver_headers(coro_call *c)
 {
-	c->in.ctx.headers_sent = true;
-	corpc__inproc_hand_headers(&c->in);
+	if (!c->in.st.headers_ready) {
+		c->in.ctx.headers_sent = true;
+		corpc__inproc_hand_headers(&c->in);
+	}
 }
 
 // The handler is done with its current request: its slot's arena is
