@@ -266,10 +266,13 @@ server_compressed_unary(corpc_channel *ch)
 }
 
 // One StreamingInputCall sending `n` requests, the i-th with flags[i];
-// returns the code and the aggregated size in *total.
+// returns the code, and with OK the aggregated size in *total and in
+// `wire` how each request came as the peer saw it ("1,0": compressed,
+// then not; the peer's x-wire-compressed trailer).
 static corpc_status_code
 input_call(corpc_channel *ch, corpc_compression send, InReq *const *reqs,
-    const unsigned *flags, size_t n, int32_t *total)
+    const unsigned *flags, size_t n, int32_t *total, char *wire,
+    size_t wire_size)
 {
 	corpc_call_opts opts = {.timeout_ms = 20000, .compression = send};
 	corpc_stream   *st;
@@ -287,6 +290,12 @@ input_call(corpc_channel *ch, corpc_compression send, InReq *const *reqs,
 	        st, &resp);
 	if (code == CORPC_STATUS_OK) {
 		*total = resp->aggregated_payload_size;
+		corpc_stream_finish(st, NULL);
+		const corpc_metadata_entry *e = corpc_metadata_get(
+		    corpc_stream_trailers(st), "x-wire-compressed");
+		assert_non_null(e);
+		snprintf(wire, wire_size, "%.*s", (int) e->value_len,
+		    (const char *) e->value);
 	}
 	corpc_stream_destroy(st);
 	return code;
@@ -310,16 +319,18 @@ client_compressed_streaming(corpc_channel *ch)
 	second.expect_compressed = &no;
 	InReq *const reqs[]      = {&first, &second};
 	int32_t      total       = 0;
+	char         wire[16]    = "";
 	// The feature probe, uncompressed.
 	assert_int_equal(input_call(ch, CORPC_COMPRESS_NONE, reqs,
-	                     (unsigned[]) {0}, 1, &total),
+	                     (unsigned[]) {0}, 1, &total, wire, sizeof(wire)),
 	    CORPC_STATUS_INVALID_ARGUMENT);
 	// A compressed call whose second message goes uncompressed.
-	assert_int_equal(
-	    input_call(ch, CORPC_COMPRESS_GZIP, reqs,
-	        (unsigned[]) {0, CORPC_WRITE_NO_COMPRESS}, 2, &total),
+	assert_int_equal(input_call(ch, CORPC_COMPRESS_GZIP, reqs,
+	                     (unsigned[]) {0, CORPC_WRITE_NO_COMPRESS}, 2,
+	                     &total, wire, sizeof(wire)),
 	    CORPC_STATUS_OK);
 	assert_int_equal(total, 73086);
+	assert_string_equal(wire, "1,0");
 	passed("client_compressed_streaming");
 }
 

@@ -182,11 +182,13 @@ def zeros(n):
 
 def expect_compressed(req, ctx):
     """CompressedRequest: a request that says it came compressed must
-    have, as the wire shows."""
-    if req.expect_compressed.value and TAP.compressed("up", req) is not True:
+    have, as the wire shows. Returns how it came."""
+    compressed = TAP.compressed("up", req)
+    if req.expect_compressed.value and compressed is not True:
         ctx.abort(grpc.StatusCode.INVALID_ARGUMENT,
                   "expect_compressed is true but the request came "
                   "uncompressed")
+    return compressed
 
 
 def ts_unary(req, ctx):
@@ -209,9 +211,13 @@ def ts_output(req, ctx):
 
 def ts_input(reqs, ctx):
     total = 0
+    wire = []
     for r in reqs:
-        expect_compressed(r, ctx)
+        wire.append("1" if expect_compressed(r, ctx) else "0")
         total += len(r.payload.body)
+    # Beyond the case: tells the client how each request came (a corpc
+    # client checks that CORPC_WRITE_NO_COMPRESS went uncompressed).
+    ctx.set_trailing_metadata([("x-wire-compressed", ",".join(wire))])
     return tpb.StreamingInputCallResponse(aggregated_payload_size=total)
 
 
