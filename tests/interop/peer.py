@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Interop peer on Python grpcio: the corpc.test.Echo service and a client
-that checks a corpc server. Driven by interop_test (see interop_test.c).
+"""Interop peer on Python grpcio: the corpc.test.Echo and grpc.testing
+TestService services and a client that checks a corpc server. Driven by
+interop_test (see interop_test.c).
 
   peer.py PB2_DIR server [UNIX_PATH]  serve on 127.0.0.1:0 (and UNIX_PATH);
-                                      print the port, serve until killed
+                                      print "PORT TAP_PORT", serve until
+                                      killed
   peer.py PB2_DIR client TARGET       run the checks against TARGET; exit 0
                                       when all pass
 
