@@ -7,6 +7,9 @@
 // exits 0 when every check passed). Both directions cover unary, server
 // streaming of 10,000 messages, metadata, headers, trailers, a non-OK
 // status with its message, a deadline, bad bytes and an unknown method.
+// A peer server that prints a second port (a proxy that sees each gRPC
+// message's compressed flag) and a peer client also run gRPC's four
+// official compression cases (compression_cases.c).
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "compression_cases.h"
 #include "echo_service.h"
 
 extern char **environ;
@@ -30,6 +34,7 @@ typedef Corpc__Test__EchoResponse Resp;
 static char **peer_cmd;
 static int    peer_argc;
 static char   tmpdir[64];
+static pid_t  peer_server; // running peer server, killed if a check failed
 
 // Runs PEER_COMMAND plus `a`, `b`; its stdout goes to *out_fd if not NULL.
 static pid_t
@@ -88,6 +93,9 @@ test_peer_client_calls_corpc(void **state)
 	assert_int_equal(corpc_server_create(NULL, &s), CORPC_OK);
 	assert_int_equal(
 	    corpc__test__echo__register_server(s, &echo_impl, &es), CORPC_OK);
+	assert_int_equal(grpc__testing__test_service__register_server(
+	                     s, &compression_test_service, NULL),
+	    CORPC_OK);
 	assert_int_equal(
 	    corpc_server_listen(s, "tcp://127.0.0.1:0"), CORPC_OK);
 	assert_int_equal(corpc_server_listen(s, unix_addr), CORPC_OK);
@@ -264,10 +272,13 @@ test_corpc_calls_peer_server(void **state)
 	char path[128];
 	snprintf(path, sizeof(path), "%s/peer.sock", tmpdir);
 	int   out;
-	pid_t pid  = spawn_peer("server", path, &out);
-	FILE *f    = fdopen(out, "r");
-	int   port = 0;
-	assert_int_equal(fscanf(f, "%d", &port), 1);
+	pid_t pid   = spawn_peer("server", path, &out);
+	peer_server = pid;
+	FILE *f     = fdopen(out, "r");
+	int   port = 0, proxy_port = 0;
+	char  line[64];
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_true(sscanf(line, "%d %d", &port, &proxy_port) >= 1);
 	assert_true(port > 0);
 
 	char addrs[2][160];
@@ -282,8 +293,22 @@ test_corpc_calls_peer_server(void **state)
 		call_peer(ch);
 		corpc_channel_close(ch);
 	}
+	if (proxy_port > 0) {
+		char addr[64];
+		snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", proxy_port);
+		printf("-- corpc client -> peer server: compression cases via "
+		       "%s\n",
+		    addr);
+		fflush(stdout);
+		corpc_channel *ch;
+		assert_int_equal(
+		    corpc_channel_open(addr, NULL, &ch), CORPC_OK);
+		run_compression_cases(ch);
+		corpc_channel_close(ch);
+	}
 	kill(pid, SIGTERM);
 	wait_exit(pid);
+	peer_server = 0;
 	fclose(f);
 }
 
@@ -304,7 +329,11 @@ main(int argc, char **argv)
 	    cmocka_unit_test(test_peer_client_calls_corpc),
 	    cmocka_unit_test(test_corpc_calls_peer_server),
 	};
-	int  rc = cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (peer_server > 0) {
+		kill(peer_server, SIGTERM);
+		waitpid(peer_server, NULL, 0);
+	}
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	(void) system(cmd);
