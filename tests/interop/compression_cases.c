@@ -88,7 +88,7 @@ ts_unary_call(void *self, corpc_ctx *ctx, const SimpleReq *req)
 	    (ProtobufCBinaryData) {(size_t) req->response_size, body};
 	SimpleResp resp = GRPC__TESTING__SIMPLE_RESPONSE__INIT;
 	resp.payload    = &payload;
-	rc = grpc__testing__test_service__unary_call_write(ctx, &resp);
+	rc = grpc__testing__test_service__unary_call_write(ctx, &resp, 0);
 	free(body);
 	return rc;
 }
@@ -158,7 +158,7 @@ ts_streaming_input_call(void *self, corpc_ctx *ctx)
 	InResp resp = GRPC__TESTING__STREAMING_INPUT_CALL_RESPONSE__INIT;
 	resp.aggregated_payload_size = (int32_t) total;
 	return grpc__testing__test_service__streaming_input_call_write(
-	    ctx, &resp);
+	    ctx, &resp, 0);
 }
 
 const Grpc__Testing__TestService_Server compression_test_service = {
