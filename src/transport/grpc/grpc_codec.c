@@ -71,8 +71,9 @@ corpc__grpc_unref(void)
 grpc_byte_buffer *
 corpc__grpc_pack(const ProtobufCMessage *msg)
 {
-	size_t     len = protobuf_c_message_get_packed_size(msg);
-	grpc_slice s   = grpc_slice_malloc(len);
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	corpc__grpc_note_message(len);
+	grpc_slice s = grpc_slice_malloc(len);
 	protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
 	grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
 	grpc_slice_unref(s);
@@ -113,6 +114,7 @@ corpc__grpc_unpack(grpc_byte_buffer  *bb,
 			    desc, alloc, 0, empty);
 		}
 		grpc_slice s = bb->data.raw.slice_buffer.slices[0];
+		corpc__grpc_note_message(GRPC_SLICE_LENGTH(s));
 		return unpack_bounded(desc, alloc, GRPC_SLICE_START_PTR(s),
 		    GRPC_SLICE_LENGTH(s), max_depth, too_deep);
 	}
@@ -122,6 +124,7 @@ corpc__grpc_unpack(grpc_byte_buffer  *bb,
 	}
 	grpc_slice s = grpc_byte_buffer_reader_readall(&r);
 	grpc_byte_buffer_reader_destroy(&r);
+	corpc__grpc_note_message(GRPC_SLICE_LENGTH(s));
 	ProtobufCMessage *m = unpack_bounded(desc, alloc,
 	    GRPC_SLICE_LENGTH(s) ? GRPC_SLICE_START_PTR(s) : empty,
 	    GRPC_SLICE_LENGTH(s), max_depth, too_deep);

@@ -195,7 +195,7 @@ call_release(gcall *c)
 	grpc_call_details_destroy(&c->details);
 	grpc_call_details_init(&c->details);
 	corpc__grpc_md_array_reset(&c->req_md);
-	corpc__arena_reset(&c->arena);
+	corpc__arena_trim(&c->arena, CORPC__GRPC_POOLED_ARENA_MAX);
 	free(c->peer_mem);
 	c->peer_mem = NULL;
 	if (!corpc__freelist_put(&gs->pool, &c->node)) {

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+// What hostile or heavy traffic leaves in a server's memory (a server with
+// default options in a child process, measured in /proc/PID/status).
+//
+// Rapid-reset flood (CVE-2023-44487): one connection sends HEADERS then
+// RST_STREAM for FLOOD_STREAMS streams (CORPC_FLOOD_STREAMS overrides it)
+// as fast as it can, at a server with default options in a child process.
+// The server's peak RSS (VmHWM) must stay within FLOOD_RSS_BOUND_MB of what
+// it held before, and normal calls on another connection must succeed
+// during and after the flood.
+//
+// Bursts: BURST_CALLS parallel calls of a BURST_BYTES request, BURST_ROUNDS
+// times; once they are answered and the server idles, its RSS must come
+// back within BURST_RSS_BOUND_MB of what it held before.
+//
+// `memory_test --serve` is the server: it prints its address and serves
+// until its stdin closes.
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "h2_flood.h"
+#include "nest_service.h"
+#include "child.h"
+
+#define FLOOD_STREAMS      20000
+#define FLOOD_RSS_BOUND_MB 200
+#define BURST_CALLS        4
+#define BURST_BYTES        (4000 * 1000)
+#define BURST_ROUNDS       5
+#define BURST_RSS_BOUND_MB 64
+
+static int
+serve_child(void)
+{
+	corpc_server *srv;
+	if (corpc_server_create(NULL, &srv) != CORPC_OK ||
+	    corpc__hostile__nest__register_server(srv, &nest_impl, NULL) !=
+	        CORPC_OK ||
+	    corpc__hostile__raw_nest__register_server(
+	        srv, &raw_nest_impl, NULL) != CORPC_OK ||
+	    corpc_server_listen(srv, "tcp://127.0.0.1:0") != CORPC_OK ||
+	    corpc_server_start(srv) != CORPC_OK) {
+		fprintf(stderr, "serve: cannot start\n");
+		return 1;
+	}
+	printf("%s\n", corpc_server_address(srv, 0));
+	fflush(stdout);
+	char c;
+	while (read(0, &c, 1) > 0) {
+	}
+	corpc_server_destroy(srv);
+	return 0;
+}
+
+static corpc_status_code
+depth_call(corpc_channel *ch)
+{
+	Node              req  = CORPC__HOSTILE__NODE__INIT;
+	corpc_call_opts   opts = {.timeout_ms = 10000};
+	const Node       *resp;
+	corpc_stream     *st;
+	corpc_status_code rc =
+	    corpc__hostile__nest__depth_call(ch, &opts, &req, &resp, &st);
+	corpc_stream_destroy(st);
+	return rc;
+}
+
+typedef struct flood_job {
+	int             port;
+	unsigned        n;
+	h2_flood_result r;
+	atomic_bool     done;
+} flood_job;
+
+static void *
+flood_main(void *arg)
+{
+	flood_job *j = arg;
+	j->r         = h2_flood(j->port, "/corpc.hostile.Nest/Depth", j->n);
+	atomic_store(&j->done, true);
+	return NULL;
+}
+
+static void
+rapid_reset_bounded(void **state)
+{
+	(void) state;
+	const char *env = getenv("CORPC_FLOOD_STREAMS");
+	unsigned    n   = env != NULL ? (unsigned) atoi(env) : FLOOD_STREAMS;
+	child       ch;
+	char *const args[] = {NULL};
+	child_start(&ch, args);
+	char addr[200];
+	assert_int_equal(sscanf(ch.line, "%199s", addr), 1);
+	corpc_channel *chan;
+	assert_int_equal(corpc_channel_open(addr, NULL, &chan), CORPC_OK);
+	assert_int_equal(depth_call(chan), CORPC_STATUS_OK);
+	long base = child_status_kb(ch.pid, "VmHWM:");
+
+	flood_job job = {.port = atoi(strrchr(addr, ':') + 1), .n = n};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, flood_main, &job), 0);
+	int calls = 0, ok = 0;
+	while (!atomic_load(&job.done)) {
+		calls++;
+		ok += depth_call(chan) == CORPC_STATUS_OK;
+	}
+	pthread_join(t, NULL);
+	calls++;
+	ok += depth_call(chan) == CORPC_STATUS_OK;
+	long peak = child_status_kb(ch.pid, "VmHWM:");
+	long rss  = child_status_kb(ch.pid, "VmRSS:");
+	printf("  %u resets sent of %u in %.2f s; server: max streams %u, "
+	       "%s%s\n",
+	    job.r.sent, n, job.r.seconds, job.r.max_streams,
+	    job.r.goaway ? "GOAWAY" : "no GOAWAY",
+	    job.r.closed ? ", closed the connection" : "");
+	printf("  server RSS: %ld MB before, peak %ld MB, %ld MB after; "
+	       "normal calls %d/%d OK\n",
+	    base / 1024, peak / 1024, rss / 1024, ok, calls);
+	assert_int_equal(ok, calls);
+	assert_true(peak - base < FLOOD_RSS_BOUND_MB * 1024L);
+	corpc_channel_close(chan);
+	child_stop(&ch);
+}
+
+typedef struct burst_job {
+	corpc_channel    *ch;
+	corpc_status_code rc;
+	int32_t           len; // the server's answer
+} burst_job;
+
+static void *
+burst_main(void *arg)
+{
+	burst_job      *j    = arg;
+	RawNode         req  = CORPC__HOSTILE__RAW_NODE__INIT;
+	corpc_call_opts opts = {.timeout_ms = 60000};
+	req.child.len        = BURST_BYTES;
+	req.child.data       = malloc(BURST_BYTES);
+	assert_non_null(req.child.data);
+	memset(req.child.data, 'x', BURST_BYTES);
+	const Node   *resp;
+	corpc_stream *st;
+	j->rc = corpc__hostile__raw_nest__sink_call(
+	    j->ch, &opts, &req, &resp, &st);
+	j->len = j->rc == CORPC_STATUS_OK ? resp->value : -1;
+	corpc_stream_destroy(st);
+	free(req.child.data);
+	return NULL;
+}
+
+// RSS of `pid` once it settles: the lowest of a few looks a little apart
+// (the server returns memory when its workers go idle).
+static long
+settled_rss(pid_t pid)
+{
+	long low = child_status_kb(pid, "VmRSS:");
+	for (int i = 0; i < 10; i++) {
+		corpc_sleep_ms(50);
+		long now = child_status_kb(pid, "VmRSS:");
+		low      = now < low ? now : low;
+	}
+	return low;
+}
+
+static void
+memory_returns_after_bursts(void **state)
+{
+	(void) state;
+	child       ch;
+	char *const args[] = {NULL};
+	child_start(&ch, args);
+	char addr[200];
+	assert_int_equal(sscanf(ch.line, "%199s", addr), 1);
+	corpc_channel *chan[BURST_CALLS];
+	for (int i = 0; i < BURST_CALLS; i++) {
+		// A connection each, as separate clients would.
+		corpc_channel_opts co = {.max_message_size = 2 * BURST_BYTES};
+		assert_int_equal(
+		    corpc_channel_open(addr, &co, &chan[i]), CORPC_OK);
+		assert_int_equal(depth_call(chan[i]), CORPC_STATUS_OK);
+	}
+	long base = settled_rss(ch.pid);
+	long peak = 0;
+	for (int r = 0; r < BURST_ROUNDS; r++) {
+		burst_job j[BURST_CALLS];
+		pthread_t t[BURST_CALLS];
+		for (int i = 0; i < BURST_CALLS; i++) {
+			j[i].ch = chan[i];
+			assert_int_equal(
+			    pthread_create(&t[i], NULL, burst_main, &j[i]), 0);
+		}
+		for (int i = 0; i < BURST_CALLS; i++) {
+			pthread_join(t[i], NULL);
+			assert_int_equal(j[i].rc, CORPC_STATUS_OK);
+			assert_int_equal(j[i].len, BURST_BYTES);
+		}
+		long now = child_status_kb(ch.pid, "VmRSS:");
+		peak     = now > peak ? now : peak;
+	}
+	long after = settled_rss(ch.pid);
+	printf(
+	    "  %d rounds of %d parallel %d-byte requests: server RSS %ld MB "
+	    "before, %ld MB right after a burst, %ld MB settled (peak %ld "
+	    "MB)\n",
+	    BURST_ROUNDS, BURST_CALLS, BURST_BYTES, base / 1024, peak / 1024,
+	    after / 1024, child_status_kb(ch.pid, "VmHWM:") / 1024);
+	assert_true(after - base < BURST_RSS_BOUND_MB * 1024L);
+	for (int i = 0; i < BURST_CALLS; i++) {
+		corpc_channel_close(chan[i]);
+	}
+	child_stop(&ch);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--serve") == 0) {
+		return serve_child();
+	}
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(rapid_reset_bounded),
+	    cmocka_unit_test(memory_returns_after_bursts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
