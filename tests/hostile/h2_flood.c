@@ -28,6 +28,9 @@ typedef struct flood {
 	nghttp2_session *s;
 	uint8_t         *out;
 	size_t           len, cap;
+	size_t           framed, written; // bytes, since the start
+	size_t          *pair_end;        // `framed` after each pair
+	unsigned         pairs;           // framed
 	bool             pong;
 	h2_flood_result  r;
 } flood;
@@ -86,6 +89,7 @@ take_frames(flood *fl)
 		}
 		memcpy(fl->out + fl->len, p, (size_t) n);
 		fl->len += (size_t) n;
+		fl->framed += (size_t) n;
 	}
 	if (n < 0) {
 		fprintf(stderr, "h2_flood: %s\n", nghttp2_strerror((int) n));
@@ -108,7 +112,7 @@ frame_pair(flood *fl, const nghttp2_nv *nv, size_t nnv)
 	nghttp2_submit_rst_stream(
 	    fl->s, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
 	take_frames(fl);
-	fl->r.sent++;
+	fl->pair_end[fl->pairs++] = fl->framed;
 }
 
 // Writes and reads what the socket allows within `ms`.
@@ -125,6 +129,11 @@ pump(flood *fl, int ms)
 		if (w > 0) {
 			memmove(fl->out, fl->out + w, fl->len - (size_t) w);
 			fl->len -= (size_t) w;
+			fl->written += (size_t) w;
+			while (fl->r.sent < fl->pairs &&
+			       fl->pair_end[fl->r.sent] <= fl->written) {
+				fl->r.sent++;
+			}
 		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			fl->r.closed = true;
 		}
@@ -195,8 +204,12 @@ h2_flood(int port, const char *path, unsigned n)
 	    NV("content-type", "application/grpc"),
 	    NV("te", "trailers"),
 	};
+	fl.pair_end = calloc(n > 0 ? n : 1, sizeof(*fl.pair_end));
+	if (fl.pair_end == NULL) {
+		die("calloc");
+	}
 	while (!fl.r.closed && fl.r.sent < n) {
-		while (fl.r.sent < n && fl.len < OUT_HIGH) {
+		while (fl.pairs < n && fl.len < OUT_HIGH) {
 			frame_pair(&fl, nv, sizeof(nv) / sizeof(nv[0]));
 		}
 		pump(&fl, 1000);
@@ -211,5 +224,6 @@ h2_flood(int port, const char *path, unsigned n)
 	nghttp2_session_del(fl.s);
 	close(fl.fd);
 	free(fl.out);
+	free(fl.pair_end);
 	return fl.r;
 }

@@ -5,9 +5,10 @@
 // Rapid-reset flood (CVE-2023-44487): one connection sends HEADERS then
 // RST_STREAM for FLOOD_STREAMS streams (CORPC_FLOOD_STREAMS overrides it)
 // as fast as it can, at a server with default options in a child process.
-// The server's peak RSS (VmHWM) must stay within FLOOD_RSS_BOUND_MB of what
-// it held before, and normal calls on another connection must succeed
-// during and after the flood.
+// The server must close that connection (max_resets_per_second), its peak
+// RSS (VmHWM) must stay within FLOOD_RSS_BOUND_MB of what it held before,
+// and normal calls on another connection must succeed during and after
+// the flood.
 //
 // Bursts: BURST_CALLS parallel calls of a BURST_BYTES request, BURST_ROUNDS
 // times; once they are answered and the server idles, its RSS must come
@@ -128,6 +129,10 @@ rapid_reset_bounded(void **state)
 	    base / 1024, peak / 1024, rss / 1024, ok, calls);
 	assert_int_equal(ok, calls);
 	assert_true(peak - base < FLOOD_RSS_BOUND_MB * 1024L);
+	assert_int_equal(job.r.max_streams, 4096); // the default
+	// The server closed the flooding connection (its reset budget, 1000
+	// a second by default, ran out).
+	assert_true(job.r.closed);
 	corpc_channel_close(chan);
 	child_stop(&ch);
 }
@@ -221,6 +226,50 @@ memory_returns_after_bursts(void **state)
 	child_stop(&ch);
 }
 
+// A message larger than the server's memory quota fails at once with
+// RESOURCE_EXHAUSTED (gRPC's quota: corpc passes memory_quota to it).
+static void
+memory_quota_refuses(void **state)
+{
+	(void) state;
+	corpc_server     *srv;
+	corpc_server_opts so = {
+	    .memory_quota = 1 << 20, .max_message_size = 8 << 20};
+	assert_int_equal(corpc_server_create(&so, &srv), CORPC_OK);
+	assert_int_equal(corpc__hostile__raw_nest__register_server(
+	                     srv, &raw_nest_impl, NULL),
+	    CORPC_OK);
+	assert_int_equal(
+	    corpc_server_listen(srv, "tcp://127.0.0.1:0"), CORPC_OK);
+	assert_int_equal(corpc_server_start(srv), CORPC_OK);
+	corpc_channel     *ch;
+	corpc_channel_opts co = {.max_message_size = 8 << 20};
+	assert_int_equal(
+	    corpc_channel_open(corpc_server_address(srv, 0), &co, &ch),
+	    CORPC_OK);
+	RawNode req    = CORPC__HOSTILE__RAW_NODE__INIT;
+	req.child.len  = 4 << 20;
+	req.child.data = calloc(1, req.child.len);
+	const Node       *resp;
+	corpc_stream     *st;
+	corpc_call_opts   opts = {.timeout_ms = 20000};
+	corpc_status_code rc =
+	    corpc__hostile__raw_nest__sink_call(ch, &opts, &req, &resp, &st);
+	corpc_status status;
+	corpc_stream_finish(st, &status);
+	printf("  4 MiB request, 1 MiB quota: %s: %s\n", corpc_status_name(rc),
+	    status.message);
+	assert_int_equal(rc, CORPC_STATUS_RESOURCE_EXHAUSTED);
+	corpc_stream_destroy(st);
+	req.child.len = 1000;
+	rc = corpc__hostile__raw_nest__sink_call(ch, &opts, &req, &resp, &st);
+	assert_int_equal(rc, CORPC_STATUS_OK); // small ones still pass
+	corpc_stream_destroy(st);
+	free(req.child.data);
+	corpc_channel_close(ch);
+	corpc_server_destroy(srv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -230,6 +279,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(rapid_reset_bounded),
 	    cmocka_unit_test(memory_returns_after_bursts),
+	    cmocka_unit_test(memory_quota_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,12 @@
 // binds the sockets itself, accepts on a thread of its own and hands each
 // connection to the grpc_server (grpc_server_add_channel_from_fd, which
 // takes plaintext only: TLS listeners stay gRPC's).
+//
+// It also guards against rapid reset (CVE-2023-44487): gRPC 1.51 queues
+// every stream a client opens, even one it resets at once, without limit,
+// and its concurrent-stream limit does not count reset streams. The server
+// reports each stream a client reset; a connection that resets more than
+// its budget (`max_resets` a second, with a burst of as many) is closed.
 #ifndef CORPC_TRANSPORT_GRPC_ACCEPTOR_H
 #define CORPC_TRANSPORT_GRPC_ACCEPTOR_H
 
@@ -28,10 +34,23 @@ corpc_err corpc__grpc_acceptor_add(
 // True if `a` has sockets to accept on.
 bool corpc__grpc_acceptor_used(const corpc__grpc_acceptor *a);
 
-// Starts accepting into `server`, which must have been started. Errors:
-// CORPC_ESYS (no thread), CORPC_ENOMEM.
+// Starts accepting into `server`, which must have been started; each
+// connection may reset `max_resets` streams a second (0: no limit).
+// Errors: CORPC_ESYS (no thread), CORPC_ENOMEM.
 corpc_err corpc__grpc_acceptor_start(
-    corpc__grpc_acceptor *a, grpc_server *server);
+    corpc__grpc_acceptor *a, grpc_server *server, unsigned max_resets);
+
+// The descriptor of the connection of `call` if an acceptor handed it to
+// gRPC (which names it "fd:N"), else -1 (TLS). Only while the call is in
+// progress: gRPC forgets the name when it ends.
+int corpc__grpc_acceptor_call_fd(grpc_call *call);
+
+// Counts a stream reset by the client of connection `fd` (from
+// corpc__grpc_acceptor_call_fd; -1 is ignored), a call that began at
+// `began` (corpc_now() clock); closes the connection when it is over
+// budget. Any thread.
+void corpc__grpc_acceptor_reset_seen(
+    corpc__grpc_acceptor *a, int fd, int64_t began);
 
 // Stops accepting and closes the listening sockets (removing unix socket
 // files); connections already handed over stay. Idempotent.

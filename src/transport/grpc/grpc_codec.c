@@ -323,6 +323,18 @@ str_arg(const char *key, const char *value)
 	return a;
 }
 
+static grpc_arg
+quota_arg(grpc_resource_quota *q)
+{
+	grpc_arg a;
+	memset(&a, 0, sizeof(a));
+	a.type                 = GRPC_ARG_POINTER;
+	a.key                  = (char *) GRPC_ARG_RESOURCE_QUOTA;
+	a.value.pointer.p      = q;
+	a.value.pointer.vtable = grpc_resource_quota_arg_vtable();
+	return a;
+}
+
 // gRPC's integer arguments are ints; every value here is positive.
 static int
 clamp_int(uint64_t v)
@@ -383,6 +395,9 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 			v->args[v->n++] =
 			    int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
 			        clamp_int(c->max_streams));
+		}
+		if (c->quota != NULL) {
+			v->args[v->n++] = quota_arg(c->quota);
 		}
 	} else {
 		// Reconnect soon after a server restart (gRPC's defaults: 1 s,

@@ -162,6 +162,7 @@ typedef struct corpc__grpc_conn {
 	bool                  server;
 	size_t                max_message;
 	unsigned              max_streams;          // server; 0: gRPC's
+	grpc_resource_quota  *quota;                // server; NULL: gRPC's
 	int64_t               min_ping_interval_ms; // server; 0: 10 s
 	const char           *tls_name;             // client: name override
 	const char           *lb_policy;            // client: NULL: gRPC's

@@ -20,6 +20,7 @@
 // request and every call released. The queues belong to the runtime.
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,6 +43,13 @@
 #include "transport/grpc/grpc_common.h"
 #include "transport/grpc/grpc_compress.h"
 #include "transport/grpc/grpc_peer.h"
+
+// Defaults of the server's options (server.h): streams a client may reset
+// a second on one connection, concurrent streams per connection, and the
+// memory quota.
+#define CORPC__DEFAULT_MAX_RESETS   1000
+#define CORPC__DEFAULT_MAX_STREAMS  4096
+#define CORPC__DEFAULT_MEMORY_QUOTA ((size_t) 1 << 30)
 
 // Calls requested ahead on each worker's queue: a burst of new calls is
 // taken without waiting for re-requests.
@@ -91,10 +99,14 @@ struct gcall {
 	bool            dead;     // a batch failed: the call is gone
 	bool            hdr_sent; // initial metadata went out
 	int             close_cancelled;
-	atomic_bool     close_done; // RECV_CLOSE_ON_SERVER completed
-	atomic_bool     cancel_req; // x_cancel or server shutdown
-	corpc_peer      peer;       // looked up at the first corpc_ctx_peer
-	void           *peer_mem;   // its strings
+	atomic_bool     close_done;  // RECV_CLOSE_ON_SERVER completed
+	atomic_bool     cancel_req;  // x_cancel, a refused request, shutdown
+	bool            got_message; // a request message arrived
+	int             reset_fd;    // connection of a call the client reset
+	int64_t         began;       // corpc_now() at the call's start
+	int64_t         deadline;    // the client's (corpc_now() clock)
+	corpc_peer      peer;        // looked up at the first corpc_ctx_peer
+	void           *peer_mem;    // its strings
 };
 
 struct gsrv {
@@ -185,11 +197,25 @@ changed(gsrv *gs)
 	corpc__cond_broadcast(&gs->cv);
 }
 
+// True if the client reset the call (on_close saw it cancelled, neither
+// by the server nor by the deadline) before it carried a message: what a
+// rapid-reset flood does, and what a client that uses its streams seldom
+// does (10,000 streams each used and dropped do not count).
+static bool
+reset_unused(gcall *c)
+{
+	return c->reset_fd >= 0 && !c->got_message;
+}
+
 // Handler gone and every batch completed: give the call back.
 static void
 call_release(gcall *c)
 {
 	gsrv *gs = c->gs;
+	if (reset_unused(c)) {
+		corpc__grpc_acceptor_reset_seen(
+		    gs->acceptor, c->reset_fd, c->began);
+	}
 	grpc_call_unref(c->call);
 	c->call = NULL;
 	grpc_call_details_destroy(&c->details);
@@ -385,6 +411,7 @@ recv_one(gcall *c, const ProtobufCMessage **msg, corpc_status_code *refused)
 		}
 		return false;
 	}
+	c->got_message = c->got_message || c->recv_bb != NULL;
 	if (c->recv_bb == NULL) {
 		// The end of input, or a call cancelled: gRPC completes the
 		// receive "successfully" with no message either way.
@@ -445,6 +472,13 @@ on_close(corpc__grpc_tag *tag, bool ok)
 	(void) ok;
 	gcall *c = ((gop *) tag)->c;
 	atomic_store(&c->close_done, true);
+	if (c->close_cancelled && !atomic_load(&c->cancel_req) &&
+	    (c->deadline == CORPC_DEADLINE_NONE ||
+	        corpc_now() + 1000000 < c->deadline)) {
+		// Its connection, for reset_unused: gRPC names it only while
+		// the call lasts.
+		c->reset_fd = corpc__grpc_acceptor_call_fd(c->call);
+	}
 	if (c->close_cancelled) {
 		corpc__ctx_cancelled(
 		    &c->ctx); // calls the handler made end too
@@ -476,6 +510,8 @@ call_start(gcall *c)
 	c->half_closed     = false;
 	c->dead            = false;
 	c->hdr_sent        = false;
+	c->got_message     = false;
+	c->reset_fd        = -1;
 	c->close_cancelled = 0;
 	atomic_store(&c->close_done, false);
 	atomic_store(&c->cancel_req, false);
@@ -483,6 +519,8 @@ call_start(gcall *c)
 	corpc_metadata_clear(c->md);
 	corpc__grpc_md_import(c->md, &c->req_md);
 	int64_t deadline = corpc__grpc_deadline_from(c->details.deadline);
+	c->deadline      = deadline;
+	c->began         = corpc_now();
 
 	grpc_op close_op;
 	memset(&close_op, 0, sizeof(close_op));
@@ -644,6 +682,7 @@ x_recv(corpc_ctx *ctx, const ProtobufCMessage **msg)
 	c->dead = true;
 	if (refused != CORPC_STATUS_OK) {
 		// The client learns why; the handler sees its call gone.
+		atomic_store(&c->cancel_req, true);
 		grpc_call_cancel_with_status(
 		    c->call, (grpc_status_code) refused, c->why, NULL);
 		return CORPC_STATUS_CANCELLED;
@@ -741,18 +780,38 @@ gsrv_create(corpc_server *srv)
 	gs->cv                        = (corpc__cond) CORPC__COND_INIT;
 	gs->shutdown_tag.done         = on_shutdown;
 	const corpc_server_opts *opts = corpc__server_opts(srv);
-	gs->max_depth         = corpc__depth_limit(opts->max_message_depth);
+	gs->max_depth = corpc__depth_limit(opts->max_message_depth);
+	// gRPC's memory quota (its default has no limit); every connection
+	// of this server draws on it.
+	grpc_resource_quota *quota = NULL;
+	if (opts->memory_quota != SIZE_MAX) {
+		quota = grpc_resource_quota_create("corpc server");
+		if (quota != NULL) {
+			grpc_resource_quota_resize(
+			    quota, opts->memory_quota > 0
+			               ? opts->memory_quota
+			               : CORPC__DEFAULT_MEMORY_QUOTA);
+		}
+	}
 	corpc__grpc_conn conn = {
-	    .server               = true,
-	    .max_message          = opts->max_message_size,
-	    .max_streams          = opts->max_streams_per_connection,
+	    .server      = true,
+	    .max_message = opts->max_message_size,
+	    .max_streams = opts->max_streams_per_connection == UINT_MAX ? 0
+	                   : opts->max_streams_per_connection > 0
+	                       ? opts->max_streams_per_connection
+	                       : CORPC__DEFAULT_MAX_STREAMS,
+	    .quota       = quota,
 	    .min_ping_interval_ms = opts->min_ping_interval_ms,
 	    .keepalive            = opts->keepalive,
 	    .user                 = opts->grpc_args,
 	    .user_count           = opts->grpc_arg_count,
 	};
 	corpc__grpc_argv argv;
-	if (corpc__grpc_argv_build(&argv, &conn) != CORPC_OK) {
+	corpc_err        rv = corpc__grpc_argv_build(&argv, &conn);
+	if (quota != NULL && rv != CORPC_OK) {
+		grpc_resource_quota_unref(quota);
+	}
+	if (rv != CORPC_OK) {
 		pthread_mutex_destroy(&gs->mu);
 		free(gs);
 		corpc__grpc_unref();
@@ -761,6 +820,9 @@ gsrv_create(corpc_server *srv)
 	grpc_channel_args cargs = {.num_args = argv.n, .args = argv.args};
 	gs->server = grpc_server_create(&cargs, NULL); // copies the args
 	corpc__grpc_argv_fini(&argv);
+	if (quota != NULL) {
+		grpc_resource_quota_unref(quota); // the server holds its own
+	}
 	if (gs->server == NULL) {
 		pthread_mutex_destroy(&gs->mu);
 		free(gs);
@@ -1002,8 +1064,13 @@ l_start(void *state)
 	}
 	grpc_server_start(gs->server);
 	if (gs->acceptor != NULL) {
+		unsigned resets =
+		    corpc__server_opts(gs->srv)->max_resets_per_second;
 		corpc_err rv =
-		    corpc__grpc_acceptor_start(gs->acceptor, gs->server);
+		    corpc__grpc_acceptor_start(gs->acceptor, gs->server,
+		        resets == 0          ? CORPC__DEFAULT_MAX_RESETS
+		        : resets == UINT_MAX ? 0
+		                             : resets);
 		if (rv != CORPC_OK) {
 			return rv;
 		}
