@@ -31,6 +31,15 @@
 #include "nest_service.h"
 #include "child.h"
 
+// Under AddressSanitizer freed memory waits in its quarantine (256 MB), so
+// RSS says nothing about what the server holds: the runs still check that
+// everything works, and the plain build checks the bounds.
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_CHECKED 0
+#else
+#define RSS_CHECKED 1
+#endif
+
 #define FLOOD_STREAMS      20000
 #define FLOOD_RSS_BOUND_MB 200
 #define BURST_CALLS        4
@@ -128,7 +137,7 @@ rapid_reset_bounded(void **state)
 	       "normal calls %d/%d OK\n",
 	    base / 1024, peak / 1024, rss / 1024, ok, calls);
 	assert_int_equal(ok, calls);
-	assert_true(peak - base < FLOOD_RSS_BOUND_MB * 1024L);
+	assert_true(!RSS_CHECKED || peak - base < FLOOD_RSS_BOUND_MB * 1024L);
 	assert_int_equal(job.r.max_streams, 4096); // the default
 	// The server closed the flooding connection (its reset budget, 1000
 	// a second by default, ran out).
@@ -219,7 +228,7 @@ memory_returns_after_bursts(void **state)
 	    "MB)\n",
 	    BURST_ROUNDS, BURST_CALLS, BURST_BYTES, base / 1024, peak / 1024,
 	    after / 1024, child_status_kb(ch.pid, "VmHWM:") / 1024);
-	assert_true(after - base < BURST_RSS_BOUND_MB * 1024L);
+	assert_true(!RSS_CHECKED || after - base < BURST_RSS_BOUND_MB * 1024L);
 	for (int i = 0; i < BURST_CALLS; i++) {
 		corpc_channel_close(chan[i]);
 	}
