@@ -89,15 +89,17 @@ typedef struct corpc_server_opts {
 	// unix:// connection; 0 means 4096, UINT_MAX no limit (gRPC's
 	// default). Clients queue calls beyond it on their side; streams
 	// opened past it anyway are refused (the client sees UNAVAILABLE).
-	// Streams a client resets do not count (see max_resets_per_second).
+	// Streams a client resets do not count (see
+	// max_resets_per_connection).
 	unsigned max_streams_per_connection;
-	// Streams a client may reset (RST_STREAM) a second on one plaintext
-	// tcp:// or unix:// connection, with a burst of as many; a connection
-	// that resets more is closed (the rapid-reset attack, CVE-2023-44487:
-	// gRPC 1.51 queues reset streams without limit). Resets by deadline
-	// and cancellations by the server do not count. 0 means 1000;
-	// UINT_MAX means no limit. TLS connections are not guarded.
-	unsigned max_resets_per_second;
+	// Rapid-reset guard (CVE-2023-44487; gRPC 1.51 queues the streams a
+	// client resets without limit): a plaintext tcp:// or unix://
+	// connection whose client has reset more than this many streams
+	// before they carried a message, and more such streams than it used,
+	// is closed. Streams ended by their deadline or by the server do not
+	// count. 0 means 100; UINT_MAX means no guard. TLS connections are not
+	// guarded.
+	unsigned max_resets_per_connection;
 	// gRPC's memory quota for this server's tcp:// and unix://
 	// connections, in bytes: the buffers of messages being read and
 	// written draw on it, and a message that does not fit fails with

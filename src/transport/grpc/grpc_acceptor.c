@@ -7,11 +7,13 @@
 // and the loop goes on accepting as soon as descriptors free up.
 //
 // Rapid-reset guard: a table by descriptor number holds each connection's
-// reset budget (a token bucket) and its socket cookie. gRPC names a call's
-// connection "fd:N", and may close N and reuse the number for another
-// connection at any time: the cookie, checked before the shutdown, makes
-// sure the socket closed is the one that spent its budget, and a reset
+// count of calls reset unused and of the others, and its socket cookie. gRPC
+// names a call's connection "fd:N", and may close N and reuse the number for
+// another connection at any time: the cookie, checked before the shutdown,
+// makes sure the socket closed is the one that spent its budget, and a reset
 // counts only for a call that began after its connection was accepted.
+// Counts, not rates: the server sees the calls only as fast as it serves
+// them, and a flood that outruns it would look slow.
 // shutdown(2) rather than close: gRPC owns the descriptor, sees the end of
 // the stream, cancels the connection's calls and closes it.
 #include <errno.h>
@@ -47,12 +49,12 @@
 #define SO_COOKIE 57 // Linux 4.12
 #endif
 
-// One accepted connection's reset budget.
+// One accepted connection's account of its calls.
 typedef struct acceptor_conn {
 	uint64_t cookie;   // its socket's (0: not ours)
 	int64_t  accepted; // corpc_now() at accept
-	int64_t  refilled; // when `tokens` was last brought up to date
-	double   tokens;   // resets it may still make
+	uint64_t unused;   // calls its client reset before they carried data
+	uint64_t used;     // the others
 	bool     closed;   // shut down by the guard
 } acceptor_conn;
 
@@ -71,7 +73,7 @@ struct corpc__grpc_acceptor {
 	grpc_server_credentials *creds;
 	pthread_t                thread;
 	bool                     running;
-	unsigned                 max_resets; // a second, per connection
+	unsigned                 max_resets; // unused, per connection
 	pthread_mutex_t          mu;         // guards conns
 	acceptor_conn           *conns;      // by descriptor number
 	size_t                   nconns;
@@ -235,7 +237,7 @@ socket_cookie(int fd)
 	return cookie;
 }
 
-// Opens the reset budget of new connection `fd`.
+// Opens the account of new connection `fd`.
 static void
 acceptor_track(corpc__grpc_acceptor *a, int fd)
 {
@@ -255,11 +257,8 @@ acceptor_track(corpc__grpc_acceptor *a, int fd)
 		a->conns  = v;
 		a->nconns = n;
 	}
-	int64_t now  = corpc_now();
-	a->conns[fd] = (acceptor_conn) {.cookie = cookie,
-	    .accepted                           = now,
-	    .refilled                           = now,
-	    .tokens                             = a->max_resets};
+	a->conns[fd] =
+	    (acceptor_conn) {.cookie = cookie, .accepted = corpc_now()};
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -276,7 +275,8 @@ corpc__grpc_acceptor_call_fd(grpc_call *call)
 }
 
 void
-corpc__grpc_acceptor_reset_seen(corpc__grpc_acceptor *a, int fd, int64_t began)
+corpc__grpc_acceptor_call_ended(
+    corpc__grpc_acceptor *a, int fd, int64_t began, bool reset_unused)
 {
 	if (a == NULL || a->max_resets == 0 || fd < 0) {
 		return;
@@ -287,24 +287,21 @@ corpc__grpc_acceptor_reset_seen(corpc__grpc_acceptor *a, int fd, int64_t began)
 		pthread_mutex_unlock(&a->mu);
 		return;
 	}
-	int64_t now = corpc_now();
-	c->tokens += (double) (now - c->refilled) * a->max_resets / 1e9;
-	c->refilled = now;
-	if (c->tokens > a->max_resets) {
-		c->tokens = a->max_resets;
-	}
-	c->tokens -= 1;
-	bool close_it = c->tokens < 0 && socket_cookie(fd) == c->cookie;
-	if (close_it) {
+	bool close_it = false;
+	if (!reset_unused) {
+		c->used++;
+	} else if (++c->unused > a->max_resets && c->unused > c->used &&
+	           socket_cookie(fd) == c->cookie) {
+		close_it  = true;
 		c->closed = true;
 		shutdown(fd, SHUT_RDWR);
 	}
 	pthread_mutex_unlock(&a->mu);
 	if (close_it) {
 		corpc__log(CORPC_LOG_WARNING,
-		    "closed connection fd:%d: its client reset more than %u "
-		    "streams a second (rapid reset)",
-		    fd, a->max_resets);
+		    "closed connection fd:%d: its client reset %u streams "
+		    "before using them, more than it used (rapid reset)",
+		    fd, a->max_resets + 1);
 	}
 }
 

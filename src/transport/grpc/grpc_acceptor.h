@@ -10,8 +10,9 @@
 // It also guards against rapid reset (CVE-2023-44487): gRPC 1.51 queues
 // every stream a client opens, even one it resets at once, without limit,
 // and its concurrent-stream limit does not count reset streams. The server
-// reports each stream a client reset; a connection that resets more than
-// its budget (`max_resets` a second, with a burst of as many) is closed.
+// reports how each call ended; a connection whose client reset more than
+// `max_resets` streams before they carried a message, and more of them
+// than it used, is closed.
 #ifndef CORPC_TRANSPORT_GRPC_ACCEPTOR_H
 #define CORPC_TRANSPORT_GRPC_ACCEPTOR_H
 
@@ -34,8 +35,8 @@ corpc_err corpc__grpc_acceptor_add(
 // True if `a` has sockets to accept on.
 bool corpc__grpc_acceptor_used(const corpc__grpc_acceptor *a);
 
-// Starts accepting into `server`, which must have been started; each
-// connection may reset `max_resets` streams a second (0: no limit).
+// Starts accepting into `server`, which must have been started, guarding
+// with `max_resets` (0: no guard).
 // Errors: CORPC_ESYS (no thread), CORPC_ENOMEM.
 corpc_err corpc__grpc_acceptor_start(
     corpc__grpc_acceptor *a, grpc_server *server, unsigned max_resets);
@@ -45,12 +46,12 @@ corpc_err corpc__grpc_acceptor_start(
 // progress: gRPC forgets the name when it ends.
 int corpc__grpc_acceptor_call_fd(grpc_call *call);
 
-// Counts a stream reset by the client of connection `fd` (from
-// corpc__grpc_acceptor_call_fd; -1 is ignored), a call that began at
-// `began` (corpc_now() clock); closes the connection when it is over
-// budget. Any thread.
-void corpc__grpc_acceptor_reset_seen(
-    corpc__grpc_acceptor *a, int fd, int64_t began);
+// Counts a call of connection `fd` (from corpc__grpc_acceptor_call_fd; -1
+// is ignored) that began at `began` (corpc_now() clock) and has ended:
+// `reset_unused` if its client reset it before it carried a message.
+// Closes the connection when it is over the limit. Any thread.
+void corpc__grpc_acceptor_call_ended(
+    corpc__grpc_acceptor *a, int fd, int64_t began, bool reset_unused);
 
 // Stops accepting and closes the listening sockets (removing unix socket
 // files); connections already handed over stay. Idempotent.

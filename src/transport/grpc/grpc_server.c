@@ -47,7 +47,7 @@
 // Defaults of the server's options (server.h): streams a client may reset
 // a second on one connection, concurrent streams per connection, and the
 // memory quota.
-#define CORPC__DEFAULT_MAX_RESETS   1000
+#define CORPC__DEFAULT_MAX_RESETS   100
 #define CORPC__DEFAULT_MAX_STREAMS  4096
 #define CORPC__DEFAULT_MEMORY_QUOTA ((size_t) 1 << 30)
 
@@ -102,7 +102,8 @@ struct gcall {
 	atomic_bool     close_done;  // RECV_CLOSE_ON_SERVER completed
 	atomic_bool     cancel_req;  // x_cancel, a refused request, shutdown
 	bool            got_message; // a request message arrived
-	int             reset_fd;    // connection of a call the client reset
+	int             conn_fd;     // its connection (acceptor's), or -1
+	bool            reset;       // by the client (on_close)
 	int64_t         began;       // corpc_now() at the call's start
 	int64_t         deadline;    // the client's (corpc_now() clock)
 	corpc_peer      peer;        // looked up at the first corpc_ctx_peer
@@ -113,7 +114,8 @@ struct gsrv {
 	corpc_server  *srv;
 	grpc_server   *server;
 	corpc_runtime *rt;
-	unsigned       max_depth; // of requests (depth.h)
+	unsigned       max_depth;  // of requests (depth.h)
+	unsigned       max_resets; // the acceptor's guard; 0: none
 	corpc__grpc_acceptor
 	               *acceptor; // plaintext listeners (grpc_acceptor.h)
 	gqueue         *queues;
@@ -204,7 +206,7 @@ changed(gsrv *gs)
 static bool
 reset_unused(gcall *c)
 {
-	return c->reset_fd >= 0 && !c->got_message;
+	return c->reset && !c->got_message;
 }
 
 // Handler gone and every batch completed: give the call back.
@@ -212,10 +214,8 @@ static void
 call_release(gcall *c)
 {
 	gsrv *gs = c->gs;
-	if (reset_unused(c)) {
-		corpc__grpc_acceptor_reset_seen(
-		    gs->acceptor, c->reset_fd, c->began);
-	}
+	corpc__grpc_acceptor_call_ended(
+	    gs->acceptor, c->conn_fd, c->began, reset_unused(c));
 	grpc_call_unref(c->call);
 	c->call = NULL;
 	grpc_call_details_destroy(&c->details);
@@ -472,12 +472,13 @@ on_close(corpc__grpc_tag *tag, bool ok)
 	(void) ok;
 	gcall *c = ((gop *) tag)->c;
 	atomic_store(&c->close_done, true);
-	if (c->close_cancelled && !atomic_load(&c->cancel_req) &&
-	    (c->deadline == CORPC_DEADLINE_NONE ||
-	        corpc_now() + 1000000 < c->deadline)) {
-		// Its connection, for reset_unused: gRPC names it only while
-		// the call lasts.
-		c->reset_fd = corpc__grpc_acceptor_call_fd(c->call);
+	// For the rapid-reset guard, at the last moment gRPC still names the
+	// call's connection.
+	c->reset = c->close_cancelled && !atomic_load(&c->cancel_req) &&
+	           (c->deadline == CORPC_DEADLINE_NONE ||
+	               corpc_now() + 1000000 < c->deadline);
+	if (c->gs->acceptor != NULL && c->gs->max_resets > 0) {
+		c->conn_fd = corpc__grpc_acceptor_call_fd(c->call);
 	}
 	if (c->close_cancelled) {
 		corpc__ctx_cancelled(
@@ -511,7 +512,7 @@ call_start(gcall *c)
 	c->dead            = false;
 	c->hdr_sent        = false;
 	c->got_message     = false;
-	c->reset_fd        = -1;
+	c->conn_fd         = -1;
 	c->close_cancelled = 0;
 	atomic_store(&c->close_done, false);
 	atomic_store(&c->cancel_req, false);
@@ -1065,12 +1066,12 @@ l_start(void *state)
 	grpc_server_start(gs->server);
 	if (gs->acceptor != NULL) {
 		unsigned resets =
-		    corpc__server_opts(gs->srv)->max_resets_per_second;
-		corpc_err rv =
-		    corpc__grpc_acceptor_start(gs->acceptor, gs->server,
-		        resets == 0          ? CORPC__DEFAULT_MAX_RESETS
-		        : resets == UINT_MAX ? 0
-		                             : resets);
+		    corpc__server_opts(gs->srv)->max_resets_per_connection;
+		gs->max_resets = resets == 0 ? CORPC__DEFAULT_MAX_RESETS
+		                 : resets == UINT_MAX ? 0
+		                                      : resets;
+		corpc_err rv   = corpc__grpc_acceptor_start(
+		      gs->acceptor, gs->server, gs->max_resets);
 		if (rv != CORPC_OK) {
 			return rv;
 		}
