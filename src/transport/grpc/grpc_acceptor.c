@@ -9,13 +9,13 @@
 // Rapid-reset guard: a table by descriptor number holds each connection's
 // count of calls reset unused and of the others, and its socket cookie. gRPC
 // names a call's connection "fd:N", and may close N and reuse the number for
-// another connection at any time: the cookie, checked before the shutdown,
-// makes sure the socket closed is the one that spent its budget, and a reset
-// counts only for a call that began after its connection was accepted.
-// Counts, not rates: the server sees the calls only as fast as it serves
-// them, and a flood that outruns it would look slow.
-// shutdown(2) rather than close: gRPC owns the descriptor, sees the end of
-// the stream, cancels the connection's calls and closes it.
+// another connection at any time: the cookie, checked before the
+// disconnect, makes sure the socket ended is the one over the limit, and a
+// reset counts only for a call that began after its connection was
+// accepted. Counts, not rates: the server sees the calls only as fast as it
+// serves them, and a flood that outruns it would look slow. A disconnect
+// (acceptor_disconnect) rather than close: gRPC owns the descriptor, sees
+// the connection end, cancels its calls and closes it.
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -262,6 +262,21 @@ acceptor_track(corpc__grpc_acceptor *a, int fd)
 	pthread_mutex_unlock(&a->mu);
 }
 
+// Ends connection `fd` under gRPC's feet. A TCP socket is disconnected
+// (connect to AF_UNSPEC: a reset, and what the kernel holds unread is
+// dropped, so gRPC parses no more of a flood already sent); a unix socket,
+// or if that fails, is shut down (gRPC reads on to the end of what came).
+static void
+acceptor_disconnect(int fd)
+{
+	struct sockaddr sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNSPEC;
+	if (connect(fd, &sa, sizeof(sa)) != 0) {
+		shutdown(fd, SHUT_RDWR);
+	}
+}
+
 int
 corpc__grpc_acceptor_call_fd(grpc_call *call)
 {
@@ -294,7 +309,7 @@ corpc__grpc_acceptor_call_ended(
 	           socket_cookie(fd) == c->cookie) {
 		close_it  = true;
 		c->closed = true;
-		shutdown(fd, SHUT_RDWR);
+		acceptor_disconnect(fd);
 	}
 	pthread_mutex_unlock(&a->mu);
 	if (close_it) {
