@@ -52,8 +52,11 @@
 #define CORPC__DEFAULT_MEMORY_QUOTA ((size_t) 1 << 30)
 
 // Calls requested ahead on each worker's queue: a burst of new calls is
-// taken without waiting for re-requests.
-#define REQUESTS_PER_QUEUE 16
+// taken without waiting for re-requests, and calls reach corpc (and the
+// rapid-reset guard) sooner instead of waiting in gRPC's pending queue
+// (measured: four flooding connections peaked at 500 MB with 256, 590-830
+// MB with 16). Each costs an idle call object (a few hundred bytes).
+#define REQUESTS_PER_QUEUE 256
 
 typedef struct gsrv  gsrv;
 typedef struct gcall gcall;
