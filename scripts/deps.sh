@@ -5,7 +5,7 @@
 set -eu
 PKGS="cmake make gcc g++ pkg-config
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotoc-dev
-libboost-context-dev libgrpc-dev libcmocka-dev valgrind openssl
+libboost-context-dev libgrpc-dev libcmocka-dev libnghttp2-dev valgrind openssl
 clang libclang-rt-14-dev clang-format
 python3-grpcio python3-protobuf"
 # Extra packages named by the caller (e.g. interop peers).

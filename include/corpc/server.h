@@ -87,10 +87,27 @@ typedef struct corpc_server_opts {
 	// without running its handler. 0 means no limit (but memory).
 	size_t max_concurrent_calls;
 	// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS announced on each tcp:// and
-	// unix:// connection; 0 means gRPC's default (no limit). Clients queue
-	// calls beyond it on their side; streams opened past it anyway are
-	// refused (the client sees UNAVAILABLE).
+	// unix:// connection; 0 means 4096, UINT_MAX no limit (gRPC's
+	// default). Clients queue calls beyond it on their side; streams
+	// opened past it anyway are refused (the client sees UNAVAILABLE).
+	// Streams a client resets do not count (see
+	// max_resets_per_connection).
 	unsigned max_streams_per_connection;
+	// Rapid-reset guard (CVE-2023-44487; gRPC 1.51 queues the streams a
+	// client resets without limit): a plaintext tcp:// or unix://
+	// connection whose client has reset more than this many streams
+	// before they carried a message, and more such streams than it used,
+	// is closed. Streams ended by their deadline or by the server do not
+	// count. 0 means 100; UINT_MAX means no guard. TLS connections are not
+	// guarded.
+	unsigned max_resets_per_connection;
+	// gRPC's memory quota for this server's tcp:// and unix://
+	// connections, in bytes: the buffers of messages being read and
+	// written draw on it, and a message that does not fit fails with
+	// RESOURCE_EXHAUSTED. 0 means 1 GiB; SIZE_MAX means no quota (gRPC's
+	// default). It does not bound a rapid-reset flood (gRPC 1.51 does not
+	// charge queued streams to it).
+	size_t memory_quota;
 	// Server interceptors, `interceptor_count` (at most
 	// CORPC_MAX_INTERCEPTORS) of them, run around every handler on every
 	// transport (interceptor.h). Borrowed: must outlive the server.

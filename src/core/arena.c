@@ -104,6 +104,15 @@ corpc__arena_reset(corpc__arena *a)
 }
 
 void
+corpc__arena_trim(corpc__arena *a, size_t keep_max)
+{
+	corpc__arena_reset(a);
+	if (a->chunks != NULL && a->chunks->size > keep_max) {
+		corpc__arena_fini(a);
+	}
+}
+
+void
 corpc__arena_fini(corpc__arena *a)
 {
 	corpc__arena_chunk *c = a->chunks;

@@ -25,6 +25,10 @@ void corpc__arena_init(corpc__arena *a);
 void corpc__arena_init_sized(corpc__arena *a, size_t first);
 // Forgets every allocation; keeps one chunk (the largest) for reuse.
 void corpc__arena_reset(corpc__arena *a);
+// Forgets every allocation like reset, but frees the kept chunk too when it
+// is larger than `keep_max` bytes: an object pooled for reuse should not
+// hold on to the buffer of the one large message it once carried.
+void corpc__arena_trim(corpc__arena *a, size_t keep_max);
 // Frees all memory.
 void corpc__arena_fini(corpc__arena *a);
 // Allocates `size` bytes aligned for any type; NULL when out of memory.

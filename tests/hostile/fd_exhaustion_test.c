@@ -13,7 +13,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,19 +20,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "child.h"
 #include "nest_service.h"
 
 #define FD_LIMIT         64
 #define IDLE_CONNECTIONS 100
-
-extern char **environ;
-
-static char self_exe[4096];
 
 static int
 serve_child(const char *soft, const char *hard)
@@ -95,51 +90,16 @@ try_call(const char *addr)
 	return rc;
 }
 
-typedef struct child {
-	pid_t              pid;
-	int                to; // closing it ends the server
-	FILE              *from;
-	char               addr[200];
-	unsigned long long limit; // its soft limit with corpc running
-} child;
-
+// A server limited to `soft` and `hard` descriptors; its address in addr,
+// and the soft limit it runs with, once corpc raised it.
 static void
-child_start(child *ch, const char *soft, const char *hard)
+server_start(
+    child *ch, char *soft, char *hard, char *addr, unsigned long long *limit)
 {
-	int to_child[2], from_child[2];
-	assert_int_equal(pipe(to_child), 0);
-	assert_int_equal(pipe(from_child), 0);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
-	posix_spawn_file_actions_addclose(&fa, to_child[1]);
-	posix_spawn_file_actions_addclose(&fa, from_child[0]);
-	char *argv[] = {
-	    self_exe, "--serve", (char *) soft, (char *) hard, NULL};
-	assert_int_equal(
-	    posix_spawn(&ch->pid, self_exe, &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(to_child[0]);
-	close(from_child[1]);
-	ch->to   = to_child[1];
-	ch->from = fdopen(from_child[0], "r");
-	char line[256];
-	assert_non_null(fgets(line, sizeof(line), ch->from));
-	assert_int_equal(sscanf(line, "%199s %llu", ch->addr, &ch->limit), 2);
-	printf("  server %s, descriptor limit %llu\n", ch->addr, ch->limit);
-}
-
-// Ends the server; it must exit cleanly.
-static void
-child_stop(child *ch)
-{
-	close(ch->to);
-	int status;
-	assert_int_equal(waitpid(ch->pid, &status, 0), ch->pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	fclose(ch->from);
+	char *const args[] = {soft, hard, NULL};
+	child_start(ch, args);
+	assert_int_equal(sscanf(ch->line, "%199s %llu", addr, limit), 2);
+	printf("  server %s, descriptor limit %llu\n", addr, *limit);
 }
 
 // The soft limit goes up to the hard one when corpc starts.
@@ -147,9 +107,11 @@ static void
 soft_limit_raised(void **state)
 {
 	(void) state;
-	child ch;
-	child_start(&ch, "64", "256");
-	assert_int_equal(ch.limit, 256);
+	child              ch;
+	char               addr[200];
+	unsigned long long limit;
+	server_start(&ch, "64", "256", addr, &limit);
+	assert_int_equal(limit, 256);
 	child_stop(&ch);
 }
 
@@ -157,11 +119,12 @@ static void
 accepts_again_after_emfile(void **state)
 {
 	(void) state;
-	child ch;
-	child_start(&ch, "64", "64");
-	assert_int_equal(ch.limit, FD_LIMIT);
-	const char *addr = ch.addr;
-	int         port = atoi(strrchr(addr, ':') + 1);
+	child              ch;
+	char               addr[200];
+	unsigned long long limit;
+	server_start(&ch, "64", "64", addr, &limit);
+	assert_int_equal(limit, FD_LIMIT);
+	int port = atoi(strrchr(addr, ':') + 1);
 
 	int idle[IDLE_CONNECTIONS];
 	for (int i = 0; i < IDLE_CONNECTIONS; i++) {
@@ -193,11 +156,6 @@ main(int argc, char **argv)
 	if (argc > 3 && strcmp(argv[1], "--serve") == 0) {
 		return serve_child(argv[2], argv[3]);
 	}
-	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
-	if (n <= 0) {
-		return 1;
-	}
-	self_exe[n]                     = '\0';
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(soft_limit_raised),
 	    cmocka_unit_test(accepts_again_after_emfile),

@@ -99,8 +99,19 @@ raw_deep_h(void *self, corpc_ctx *ctx, const Node *req)
 	return rc;
 }
 
+static corpc_status_code
+raw_sink_h(void *self, corpc_ctx *ctx, const RawNode *req)
+{
+	(void) self;
+	atomic_fetch_add(&nest_handlers_run, 1);
+	Node resp  = CORPC__HOSTILE__NODE__INIT;
+	resp.value = (int32_t) req->child.len;
+	return corpc__hostile__raw_nest__sink_write(ctx, &resp, 0);
+}
+
 const Corpc__Hostile__RawNest_Server raw_nest_impl = {
     .deep = raw_deep_h,
+    .sink = raw_sink_h,
 };
 
 static corpc_status_code

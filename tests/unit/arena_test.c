@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for the bump arena: alignment, no overlap, large requests, reuse
-// across reset, and use as a protobuf-c allocator.
+// across reset, trim, and use as a protobuf-c allocator.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +169,24 @@ test_steady_state(void **state)
 	corpc__arena_fini(&a);
 }
 
+// trim keeps a small chunk for reuse and frees a large one.
+static void
+test_trim(void **state)
+{
+	(void) state;
+	corpc__arena a;
+	corpc__arena_init(&a);
+	assert_non_null(corpc__arena_alloc(&a, 100));
+	corpc__arena_trim(&a, 64 * 1024);
+	assert_non_null(a.chunks); // small: kept
+	assert_int_equal(a.used, 0);
+	assert_non_null(corpc__arena_alloc(&a, 4 * 1024 * 1024));
+	corpc__arena_trim(&a, 64 * 1024);
+	assert_null(a.chunks); // the 4 MiB chunk went
+	assert_non_null(corpc__arena_alloc(&a, 100));
+	corpc__arena_fini(&a);
+}
+
 int
 main(void)
 {
@@ -180,6 +198,7 @@ main(void)
 	    cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_reset_reuses),
 	    cmocka_unit_test(test_steady_state),
+	    cmocka_unit_test(test_trim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

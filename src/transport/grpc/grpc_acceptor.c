@@ -5,6 +5,17 @@
 // remedy): close the spare, accept and close the connection, reopen the
 // spare; the peer sees a reset at once instead of hanging in the backlog,
 // and the loop goes on accepting as soon as descriptors free up.
+//
+// Rapid-reset guard: a table by descriptor number holds each connection's
+// count of calls reset unused and of the others, and its socket cookie. gRPC
+// names a call's connection "fd:N", and may close N and reuse the number for
+// another connection at any time: the cookie, checked before the
+// disconnect, makes sure the socket ended is the one over the limit, and a
+// reset counts only for a call that began after its connection was
+// accepted. Counts, not rates: the server sees the calls only as fast as it
+// serves them, and a flood that outruns it would look slow. A disconnect
+// (acceptor_disconnect) rather than close: gRPC owns the descriptor, sees
+// the connection end, cancels its calls and closes it.
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -23,13 +34,29 @@
 
 #include <grpc/grpc_posix.h>
 #include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
 
 #include "core/detail.h"
+#include "core/log.h"
+#include "corpc/client.h"
 #include "transport/grpc/grpc_acceptor.h"
 
 #define ACCEPTOR_MAX_SOCKETS 16
 // Wait before retrying when even shedding failed (no spare descriptor).
 #define ACCEPTOR_BACKOFF_MS 20
+
+#ifndef SO_COOKIE
+#define SO_COOKIE 57 // Linux 4.12
+#endif
+
+// One accepted connection's account of its calls.
+typedef struct acceptor_conn {
+	uint64_t cookie;   // its socket's (0: not ours)
+	int64_t  accepted; // corpc_now() at accept
+	uint64_t unused;   // calls its client reset before they carried data
+	uint64_t used;     // the others
+	bool     closed;   // shut down by the guard
+} acceptor_conn;
 
 typedef struct acceptor_socket {
 	int  fd;
@@ -46,6 +73,10 @@ struct corpc__grpc_acceptor {
 	grpc_server_credentials *creds;
 	pthread_t                thread;
 	bool                     running;
+	unsigned                 max_resets; // unused, per connection
+	pthread_mutex_t          mu;         // guards conns
+	acceptor_conn           *conns;      // by descriptor number
+	size_t                   nconns;
 };
 
 corpc__grpc_acceptor *
@@ -55,6 +86,7 @@ corpc__grpc_acceptor_create(void)
 	if (a != NULL) {
 		a->wake[0] = a->wake[1] = -1;
 		a->spare                = -1;
+		pthread_mutex_init(&a->mu, NULL);
 	}
 	return a;
 }
@@ -194,6 +226,100 @@ acceptor_shed(corpc__grpc_acceptor *a, int fd)
 	}
 }
 
+static uint64_t
+socket_cookie(int fd)
+{
+	uint64_t  cookie = 0;
+	socklen_t len    = sizeof(cookie);
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
+		return 0;
+	}
+	return cookie;
+}
+
+// Opens the account of new connection `fd`.
+static void
+acceptor_track(corpc__grpc_acceptor *a, int fd)
+{
+	if (a->max_resets == 0) {
+		return;
+	}
+	uint64_t cookie = socket_cookie(fd);
+	pthread_mutex_lock(&a->mu);
+	if ((size_t) fd >= a->nconns) {
+		size_t         n = (size_t) fd * 2 + 64;
+		acceptor_conn *v = realloc(a->conns, n * sizeof(*v));
+		if (v == NULL) {
+			pthread_mutex_unlock(&a->mu);
+			return; // unguarded until memory returns
+		}
+		memset(v + a->nconns, 0, (n - a->nconns) * sizeof(*v));
+		a->conns  = v;
+		a->nconns = n;
+	}
+	a->conns[fd] =
+	    (acceptor_conn) {.cookie = cookie, .accepted = corpc_now()};
+	pthread_mutex_unlock(&a->mu);
+}
+
+// Ends connection `fd` under gRPC's feet. A TCP socket is disconnected
+// (connect to AF_UNSPEC: a reset, and what the kernel holds unread is
+// dropped, so gRPC parses no more of a flood already sent); a unix socket,
+// or if that fails, is shut down (gRPC reads on to the end of what came).
+static void
+acceptor_disconnect(int fd)
+{
+	struct sockaddr sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNSPEC;
+	if (connect(fd, &sa, sizeof(sa)) != 0) {
+		shutdown(fd, SHUT_RDWR);
+	}
+}
+
+int
+corpc__grpc_acceptor_call_fd(grpc_call *call)
+{
+	char *peer = grpc_call_get_peer(call);
+	int   fd   = -1;
+	if (peer != NULL && strncmp(peer, "fd:", 3) == 0) {
+		fd = atoi(peer + 3);
+	}
+	gpr_free(peer);
+	return fd;
+}
+
+void
+corpc__grpc_acceptor_call_ended(
+    corpc__grpc_acceptor *a, int fd, int64_t began, bool reset_unused)
+{
+	if (a == NULL || a->max_resets == 0 || fd < 0) {
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	acceptor_conn *c = (size_t) fd < a->nconns ? &a->conns[fd] : NULL;
+	if (c == NULL || c->cookie == 0 || c->closed || began < c->accepted) {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	bool close_it = false;
+	if (!reset_unused) {
+		c->used++;
+	} else if (++c->unused > a->max_resets && c->unused > c->used &&
+	           socket_cookie(fd) == c->cookie) {
+		close_it  = true;
+		c->closed = true;
+		acceptor_disconnect(fd);
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (close_it) {
+		corpc__log(CORPC_LOG_WARNING,
+		    "closed connection fd:%d: its client reset %u streams "
+		    "before using them, more than it used (rapid reset)",
+		    fd, a->max_resets + 1);
+	}
+}
+
 // Accepts everything pending on socket `s`.
 static void
 acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
@@ -218,6 +344,7 @@ acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
 			setsockopt(
 			    c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
+		acceptor_track(a, c);
 		// gRPC owns `c` from here, and closes it on failure.
 		grpc_server_add_channel_from_fd(a->server, c, a->creds);
 	}
@@ -249,14 +376,16 @@ acceptor_main(void *arg)
 }
 
 corpc_err
-corpc__grpc_acceptor_start(corpc__grpc_acceptor *a, grpc_server *server)
+corpc__grpc_acceptor_start(
+    corpc__grpc_acceptor *a, grpc_server *server, unsigned max_resets)
 {
 	if (a->n == 0 || a->running) {
 		return CORPC_OK;
 	}
-	a->server = server;
-	a->creds  = grpc_insecure_server_credentials_create();
-	a->spare  = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	a->server     = server;
+	a->max_resets = max_resets;
+	a->creds      = grpc_insecure_server_credentials_create();
+	a->spare      = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (a->creds == NULL) {
 		return CORPC_ENOMEM;
 	}
@@ -310,5 +439,9 @@ void
 corpc__grpc_acceptor_destroy(corpc__grpc_acceptor *a)
 {
 	corpc__grpc_acceptor_stop(a);
+	if (a != NULL) {
+		pthread_mutex_destroy(&a->mu);
+		free(a->conns);
+	}
 	free(a);
 }

@@ -6,6 +6,13 @@
 // binds the sockets itself, accepts on a thread of its own and hands each
 // connection to the grpc_server (grpc_server_add_channel_from_fd, which
 // takes plaintext only: TLS listeners stay gRPC's).
+//
+// It also guards against rapid reset (CVE-2023-44487): gRPC 1.51 queues
+// every stream a client opens, even one it resets at once, without limit,
+// and its concurrent-stream limit does not count reset streams. The server
+// reports how each call ended; a connection whose client reset more than
+// `max_resets` streams before they carried a message, and more of them
+// than it used, is closed.
 #ifndef CORPC_TRANSPORT_GRPC_ACCEPTOR_H
 #define CORPC_TRANSPORT_GRPC_ACCEPTOR_H
 
@@ -28,10 +35,23 @@ corpc_err corpc__grpc_acceptor_add(
 // True if `a` has sockets to accept on.
 bool corpc__grpc_acceptor_used(const corpc__grpc_acceptor *a);
 
-// Starts accepting into `server`, which must have been started. Errors:
-// CORPC_ESYS (no thread), CORPC_ENOMEM.
+// Starts accepting into `server`, which must have been started, guarding
+// with `max_resets` (0: no guard).
+// Errors: CORPC_ESYS (no thread), CORPC_ENOMEM.
 corpc_err corpc__grpc_acceptor_start(
-    corpc__grpc_acceptor *a, grpc_server *server);
+    corpc__grpc_acceptor *a, grpc_server *server, unsigned max_resets);
+
+// The descriptor of the connection of `call` if an acceptor handed it to
+// gRPC (which names it "fd:N"), else -1 (TLS). Only while the call is in
+// progress: gRPC forgets the name when it ends.
+int corpc__grpc_acceptor_call_fd(grpc_call *call);
+
+// Counts a call of connection `fd` (from corpc__grpc_acceptor_call_fd; -1
+// is ignored) that began at `began` (corpc_now() clock) and has ended:
+// `reset_unused` if its client reset it before it carried a message.
+// Closes the connection when it is over the limit. Any thread.
+void corpc__grpc_acceptor_call_ended(
+    corpc__grpc_acceptor *a, int fd, int64_t began, bool reset_unused);
 
 // Stops accepting and closes the listening sockets (removing unix socket
 // files); connections already handed over stay. Idempotent.

@@ -855,7 +855,7 @@ s_destroy(corpc_stream *base)
 	st->error_string = NULL;
 	corpc__grpc_md_array_reset(&st->init_md);
 	corpc__grpc_md_array_reset(&st->trail_md);
-	corpc__arena_reset(&st->arena);
+	corpc__arena_trim(&st->arena, CORPC__GRPC_POOLED_ARENA_MAX);
 	stream_put(st->gch, st);
 }
 

@@ -71,8 +71,9 @@ corpc__grpc_unref(void)
 grpc_byte_buffer *
 corpc__grpc_pack(const ProtobufCMessage *msg)
 {
-	size_t     len = protobuf_c_message_get_packed_size(msg);
-	grpc_slice s   = grpc_slice_malloc(len);
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	corpc__grpc_note_message(len);
+	grpc_slice s = grpc_slice_malloc(len);
 	protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
 	grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
 	grpc_slice_unref(s);
@@ -113,6 +114,7 @@ corpc__grpc_unpack(grpc_byte_buffer  *bb,
 			    desc, alloc, 0, empty);
 		}
 		grpc_slice s = bb->data.raw.slice_buffer.slices[0];
+		corpc__grpc_note_message(GRPC_SLICE_LENGTH(s));
 		return unpack_bounded(desc, alloc, GRPC_SLICE_START_PTR(s),
 		    GRPC_SLICE_LENGTH(s), max_depth, too_deep);
 	}
@@ -122,6 +124,7 @@ corpc__grpc_unpack(grpc_byte_buffer  *bb,
 	}
 	grpc_slice s = grpc_byte_buffer_reader_readall(&r);
 	grpc_byte_buffer_reader_destroy(&r);
+	corpc__grpc_note_message(GRPC_SLICE_LENGTH(s));
 	ProtobufCMessage *m = unpack_bounded(desc, alloc,
 	    GRPC_SLICE_LENGTH(s) ? GRPC_SLICE_START_PTR(s) : empty,
 	    GRPC_SLICE_LENGTH(s), max_depth, too_deep);
@@ -320,6 +323,18 @@ str_arg(const char *key, const char *value)
 	return a;
 }
 
+static grpc_arg
+quota_arg(grpc_resource_quota *q)
+{
+	grpc_arg a;
+	memset(&a, 0, sizeof(a));
+	a.type                 = GRPC_ARG_POINTER;
+	a.key                  = (char *) GRPC_ARG_RESOURCE_QUOTA;
+	a.value.pointer.p      = q;
+	a.value.pointer.vtable = grpc_resource_quota_arg_vtable();
+	return a;
+}
+
 // gRPC's integer arguments are ints; every value here is positive.
 static int
 clamp_int(uint64_t v)
@@ -380,6 +395,9 @@ corpc__grpc_argv_build(corpc__grpc_argv *v, const corpc__grpc_conn *c)
 			v->args[v->n++] =
 			    int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
 			        clamp_int(c->max_streams));
+		}
+		if (c->quota != NULL) {
+			v->args[v->n++] = quota_arg(c->quota);
 		}
 	} else {
 		// Reconnect soon after a server restart (gRPC's defaults: 1 s,

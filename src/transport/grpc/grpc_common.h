@@ -63,7 +63,19 @@ grpc_completion_queue *corpc__grpc_worker_cq(struct corpc__worker *w);
 // thread, NULL (and *worker NULL). `worker` may be NULL.
 grpc_completion_queue *corpc__grpc_task_cq(struct corpc__worker **worker);
 
+// Notes that a message of `bytes` passed through this process. After a
+// large one (CORPC__GRPC_LARGE_MESSAGE or more), the next worker to go idle
+// gives freed memory back to the system (malloc_trim): glibc keeps what a
+// thread freed in that thread's arena, and the buffers of a few large
+// messages would otherwise stay resident for good. Any thread.
+void corpc__grpc_note_message(size_t bytes);
+#define CORPC__GRPC_LARGE_MESSAGE (1024 * 1024)
+
 // ---- messages ---------------------------------------------------------
+// Calls and streams go back to their pool with at most this much arena
+// memory; a larger buffer (of one large message) is freed.
+#define CORPC__GRPC_POOLED_ARENA_MAX (64 * 1024)
+
 // Packs `msg` into a new byte buffer (caller destroys), NULL when out of
 // memory.
 grpc_byte_buffer *corpc__grpc_pack(const ProtobufCMessage *msg);
@@ -150,6 +162,7 @@ typedef struct corpc__grpc_conn {
 	bool                  server;
 	size_t                max_message;
 	unsigned              max_streams;          // server; 0: gRPC's
+	grpc_resource_quota  *quota;                // server; NULL: gRPC's
 	int64_t               min_ping_interval_ms; // server; 0: 10 s
 	const char           *tls_name;             // client: name override
 	const char           *lb_policy;            // client: NULL: gRPC's

@@ -3,11 +3,16 @@
 // completion queue, so that a batch completion resumes the task waiting on
 // it on the very thread that polled it, with no handoff.
 //
+// After a large message, the first worker that stays idle for IDLE_TRIM_MS
+// calls malloc_trim (grpc_common.h says why).
+//
 // Other threads wake a worker blocked in grpc_completion_queue_next with a
 // connectivity watch whose deadline has passed, on a channel that never
 // connects: gRPC's public API has no other way to post to a queue, and it
 // costs what a futex wake-up does here (about 30 µs round trip, 2 vCPU).
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -20,6 +25,12 @@
 
 // Without a backlog, a wait tries to drain once in this many events.
 #define PROBE_EVERY 16
+
+// How long a worker must find nothing to do before it trims.
+#define IDLE_TRIM_MS 50
+
+// A large message went through since the last trim.
+static atomic_bool trim_wanted;
 
 typedef struct grpc_poller {
 	grpc_completion_queue *cq;
@@ -50,16 +61,36 @@ dispatch(grpc_event ev)
 	}
 }
 
+void
+corpc__grpc_note_message(size_t bytes)
+{
+	if (bytes >= CORPC__GRPC_LARGE_MESSAGE &&
+	    !atomic_load_explicit(&trim_wanted, memory_order_relaxed)) {
+		atomic_store(&trim_wanted, true);
+	}
+}
+
 static void
 poller_wait(void *p, int64_t deadline)
 {
-	grpc_poller *g  = p;
+	grpc_poller *g = p;
+	// A trim is due: wait only a little, and trim if nothing came.
+	int64_t soon = corpc_now() + (int64_t) IDLE_TRIM_MS * 1000000;
+	bool    trim = deadline != 0 && atomic_load(&trim_wanted) &&
+	            (deadline == CORPC_DEADLINE_NONE || deadline > soon);
+	if (trim) {
+		deadline = soon;
+	}
 	gpr_timespec dl = deadline == CORPC_DEADLINE_NONE
 	                      ? gpr_inf_future(GPR_CLOCK_MONOTONIC)
 	                  : deadline <= 0 ? gpr_inf_past(GPR_CLOCK_MONOTONIC)
 	                                  : corpc__grpc_deadline_to(deadline);
 	grpc_event   ev = grpc_completion_queue_next(g->cq, dl, NULL);
 	if (ev.type != GRPC_OP_COMPLETE) {
+		if (trim && ev.type == GRPC_QUEUE_TIMEOUT &&
+		    atomic_exchange(&trim_wanted, false)) {
+			malloc_trim(0);
+		}
 		return;
 	}
 	dispatch(ev);
