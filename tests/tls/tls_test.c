@@ -367,9 +367,23 @@ test_peer_identity(void **state)
 	expect_ok(ch);
 	corpc_channel_close(ch);
 	assert_int_equal(seen.calls, 2);
+	// corpc's own acceptor took this connection (gRPC knows it only as
+	// "fd:N"); the address is the client's all the same.
+	print_message("  plaintext peer %s\n", seen.address);
+	assert_true(strncmp(seen.address, "ipv4:127.0.0.1:", 15) == 0);
+	assert_true(atoi(seen.address + 15) > 0);
 	assert_false(seen.tls);
 	assert_string_equal(seen.subject, "");
 	assert_int_equal(seen.san_count, 0);
+	corpc_server_destroy(s);
+	s = echo_serve("unix:peer-test.sock", &es, &opts);
+	assert_non_null(s);
+	ch = dial_tls(corpc_server_address(s, 0), NULL);
+	expect_ok(ch);
+	corpc_channel_close(ch);
+	assert_int_equal(seen.calls, 3);
+	assert_true(strncmp(seen.address, "unix:", 5) == 0);
+	assert_false(seen.tls);
 	corpc_server_destroy(s);
 	s = echo_serve("inproc://peer-test", &es, &opts);
 	assert_non_null(s);
@@ -377,7 +391,7 @@ test_peer_identity(void **state)
 	    corpc_channel_open("inproc://peer-test", NULL, &ch), CORPC_OK);
 	expect_ok(ch);
 	corpc_channel_close(ch);
-	assert_int_equal(seen.calls, 3);
+	assert_int_equal(seen.calls, 4);
 	assert_string_equal(seen.address, "inproc");
 	assert_false(seen.tls);
 	corpc_server_destroy(s);

@@ -18,6 +18,7 @@
 // the connection end, cancels its calls and closes it.
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -56,6 +57,9 @@ typedef struct acceptor_conn {
 	uint64_t unused;   // calls its client reset before they carried data
 	uint64_t used;     // the others
 	bool     closed;   // shut down by the guard
+	// The client's address in gRPC's form ("ipv4:127.0.0.1:40112"):
+	// gRPC itself knows such a connection only as "fd:N".
+	char peer[CORPC__ADDR_MAX];
 } acceptor_conn;
 
 typedef struct acceptor_socket {
@@ -237,13 +241,42 @@ socket_cookie(int fd)
 	return cookie;
 }
 
-// Opens the account of new connection `fd`.
+// gRPC's form of a client address: ipv4:A:P (a v4-mapped IPv6 address
+// too), ipv6:[A]:P, unix:PATH (empty for an unnamed client socket).
 static void
-acceptor_track(corpc__grpc_acceptor *a, int fd)
+format_peer(const struct sockaddr_storage *ss, char *out, size_t size)
 {
-	if (a->max_resets == 0) {
-		return;
+	char ip[INET6_ADDRSTRLEN] = "";
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *) ss;
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		snprintf(out, size, "ipv4:%s:%u", ip, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *) ss;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip,
+			    sizeof(ip));
+			snprintf(out, size, "ipv4:%s:%u", ip,
+			    ntohs(in6->sin6_port));
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+			snprintf(out, size, "ipv6:[%s]:%u", ip,
+			    ntohs(in6->sin6_port));
+		}
+	} else if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const void *) ss;
+		snprintf(out, size, "unix:%.*s", (int) sizeof(un->sun_path),
+		    un->sun_path);
+	} else {
+		snprintf(out, size, "unknown");
 	}
+}
+
+// Opens the account of new connection `fd`, whose client is at `from`.
+static void
+acceptor_track(
+    corpc__grpc_acceptor *a, int fd, const struct sockaddr_storage *from)
+{
 	uint64_t cookie = socket_cookie(fd);
 	pthread_mutex_lock(&a->mu);
 	if ((size_t) fd >= a->nconns) {
@@ -257,9 +290,31 @@ acceptor_track(corpc__grpc_acceptor *a, int fd)
 		a->conns  = v;
 		a->nconns = n;
 	}
-	a->conns[fd] =
-	    (acceptor_conn) {.cookie = cookie, .accepted = corpc_now()};
+	acceptor_conn *c = &a->conns[fd];
+	*c = (acceptor_conn) {.cookie = cookie, .accepted = corpc_now()};
+	format_peer(from, c->peer, sizeof(c->peer));
 	pthread_mutex_unlock(&a->mu);
+}
+
+bool
+corpc__grpc_acceptor_peer(
+    corpc__grpc_acceptor *a, int fd, int64_t began, char *out, size_t size)
+{
+	if (a == NULL || fd < 0) {
+		return false;
+	}
+	pthread_mutex_lock(&a->mu);
+	const acceptor_conn *c =
+	    (size_t) fd < a->nconns ? &a->conns[fd] : NULL;
+	// The number may have passed to a later connection (accepted after
+	// the call began) or to a socket that is not ours (another cookie).
+	bool known = c != NULL && c->cookie != 0 && began >= c->accepted &&
+	             socket_cookie(fd) == c->cookie;
+	if (known) {
+		snprintf(out, size, "%s", c->peer);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return known;
 }
 
 // Ends connection `fd` under gRPC's feet. A TCP socket is disconnected
@@ -303,6 +358,8 @@ corpc__grpc_acceptor_call_ended(
 		return;
 	}
 	bool close_it = false;
+	char peer[CORPC__ADDR_MAX];
+	snprintf(peer, sizeof(peer), "%s", c->peer);
 	if (!reset_unused) {
 		c->used++;
 	} else if (++c->unused > a->max_resets && c->unused > c->used &&
@@ -314,9 +371,10 @@ corpc__grpc_acceptor_call_ended(
 	pthread_mutex_unlock(&a->mu);
 	if (close_it) {
 		corpc__log(CORPC_LOG_WARNING,
-		    "closed connection fd:%d: its client reset %u streams "
-		    "before using them, more than it used (rapid reset)",
-		    fd, a->max_resets + 1);
+		    "closed the connection of %s: its client reset %u "
+		    "streams before using them, more than it used (rapid "
+		    "reset)",
+		    peer, a->max_resets + 1);
 	}
 }
 
@@ -325,8 +383,11 @@ static void
 acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
 {
 	for (;;) {
-		int c =
-		    accept4(s->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct sockaddr_storage from;
+		socklen_t               from_len = sizeof(from);
+		memset(&from, 0, sizeof(from));
+		int c = accept4(s->fd, (struct sockaddr *) &from, &from_len,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED) {
 				continue;
@@ -344,7 +405,7 @@ acceptor_drain(corpc__grpc_acceptor *a, const acceptor_socket *s)
 			setsockopt(
 			    c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
-		acceptor_track(a, c);
+		acceptor_track(a, c, &from);
 		// gRPC owns `c` from here, and closes it on failure.
 		grpc_server_add_channel_from_fd(a->server, c, a->creds);
 	}

@@ -46,6 +46,13 @@ corpc_err corpc__grpc_acceptor_start(
 // progress: gRPC forgets the name when it ends.
 int corpc__grpc_acceptor_call_fd(grpc_call *call);
 
+// The client address (gRPC's form, NUL-terminated in `out`) of connection
+// `fd` (from corpc__grpc_acceptor_call_fd) for a call that began at `began`
+// (corpc_now() clock). False when it is not known: not ours, or the number
+// has passed to another connection since. Any thread.
+bool corpc__grpc_acceptor_peer(
+    corpc__grpc_acceptor *a, int fd, int64_t began, char *out, size_t size);
+
 // Counts a call of connection `fd` (from corpc__grpc_acceptor_call_fd; -1
 // is ignored) that began at `began` (corpc_now() clock) and has ended:
 // `reset_unused` if its client reset it before it carried a message.

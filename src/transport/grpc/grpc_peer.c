@@ -28,11 +28,17 @@ put(char **at, const char *s, size_t n)
 }
 
 corpc_err
-corpc__grpc_peer(grpc_call *call, corpc_peer *out, void **mem)
+corpc__grpc_peer(
+    grpc_call *call, const char *address, corpc_peer *out, void **mem)
 {
-	char              *addr = grpc_call_get_peer(call);
-	grpc_auth_context *ac   = grpc_call_auth_context(call);
-	const char        *a    = addr != NULL ? addr : "unknown";
+	char *addr = address != NULL ? NULL : grpc_call_get_peer(call);
+	grpc_auth_context *ac = grpc_call_auth_context(call);
+	const char        *a  = address != NULL ? address
+	                        : addr != NULL  ? addr
+	                                        : "unknown";
+	if (address == NULL && strncmp(a, "fd:", 3) == 0) {
+		a = "unknown"; // a connection corpc's acceptor lost track of
+	}
 	// First pass: sizes.
 	size_t                      need = strlen(a) + 1, nsans = 0;
 	bool                        tls = false;

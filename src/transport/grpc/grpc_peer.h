@@ -7,9 +7,11 @@
 
 #include "corpc/server.h"
 
-// Fills *out from the call's peer string and auth context. Its strings live
-// in one block, *mem, which the caller frees (free) when the call ends.
-// Errors: CORPC_ENOMEM.
-corpc_err corpc__grpc_peer(grpc_call *call, corpc_peer *out, void **mem);
+// Fills *out from the call's peer string (or `address` when not NULL: what
+// corpc's acceptor knows of a connection gRPC calls "fd:N") and auth
+// context. Its strings live in one block, *mem, which the caller frees
+// (free) when the call ends. Errors: CORPC_ENOMEM.
+corpc_err corpc__grpc_peer(
+    grpc_call *call, const char *address, corpc_peer *out, void **mem);
 
 #endif // CORPC_GRPC_PEER_H

@@ -737,8 +737,14 @@ x_peer(corpc_ctx *ctx, corpc_peer *out)
 {
 	gcall *c = (gcall *) ctx;
 	if (c->peer_mem == NULL) {
-		corpc_err rv =
-		    corpc__grpc_peer(c->call, &c->peer, &c->peer_mem);
+		char        buf[CORPC__ADDR_MAX];
+		int         fd    = corpc__grpc_acceptor_call_fd(c->call);
+		const char *known = corpc__grpc_acceptor_peer(c->gs->acceptor,
+		                        fd, c->began, buf, sizeof(buf))
+		                        ? buf
+		                        : NULL;
+		corpc_err   rv =
+		    corpc__grpc_peer(c->call, known, &c->peer, &c->peer_mem);
 		if (rv != CORPC_OK) {
 			return rv;
 		}
