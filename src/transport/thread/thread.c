@@ -169,7 +169,8 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	bool   copy   = c->copy || single_response(c);
 	bool   stable = (flags & CORPC_WRITE_STABLE) != 0;
 	size_t limit  = copy || stable ? c->depth : 1;
-	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, limit)) != 0) {
+	if ((code = corpc__ring_wait_space(
+	         &c->s2c, &c->w, limit, CORPC__RING_SERVER, &c->c2s)) != 0) {
 		return (corpc_status_code) code;
 	}
 	size_t i = corpc__ring_next(&c->s2c);
@@ -202,7 +203,8 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	corpc__ring_stage(&c->s2c);
 	if (!copy && !stable) {
 		corpc__ring_publish(&c->s2c, &c->w);
-		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone);
+		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone,
+		    CORPC__RING_SERVER, &c->c2s);
 	} else if (!(flags & CORPC_WRITE_MORE) ||
 	           c->s2c.staged >= PUBLISH_BATCH) {
 		corpc__ring_publish(&c->s2c, &c->w);
@@ -299,11 +301,30 @@ end_from_handler(thread_call *c)
 	corpc__inproc_end(&c->in, 0);
 }
 
+// Ends a call whose two sides both wait to send, each with the other's
+// ring full: neither reads again, so it cannot go on (the coroutine
+// handoff refuses its own limit the same way).
+static void
+end_stuck(thread_call *c)
+{
+	atomic_store(&c->consumer_gone, true);
+	corpc__waiter_wake(&c->w);
+	corpc__stream_end(&c->in.st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+	    "inproc thread handoff: client and server both wait to send, "
+	    "each with the other's queue full (queue_depth %zu); receive in "
+	    "between, or raise corpc_channel_opts.queue_depth",
+	    c->depth);
+}
+
 // The call is over for the client: a handler waiting for a shared message
 // to be released must not wait for reads that will never come.
 static void
 end_cancelled(thread_call *c, int code)
 {
+	if (atomic_load(&c->w.stuck)) {
+		end_stuck(c);
+		return;
+	}
 	atomic_store(&c->consumer_gone, true);
 	corpc__waiter_wake(&c->w);
 	corpc__inproc_end(&c->in, code);
@@ -368,8 +389,7 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	corpc__ring_reset(&c->s2c);
 	corpc__ring_reset(&c->c2s);
 	corpc__arena_reset(&c->take_arena);
-	atomic_store(&c->w.cancel, 0);
-	c->w.deadline = a->deadline;
+	corpc__waiter_reset(&c->w, a->deadline);
 	atomic_store(&c->headers_published, false);
 	atomic_store(&c->handler_done, false);
 	atomic_store(&c->consumer_gone, false);
@@ -446,7 +466,8 @@ thread_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	if (atomic_load(&c->handler_done)) {
 		return CORPC_STATUS_FAILED_PRECONDITION; // it reads no more
 	}
-	int code = corpc__ring_wait_space(&c->c2s, &c->w, c->depth);
+	int code = corpc__ring_wait_space(
+	    &c->c2s, &c->w, c->depth, CORPC__RING_CLIENT, &c->s2c);
 	if (code != 0) {
 		end_cancelled(c, code);
 		return st->code;
