@@ -16,6 +16,12 @@ typedef Corpc__Test__EchoRequest  Req;
 typedef Corpc__Test__EchoResponse Resp;
 
 #define QUEUE_DEPTH 8
+// Echoes of requests this long are too large for share mode to copy
+// (thread.c's SHARE_COPY_MAX): they cross as pointers and their send waits.
+#define LARGE_TEXT (20 * 1024)
+
+static char        large_text[LARGE_TEXT + 1];
+static const char *text = "x"; // what send_n sends
 
 static echo_server   es;
 static corpc_server *srv;
@@ -24,6 +30,7 @@ static int
 setup(void **state)
 {
 	(void) state;
+	memset(large_text, 'l', LARGE_TEXT);
 	srv = echo_serve("inproc://handoff", &es, NULL);
 	return srv == NULL ? -1 : 0;
 }
@@ -69,7 +76,7 @@ send_n(corpc_stream *st, int n)
 {
 	for (int i = 0; i < n; i++) {
 		Req req              = CORPC__TEST__ECHO_REQUEST__INIT;
-		req.text             = "x";
+		req.text             = (char *) text;
 		corpc_status_code rc = corpc__test__echo__bidi_send(st, &req);
 		if (rc != CORPC_STATUS_OK) {
 			return rc;
@@ -174,15 +181,19 @@ test_thread_stuck(void **state)
 	    "corpc_channel_opts.queue_depth", CORPC_STATUS_RESOURCE_EXHAUSTED);
 }
 
-// Share mode: the handler's send waits until the client has moved past its
-// reply (its next recv), so the reply the client holds counts: a burst of
-// queue_depth gets stuck in the second round, at once and every time.
+// Share mode, replies too large to copy: the handler's send waits until
+// the client has moved past its reply (its next recv), so the reply the
+// client holds counts: a burst of queue_depth gets stuck in the second
+// round, at once and every time, and one less never does.
 static void
-test_thread_stuck_exact(void **state)
+test_thread_large_exact(void **state)
 {
 	(void) state;
+	text = large_text;
 	stuck_ends("?mode=thread", QUEUE_DEPTH, 2,
 	    "corpc_channel_opts.queue_depth", CORPC_STATUS_RESOURCE_EXHAUSTED);
+	bursts_pass("?mode=thread", QUEUE_DEPTH - 1);
+	text = "x";
 }
 
 static void
@@ -206,7 +217,8 @@ static void
 test_thread_bursts(void **state)
 {
 	(void) state;
-	bursts_pass("?mode=thread", QUEUE_DEPTH - 1);
+	// Small replies are copied: the handler does not wait for each.
+	bursts_pass("?mode=thread", QUEUE_DEPTH);
 }
 
 static void
@@ -234,7 +246,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_thread_stuck),
-	    cmocka_unit_test(test_thread_stuck_exact),
+	    cmocka_unit_test(test_thread_large_exact),
 	    cmocka_unit_test(test_thread_copy_stuck),
 	    cmocka_unit_test(test_thread_bursts),
 	    cmocka_unit_test(test_thread_copy_bursts),

@@ -16,12 +16,13 @@
 //   CORPC_WRITE_STABLE is cloned by the client when it takes it instead:
 //   written on the reader's core, the copy needs no cache lines moved
 //   between cores (about 400 ns per message here).
-// - share: the pointer crosses, and send returns once the client has moved
-//   past the message (its next recv, finish or destroy). So the message
-//   contract holds without a copy, at the price of one round trip between
-//   the threads per message (spinning keeps it short). A message sent with
-//   CORPC_WRITE_STABLE (valid until the call ends) does not wait: up to
-//   `depth` pointers are in flight, like Go's goroutine and channel.
+// - share: a message sent with CORPC_WRITE_STABLE (valid until the call
+//   ends) crosses as a pointer and send does not wait: up to `depth`
+//   pointers are in flight, like Go's goroutine and channel. A plain one is
+//   copied into its slot when the copy is small (SHARE_COPY_MAX), which
+//   costs less than a round trip between the threads; a larger one crosses
+//   as a pointer and send returns once the client has moved past it (its
+//   next recv, finish or destroy), so the message contract holds.
 // A single response (unary, client streaming) is always copied, since the
 // handler returns before the client is done with it. Client-to-server
 // messages are always copied: the client may reuse its message at once.
@@ -48,6 +49,13 @@
 #define PUBLISH_BATCH 16
 // Tag on a ring pointer (messages are aligned): the client must copy it.
 #define COPY_AT_TAKE ((uintptr_t) 1)
+// Share mode: a plain response (no CORPC_WRITE_STABLE) whose copy takes at
+// most this many bytes is copied into its ring slot, and send returns at
+// once, instead of waiting for the client to move past it: copying this
+// much costs about a microsecond, the round trip between two threads
+// costs one quiet and ten or more on a busy machine. Larger ones cross as
+// pointers and wait.
+#define SHARE_COPY_MAX (16u * 1024)
 
 typedef struct thread_call {
 	corpc__inproc_call in; // stream, ctx, request; first member
@@ -157,6 +165,44 @@ single_response(const thread_call *c)
 	return k == CORPC_RPC_UNARY || k == CORPC_RPC_CLIENT_STREAMING;
 }
 
+// Copies taken from one arena, up to a budget (SHARE_COPY_MAX).
+typedef struct copy_budget {
+	corpc__arena *arena;
+	size_t        left;
+} copy_budget;
+
+static void *
+budget_alloc(void *p, size_t size)
+{
+	copy_budget *b = p;
+	if (size > b->left) {
+		return NULL; // the clone gives up and frees nothing (arena)
+	}
+	b->left -= size;
+	return corpc__arena_alloc(b->arena, size);
+}
+
+static void
+budget_free(void *p, void *ptr)
+{
+	(void) p;
+	(void) ptr; // the arena is reset as a whole
+}
+
+// Share mode: copies a plain response into slot i if it is small enough.
+// Returns the copy, or NULL (too large, too deep or out of memory: then it
+// crosses as a pointer, as before).
+static const ProtobufCMessage *
+copy_small(thread_call *c, size_t i, const ProtobufCMessage *msg)
+{
+	corpc__arena *a = &c->s2c.arenas[i];
+	corpc__arena_reset(a);
+	copy_budget        b     = {a, SHARE_COPY_MAX};
+	ProtobufCAllocator alloc = {budget_alloc, budget_free, &b};
+	bool               deep;
+	return corpc__msg_clone(msg, &alloc, c->resp_depth, &deep);
+}
+
 static corpc_status_code
 thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
@@ -166,14 +212,14 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		return (corpc_status_code) code;
 	}
 	publish_headers(c);
-	bool   copy   = c->copy || single_response(c);
-	bool   stable = (flags & CORPC_WRITE_STABLE) != 0;
-	size_t limit  = copy || stable ? c->depth : 1;
-	if ((code = corpc__ring_wait_space(
-	         &c->s2c, &c->w, limit, CORPC__RING_SERVER, &c->c2s)) != 0) {
+	bool copy   = c->copy || single_response(c);
+	bool stable = (flags & CORPC_WRITE_STABLE) != 0;
+	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, c->depth,
+	         CORPC__RING_SERVER, &c->c2s)) != 0) {
 		return (corpc_status_code) code;
 	}
-	size_t i = corpc__ring_next(&c->s2c);
+	size_t i      = corpc__ring_next(&c->s2c);
+	bool   shared = false; // the pointer crosses: wait for the client
 	if (copy && stable && !single_response(c)) {
 		// It stays valid, so the client copies it when it takes it:
 		// the copy is then written on the reader's core, not moved to
@@ -197,11 +243,14 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 			    CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying a response");
 		}
-	} else {
+	} else if (stable ||
+	           (c->s2c.msgs[i] = copy_small(c, i, msg)) == NULL) {
 		c->s2c.msgs[i] = msg;
+		shared         = !stable;
 	}
 	corpc__ring_stage(&c->s2c);
-	if (!copy && !stable) {
+	if (shared) {
+		// Waits for every message before it too, as it always did.
 		corpc__ring_publish(&c->s2c, &c->w);
 		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone,
 		    CORPC__RING_SERVER, &c->c2s);
