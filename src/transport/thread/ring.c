@@ -151,12 +151,17 @@ cancel_code(corpc__ring_waiter *w, int64_t now, bool locked)
 	return c;
 }
 
-int
-corpc__waiter_wait(
-    corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable)
+// corpc__waiter_wait; *quick (if not NULL) tells whether it returned while
+// still spinning flat out, before it yielded or slept.
+static int
+waiter_wait_quick(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
+    bool cancellable, bool *quick)
 {
 	int     c;
 	int64_t start = 0;
+	if (quick != NULL) {
+		*quick = true;
+	}
 	for (unsigned i = 0;; i++) {
 		if (cancellable && (c = atomic_load(&w->cancel)) != 0) {
 			return c;
@@ -175,6 +180,9 @@ corpc__waiter_wait(
 			} else if (now - start > SPIN_NS) {
 				break;
 			} else if (now - start > YIELD_AFTER_NS) {
+				if (quick != NULL) {
+					*quick = false;
+				}
 				// The other side may be waiting for this very
 				// core, or be a task ready on this very
 				// worker.
@@ -185,6 +193,9 @@ corpc__waiter_wait(
 			}
 		}
 		cpu_relax();
+	}
+	if (quick != NULL) {
+		*quick = false;
 	}
 	pthread_mutex_lock(&w->mu);
 	atomic_fetch_add(&w->sleepers, 1);
@@ -199,6 +210,13 @@ corpc__waiter_wait(
 	atomic_fetch_sub(&w->sleepers, 1);
 	pthread_mutex_unlock(&w->mu);
 	return c;
+}
+
+int
+corpc__waiter_wait(
+    corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable)
+{
+	return waiter_wait_quick(w, ready, arg, cancellable, NULL);
 }
 
 // A producer waiting to send: what its wait predicate needs.
@@ -325,14 +343,16 @@ drained(void *p)
 	return false;
 }
 
-void
+bool
 corpc__ring_wait_drained(corpc__ring *r, corpc__ring_waiter *w,
     atomic_bool *consumer_gone, corpc__ring_side side, corpc__ring *in)
 {
 	release_read(in, w);
 	send_wait a = {r, in, w, side, 0, consumer_gone, 0};
-	corpc__waiter_wait(w, drained, &a, false);
+	bool      quick;
+	waiter_wait_quick(w, drained, &a, false, &quick);
 	send_wait_done(&a);
+	return quick;
 }
 
 void

@@ -103,7 +103,9 @@ void corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w);
 // or said it will read no more (*consumer_gone). Not cancellable: a shared
 // message must not be reused while the consumer may still read it. Finds a
 // stuck call as wait_space does (and goes on waiting for *consumer_gone).
-void corpc__ring_wait_drained(corpc__ring *r, corpc__ring_waiter *w,
+// Returns true when the wait was quick: over while it still spun flat out,
+// before it yielded or slept.
+bool corpc__ring_wait_drained(corpc__ring *r, corpc__ring_waiter *w,
     atomic_bool *consumer_gone, corpc__ring_side side, corpc__ring *in);
 // Producer: publishes what is staged; no more messages.
 void corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w);

@@ -18,11 +18,11 @@
 //   between cores (about 400 ns per message here).
 // - share: a message sent with CORPC_WRITE_STABLE (valid until the call
 //   ends) crosses as a pointer and send does not wait: up to `depth`
-//   pointers are in flight, like Go's goroutine and channel. A plain one is
-//   copied into its slot when the copy is small (SHARE_COPY_MAX), which
-//   costs less than a round trip between the threads; a larger one crosses
-//   as a pointer and send returns once the client has moved past it (its
-//   next recv, finish or destroy), so the message contract holds.
+//   pointers are in flight, like Go's goroutine and channel. A plain one
+//   crosses as a pointer and send returns once the client has moved past
+//   it (its next recv, finish or destroy), so the message contract holds at
+//   the price of a round trip; while round trips are slow (the threads
+//   lack cores) small ones are copied into their slots instead.
 // A single response (unary, client streaming) is always copied, since the
 // handler returns before the client is done with it. Client-to-server
 // messages are always copied: the client may reuse its message at once.
@@ -49,13 +49,16 @@
 #define PUBLISH_BATCH 16
 // Tag on a ring pointer (messages are aligned): the client must copy it.
 #define COPY_AT_TAKE ((uintptr_t) 1)
-// Share mode: a plain response (no CORPC_WRITE_STABLE) whose copy takes at
-// most this many bytes is copied into its ring slot, and send returns at
-// once, instead of waiting for the client to move past it: copying this
-// much costs about a microsecond, the round trip between two threads
-// costs one quiet and ten or more on a busy machine. Larger ones cross as
-// pointers and wait.
+// Share mode, a plain response (no CORPC_WRITE_STABLE): it crosses as a
+// pointer and send waits for the client to move past it, a round trip
+// between the threads. That costs about 100 ns while both threads have a
+// core, ten microseconds and more when they do not (a busy machine). Once
+// a round trip was slow, the next SHARE_COPY_RUN responses of the call
+// whose copy takes at most SHARE_COPY_MAX bytes are copied into their ring
+// slots instead (about a microsecond at most), and send returns at once;
+// then a round trip is tried again.
 #define SHARE_COPY_MAX (16u * 1024)
+#define SHARE_COPY_RUN 4096
 
 typedef struct thread_call {
 	corpc__inproc_call in; // stream, ctx, request; first member
@@ -69,6 +72,7 @@ typedef struct thread_call {
 	bool               rings_ready;
 
 	corpc__arena take_arena; // the client's copy of a stable message
+	unsigned     copy_run;   // share mode: plain responses left to copy
 
 	atomic_bool     headers_published; // worker → client
 	atomic_bool     handler_done;      // set before s2c closes
@@ -243,17 +247,21 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 			    CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying a response");
 		}
-	} else if (stable ||
+	} else if (stable || c->copy_run == 0 ||
 	           (c->s2c.msgs[i] = copy_small(c, i, msg)) == NULL) {
 		c->s2c.msgs[i] = msg;
 		shared         = !stable;
+	} else {
+		c->copy_run--;
 	}
 	corpc__ring_stage(&c->s2c);
 	if (shared) {
 		// Waits for every message before it too, as it always did.
 		corpc__ring_publish(&c->s2c, &c->w);
-		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone,
-		    CORPC__RING_SERVER, &c->c2s);
+		if (!corpc__ring_wait_drained(&c->s2c, &c->w,
+		        &c->consumer_gone, CORPC__RING_SERVER, &c->c2s)) {
+			c->copy_run = SHARE_COPY_RUN; // slow: copy for a while
+		}
 	} else if (!(flags & CORPC_WRITE_MORE) ||
 	           c->s2c.staged >= PUBLISH_BATCH) {
 		corpc__ring_publish(&c->s2c, &c->w);
@@ -438,6 +446,7 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	corpc__ring_reset(&c->s2c);
 	corpc__ring_reset(&c->c2s);
 	corpc__arena_reset(&c->take_arena);
+	c->copy_run = 0;
 	corpc__waiter_reset(&c->w, a->deadline);
 	atomic_store(&c->headers_published, false);
 	atomic_store(&c->handler_done, false);
