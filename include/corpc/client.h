@@ -85,7 +85,9 @@ typedef struct corpc_channel_opts {
 	unsigned max_message_depth;
 	// Thread handoff (inproc://NAME?mode=thread[-copy]): messages in
 	// flight each way before the sender waits; 0 means 256. Back-pressure:
-	// a slow reader never makes the other side buffer more than this.
+	// a slow reader never makes the other side buffer more than this. A
+	// bidi call whose client and handler both wait to send, each with
+	// the other's queue full, ends RESOURCE_EXHAUSTED (README).
 	size_t queue_depth;
 	// Client interceptors, `interceptor_count` (at most
 	// CORPC_MAX_INTERCEPTORS) of them, run in core for every call on the

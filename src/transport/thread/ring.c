@@ -86,8 +86,17 @@ corpc__waiter_init(corpc__ring_waiter *w)
 	pthread_mutex_init(&w->mu, NULL);
 	w->cv = (corpc__cond) CORPC__COND_INIT;
 	atomic_init(&w->sleepers, 0);
-	atomic_init(&w->cancel, 0);
-	w->deadline = CORPC_DEADLINE_NONE;
+	corpc__waiter_reset(w, CORPC_DEADLINE_NONE);
+}
+
+void
+corpc__waiter_reset(corpc__ring_waiter *w, int64_t deadline)
+{
+	atomic_store(&w->cancel, 0);
+	atomic_store(&w->sending[0], 0);
+	atomic_store(&w->sending[1], 0);
+	atomic_store(&w->stuck, false);
+	w->deadline = deadline;
 }
 
 void
@@ -142,12 +151,17 @@ cancel_code(corpc__ring_waiter *w, int64_t now, bool locked)
 	return c;
 }
 
-int
-corpc__waiter_wait(
-    corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable)
+// corpc__waiter_wait; *quick (if not NULL) tells whether it returned while
+// still spinning flat out, before it yielded or slept.
+static int
+waiter_wait_quick(corpc__ring_waiter *w, bool (*ready)(void *), void *arg,
+    bool cancellable, bool *quick)
 {
 	int     c;
 	int64_t start = 0;
+	if (quick != NULL) {
+		*quick = true;
+	}
 	for (unsigned i = 0;; i++) {
 		if (cancellable && (c = atomic_load(&w->cancel)) != 0) {
 			return c;
@@ -166,6 +180,9 @@ corpc__waiter_wait(
 			} else if (now - start > SPIN_NS) {
 				break;
 			} else if (now - start > YIELD_AFTER_NS) {
+				if (quick != NULL) {
+					*quick = false;
+				}
 				// The other side may be waiting for this very
 				// core, or be a task ready on this very
 				// worker.
@@ -176,6 +193,9 @@ corpc__waiter_wait(
 			}
 		}
 		cpu_relax();
+	}
+	if (quick != NULL) {
+		*quick = false;
 	}
 	pthread_mutex_lock(&w->mu);
 	atomic_fetch_add(&w->sleepers, 1);
@@ -192,23 +212,83 @@ corpc__waiter_wait(
 	return c;
 }
 
-typedef struct space_arg {
-	corpc__ring *r;
-	size_t       limit;
-} space_arg;
+int
+corpc__waiter_wait(
+    corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable)
+{
+	return waiter_wait_quick(w, ready, arg, cancellable, NULL);
+}
+
+// A producer waiting to send: what its wait predicate needs.
+typedef struct send_wait {
+	corpc__ring        *r;  // the ring it writes
+	corpc__ring        *in; // the ring it reads
+	corpc__ring_waiter *w;
+	corpc__ring_side    side;
+	size_t              limit; // wait_space
+	atomic_bool        *gone;  // wait_drained
+	uint64_t            said;  // last value stored in sending[side]
+} send_wait;
+
+// Consumer of `in`: releases all it has read but the message it still
+// lends out (the last one taken), so that a waiting producer is not held
+// up by batching.
+static void
+release_read(corpc__ring *in, corpc__ring_waiter *w)
+{
+	size_t rel = atomic_load_explicit(&in->released, memory_order_relaxed);
+	if (in->head > rel + 1) {
+		atomic_store(&in->released, in->head - 1);
+		corpc__waiter_wake(w);
+	}
+}
+
+// The producer's wait predicate was false with r->released_seen: say so,
+// and end the call if the other side waits to send with nothing of ours
+// left to see (Dekker: of two sides storing then loading, one sees the
+// other).
+static void
+still_waiting(send_wait *a)
+{
+	uint64_t mine = ((uint64_t) a->r->released_seen << 1) | 1;
+	if (mine != a->said) {
+		atomic_store(&a->w->sending[a->side], mine);
+		a->said = mine;
+	}
+	uint64_t other = atomic_load(&a->w->sending[1 - a->side]);
+	size_t   rel =
+	    atomic_load_explicit(&a->in->released, memory_order_relaxed);
+	if ((other & 1) && (other >> 1) == (uint64_t) rel &&
+	    !atomic_exchange(&a->w->stuck, true)) {
+		corpc__waiter_cancel(a->w, CORPC_STATUS_RESOURCE_EXHAUSTED);
+	}
+}
+
+static void
+send_wait_done(send_wait *a)
+{
+	if (a->said != 0) {
+		atomic_store(&a->w->sending[a->side], 0);
+	}
+}
 
 static bool
 has_space(void *p)
 {
-	space_arg   *a = p;
+	send_wait   *a = p;
 	corpc__ring *r = a->r;
 	size_t       t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	r->released_seen = atomic_load(&r->released);
-	return t + r->staged - r->released_seen < a->limit;
+	if (t + r->staged - r->released_seen < a->limit) {
+		return true;
+	}
+	still_waiting(a);
+	return false;
 }
 
 int
-corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
+corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit,
+    corpc__ring_side side, corpc__ring *in)
 {
 	if (limit > r->cap - 1) {
 		limit = r->cap - 1;
@@ -219,8 +299,11 @@ corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit)
 		return 0; // room by what we saw last: no need to look again
 	}
 	corpc__ring_publish(r, w); // the consumer must see all it can free
-	space_arg a = {r, limit};
-	return corpc__waiter_wait(w, has_space, &a, true);
+	release_read(in, w);       // and so must the other producer
+	send_wait a = {r, in, w, side, limit, NULL, 0};
+	int       c = corpc__waiter_wait(w, has_space, &a, true);
+	send_wait_done(&a);
+	return c;
 }
 
 size_t
@@ -247,25 +330,29 @@ corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w)
 	}
 }
 
-typedef struct drained_arg {
-	corpc__ring *r;
-	atomic_bool *gone;
-} drained_arg;
-
 static bool
 drained(void *p)
 {
-	drained_arg *a = p;
-	return atomic_load(&a->r->released) == atomic_load(&a->r->tail) ||
-	       atomic_load(a->gone);
+	send_wait *a        = p;
+	a->r->released_seen = atomic_load(&a->r->released);
+	if (a->r->released_seen == atomic_load(&a->r->tail) ||
+	    atomic_load(a->gone)) {
+		return true;
+	}
+	still_waiting(a);
+	return false;
 }
 
-void
-corpc__ring_wait_drained(
-    corpc__ring *r, corpc__ring_waiter *w, atomic_bool *consumer_gone)
+bool
+corpc__ring_wait_drained(corpc__ring *r, corpc__ring_waiter *w,
+    atomic_bool *consumer_gone, corpc__ring_side side, corpc__ring *in)
 {
-	drained_arg a = {r, consumer_gone};
-	corpc__waiter_wait(w, drained, &a, false);
+	release_read(in, w);
+	send_wait a = {r, in, w, side, 0, consumer_gone, 0};
+	bool      quick;
+	waiter_wait_quick(w, drained, &a, false, &quick);
+	send_wait_done(&a);
+	return quick;
 }
 
 void

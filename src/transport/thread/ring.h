@@ -42,6 +42,12 @@ typedef struct corpc__ring {
 	size_t tail_seen;                    // consumer's copy of `tail`
 } corpc__ring;
 
+// The two ends of a call: each produces on one ring and consumes the other.
+typedef enum corpc__ring_side {
+	CORPC__RING_CLIENT = 0,
+	CORPC__RING_SERVER = 1,
+} corpc__ring_side;
+
 // Shared by both rings of one call: where waiters sleep, and the reason
 // (if any) the call is over.
 typedef struct corpc__ring_waiter {
@@ -50,6 +56,12 @@ typedef struct corpc__ring_waiter {
 	atomic_int      sleepers;
 	atomic_int      cancel;   // 0, or the status code that ended the call
 	int64_t         deadline; // corpc_now() clock; CORPC_DEADLINE_NONE
+	// Per side, while it waits to send: 1 | (the `released` count of its
+	// ring it last saw) << 1; 0 otherwise. When both sides wait to send
+	// and neither has released anything the other has not seen, neither
+	// can go on (each is the only reader of the other's ring).
+	_Atomic uint64_t sending[2];
+	atomic_bool      stuck; // that happened: cancel is RESOURCE_EXHAUSTED
 } corpc__ring_waiter;
 
 // Allocates a ring of at least `depth` slots. Errors: CORPC_ENOMEM.
@@ -58,6 +70,8 @@ void corpc__ring_reset(corpc__ring *r); // empty again, arenas kept
 void corpc__ring_fini(corpc__ring *r);
 
 void corpc__waiter_init(corpc__ring_waiter *w);
+// Ready for a new call: no cancel, no sender waiting, `deadline`.
+void corpc__waiter_reset(corpc__ring_waiter *w, int64_t deadline);
 void corpc__waiter_fini(corpc__ring_waiter *w);
 // Sets the cancel code (first one wins) and wakes every sleeper.
 void corpc__waiter_cancel(corpc__ring_waiter *w, int code);
@@ -69,10 +83,14 @@ void corpc__waiter_wake(corpc__ring_waiter *w);
 int corpc__waiter_wait(
     corpc__ring_waiter *w, bool (*ready)(void *), void *arg, bool cancellable);
 
-// Producer: waits until fewer than `limit` messages are unreleased; returns
-// 0, or the cancel code (a deadline passing sets DEADLINE_EXCEEDED).
-int corpc__ring_wait_space(
-    corpc__ring *r, corpc__ring_waiter *w, size_t limit);
+// Producer `side`: waits until fewer than `limit` messages are unreleased;
+// returns 0, or the cancel code (a deadline passing sets
+// DEADLINE_EXCEEDED). `in` is the ring this side reads: before it waits,
+// it releases what it has read there (all but the message it still lends
+// out), and if the other side waits to send too with nothing left to
+// release, the call is stuck: RESOURCE_EXHAUSTED, w->stuck set.
+int corpc__ring_wait_space(corpc__ring *r, corpc__ring_waiter *w, size_t limit,
+    corpc__ring_side side, corpc__ring *in);
 // Producer: the index of the slot the next message goes in (after
 // wait_space): set r->msgs[i], using r->arenas[i] for a copy.
 size_t corpc__ring_next(corpc__ring *r);
@@ -81,11 +99,14 @@ size_t corpc__ring_next(corpc__ring *r);
 void corpc__ring_stage(corpc__ring *r);
 // Producer: makes every staged slot visible (no-op when none).
 void corpc__ring_publish(corpc__ring *r, corpc__ring_waiter *w);
-// Producer: waits until the consumer released everything published, or
-// said it will read no more (*consumer_gone). Not cancellable: a shared
-// message must not be reused while the consumer may still read it.
-void corpc__ring_wait_drained(
-    corpc__ring *r, corpc__ring_waiter *w, atomic_bool *consumer_gone);
+// Producer `side`: waits until the consumer released everything published,
+// or said it will read no more (*consumer_gone). Not cancellable: a shared
+// message must not be reused while the consumer may still read it. Finds a
+// stuck call as wait_space does (and goes on waiting for *consumer_gone).
+// Returns true when the wait was quick: over while it still spun flat out,
+// before it yielded or slept.
+bool corpc__ring_wait_drained(corpc__ring *r, corpc__ring_waiter *w,
+    atomic_bool *consumer_gone, corpc__ring_side side, corpc__ring *in);
 // Producer: publishes what is staged; no more messages.
 void corpc__ring_close(corpc__ring *r, corpc__ring_waiter *w);
 

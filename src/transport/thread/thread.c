@@ -16,12 +16,13 @@
 //   CORPC_WRITE_STABLE is cloned by the client when it takes it instead:
 //   written on the reader's core, the copy needs no cache lines moved
 //   between cores (about 400 ns per message here).
-// - share: the pointer crosses, and send returns once the client has moved
-//   past the message (its next recv, finish or destroy). So the message
-//   contract holds without a copy, at the price of one round trip between
-//   the threads per message (spinning keeps it short). A message sent with
-//   CORPC_WRITE_STABLE (valid until the call ends) does not wait: up to
-//   `depth` pointers are in flight, like Go's goroutine and channel.
+// - share: a message sent with CORPC_WRITE_STABLE (valid until the call
+//   ends) crosses as a pointer and send does not wait: up to `depth`
+//   pointers are in flight, like Go's goroutine and channel. A plain one
+//   crosses as a pointer and send returns once the client has moved past
+//   it (its next recv, finish or destroy), so the message contract holds at
+//   the price of a round trip; while round trips are slow (the threads
+//   lack cores) small ones are copied into their slots instead.
 // A single response (unary, client streaming) is always copied, since the
 // handler returns before the client is done with it. Client-to-server
 // messages are always copied: the client may reuse its message at once.
@@ -48,6 +49,16 @@
 #define PUBLISH_BATCH 16
 // Tag on a ring pointer (messages are aligned): the client must copy it.
 #define COPY_AT_TAKE ((uintptr_t) 1)
+// Share mode, a plain response (no CORPC_WRITE_STABLE): it crosses as a
+// pointer and send waits for the client to move past it, a round trip
+// between the threads. That costs about 100 ns while both threads have a
+// core, ten microseconds and more when they do not (a busy machine). Once
+// a round trip was slow, the next SHARE_COPY_RUN responses of the call
+// whose copy takes at most SHARE_COPY_MAX bytes are copied into their ring
+// slots instead (about a microsecond at most), and send returns at once;
+// then a round trip is tried again.
+#define SHARE_COPY_MAX (16u * 1024)
+#define SHARE_COPY_RUN 4096
 
 typedef struct thread_call {
 	corpc__inproc_call in; // stream, ctx, request; first member
@@ -61,6 +72,7 @@ typedef struct thread_call {
 	bool               rings_ready;
 
 	corpc__arena take_arena; // the client's copy of a stable message
+	unsigned     copy_run;   // share mode: plain responses left to copy
 
 	atomic_bool     headers_published; // worker → client
 	atomic_bool     handler_done;      // set before s2c closes
@@ -157,6 +169,44 @@ single_response(const thread_call *c)
 	return k == CORPC_RPC_UNARY || k == CORPC_RPC_CLIENT_STREAMING;
 }
 
+// Copies taken from one arena, up to a budget (SHARE_COPY_MAX).
+typedef struct copy_budget {
+	corpc__arena *arena;
+	size_t        left;
+} copy_budget;
+
+static void *
+budget_alloc(void *p, size_t size)
+{
+	copy_budget *b = p;
+	if (size > b->left) {
+		return NULL; // the clone gives up and frees nothing (arena)
+	}
+	b->left -= size;
+	return corpc__arena_alloc(b->arena, size);
+}
+
+static void
+budget_free(void *p, void *ptr)
+{
+	(void) p;
+	(void) ptr; // the arena is reset as a whole
+}
+
+// Share mode: copies a plain response into slot i if it is small enough.
+// Returns the copy, or NULL (too large, too deep or out of memory: then it
+// crosses as a pointer, as before).
+static const ProtobufCMessage *
+copy_small(thread_call *c, size_t i, const ProtobufCMessage *msg)
+{
+	corpc__arena *a = &c->s2c.arenas[i];
+	corpc__arena_reset(a);
+	copy_budget        b     = {a, SHARE_COPY_MAX};
+	ProtobufCAllocator alloc = {budget_alloc, budget_free, &b};
+	bool               deep;
+	return corpc__msg_clone(msg, &alloc, c->resp_depth, &deep);
+}
+
 static corpc_status_code
 thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
@@ -166,13 +216,14 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		return (corpc_status_code) code;
 	}
 	publish_headers(c);
-	bool   copy   = c->copy || single_response(c);
-	bool   stable = (flags & CORPC_WRITE_STABLE) != 0;
-	size_t limit  = copy || stable ? c->depth : 1;
-	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, limit)) != 0) {
+	bool copy   = c->copy || single_response(c);
+	bool stable = (flags & CORPC_WRITE_STABLE) != 0;
+	if ((code = corpc__ring_wait_space(&c->s2c, &c->w, c->depth,
+	         CORPC__RING_SERVER, &c->c2s)) != 0) {
 		return (corpc_status_code) code;
 	}
-	size_t i = corpc__ring_next(&c->s2c);
+	size_t i      = corpc__ring_next(&c->s2c);
+	bool   shared = false; // the pointer crosses: wait for the client
 	if (copy && stable && !single_response(c)) {
 		// It stays valid, so the client copies it when it takes it:
 		// the copy is then written on the reader's core, not moved to
@@ -196,13 +247,21 @@ thread_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 			    CORPC_STATUS_RESOURCE_EXHAUSTED,
 			    "out of memory copying a response");
 		}
-	} else {
+	} else if (stable || c->copy_run == 0 ||
+	           (c->s2c.msgs[i] = copy_small(c, i, msg)) == NULL) {
 		c->s2c.msgs[i] = msg;
+		shared         = !stable;
+	} else {
+		c->copy_run--;
 	}
 	corpc__ring_stage(&c->s2c);
-	if (!copy && !stable) {
+	if (shared) {
+		// Waits for every message before it too, as it always did.
 		corpc__ring_publish(&c->s2c, &c->w);
-		corpc__ring_wait_drained(&c->s2c, &c->w, &c->consumer_gone);
+		if (!corpc__ring_wait_drained(&c->s2c, &c->w,
+		        &c->consumer_gone, CORPC__RING_SERVER, &c->c2s)) {
+			c->copy_run = SHARE_COPY_RUN; // slow: copy for a while
+		}
 	} else if (!(flags & CORPC_WRITE_MORE) ||
 	           c->s2c.staged >= PUBLISH_BATCH) {
 		corpc__ring_publish(&c->s2c, &c->w);
@@ -299,11 +358,30 @@ end_from_handler(thread_call *c)
 	corpc__inproc_end(&c->in, 0);
 }
 
+// Ends a call whose two sides both wait to send, each with the other's
+// ring full: neither reads again, so it cannot go on (the coroutine
+// handoff refuses its own limit the same way).
+static void
+end_stuck(thread_call *c)
+{
+	atomic_store(&c->consumer_gone, true);
+	corpc__waiter_wake(&c->w);
+	corpc__stream_end(&c->in.st, CORPC_STATUS_RESOURCE_EXHAUSTED,
+	    "inproc thread handoff: client and server both wait to send, "
+	    "each with the other's queue full (queue_depth %zu); receive in "
+	    "between, or raise corpc_channel_opts.queue_depth",
+	    c->depth);
+}
+
 // The call is over for the client: a handler waiting for a shared message
 // to be released must not wait for reads that will never come.
 static void
 end_cancelled(thread_call *c, int code)
 {
+	if (atomic_load(&c->w.stuck)) {
+		end_stuck(c);
+		return;
+	}
 	atomic_store(&c->consumer_gone, true);
 	corpc__waiter_wake(&c->w);
 	corpc__inproc_end(&c->in, code);
@@ -368,8 +446,8 @@ thread_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	corpc__ring_reset(&c->s2c);
 	corpc__ring_reset(&c->c2s);
 	corpc__arena_reset(&c->take_arena);
-	atomic_store(&c->w.cancel, 0);
-	c->w.deadline = a->deadline;
+	c->copy_run = 0;
+	corpc__waiter_reset(&c->w, a->deadline);
 	atomic_store(&c->headers_published, false);
 	atomic_store(&c->handler_done, false);
 	atomic_store(&c->consumer_gone, false);
@@ -446,7 +524,8 @@ thread_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 	if (atomic_load(&c->handler_done)) {
 		return CORPC_STATUS_FAILED_PRECONDITION; // it reads no more
 	}
-	int code = corpc__ring_wait_space(&c->c2s, &c->w, c->depth);
+	int code = corpc__ring_wait_space(
+	    &c->c2s, &c->w, c->depth, CORPC__RING_CLIENT, &c->s2c);
 	if (code != 0) {
 		end_cancelled(c, code);
 		return st->code;
