@@ -6,6 +6,7 @@
 // parsed.
 #include <stddef.h>
 
+#include "transport/inproc/inproc.h"
 #include "transport/transport.h"
 
 #ifdef CORPC_TRANSPORT_CORO_BUILT
@@ -78,6 +79,12 @@ corpc__transport_for(
 		}
 		*out = tp;
 		return CORPC_OK;
+	}
+	// A mode of an in-process transport left out of this build is not a
+	// bad address.
+	if (built && addr->scheme == CORPC__SCHEME_INPROC &&
+	    corpc__inproc_mode_known(addr)) {
+		return CORPC_ENOTSUP;
 	}
 	return built ? CORPC_EADDRINVAL : CORPC_ENOTSUP;
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/address.h"
+#include "transport/inproc/inproc.h"
 #include "transport/transport.h"
 
 static corpc__address
@@ -62,6 +63,16 @@ test_inproc_modes(void **state)
 	assert_string_equal(
 	    transport_of("inproc://x?mode=fast", true), "EADDRINVAL");
 	assert_string_equal(transport_of("inproc://x?", false), "EADDRINVAL");
+	// The modes known even where their transport is left out of the build
+	// (then ENOTSUP, not EADDRINVAL).
+	const char *known[] = {"inproc://x", "inproc://x?mode=coro",
+	    "inproc://x?mode=thread", "inproc://x?mode=thread-copy"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		corpc__address k = parse_ok(known[i]);
+		assert_true(corpc__inproc_mode_known(&k));
+	}
+	corpc__address fast = parse_ok("inproc://x?mode=fast");
+	assert_false(corpc__inproc_mode_known(&fast));
 	// One registry listens for every mode.
 	const corpc__transport *coro, *thread;
 	corpc__address          a = parse_ok("inproc://x");

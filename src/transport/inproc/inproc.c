@@ -25,6 +25,19 @@ corpc__inproc_mode_is(const corpc__address *addr, const char *mode)
 	return strncmp(q, "?mode=", 6) == 0 && strcmp(q + 6, mode) == 0;
 }
 
+bool
+corpc__inproc_mode_known(const corpc__address *addr)
+{
+	static const char *const modes[] = {
+	    "", "coro", "thread", "thread-copy"};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (corpc__inproc_mode_is(addr, modes[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
 corpc_err
 corpc__inproc_c_open(corpc_channel *ch, const corpc__address *addr,
     const corpc_channel_opts *opts, void **state)

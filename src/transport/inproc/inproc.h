@@ -43,6 +43,10 @@ typedef struct corpc__inproc_call {
 
 // True when `addr`'s ?mode= names `mode` ("" matches no query).
 bool corpc__inproc_mode_is(const corpc__address *addr, const char *mode);
+// True when `addr`'s ?mode= names an in-process transport corpc has, built
+// into this library or not: an unbuilt one answers CORPC_ENOTSUP, not
+// CORPC_EADDRINVAL.
+bool corpc__inproc_mode_known(const corpc__address *addr);
 
 // Channel ops shared by both transports (state: corpc__inproc_chan).
 corpc_err corpc__inproc_c_open(corpc_channel *ch, const corpc__address *addr,
