@@ -6,7 +6,10 @@
 // each sample a batch of ops lasting about SAMPLE_NS (a row stops early
 // after ROW_NS); B/op and allocs/op are counted process-wide over all timed
 // samples.
-//   corpc_bench [--impl NAME[,NAME...]]... [--count N] [--json FILE]
+//   corpc_bench [--impl NAME[,NAME...]]... [--count N] [--size N]
+//               [--json FILE]
+// --size keeps one respSize (1, 10 or 100), e.g. for counting instructions
+// per message under callgrind.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,9 @@
 
 static const int resp_sizes[] = {1, 10, 100};
 #define NSIZES (sizeof(resp_sizes) / sizeof(resp_sizes[0]))
+
+// The respSize to measure (--size), or 0 for all.
+static int only_size;
 
 static int64_t
 now_ns(void)
@@ -124,8 +130,11 @@ run_phase(bool network, const bool selected[BENCH_NCASES], int count,
 		}
 		for (size_t s = 0; ok && sel[i] && s < NSIZES; s++) {
 			size_t k = s * BENCH_NCASES + (size_t) i;
-			ok       = measure(
-			          i, resp_sizes[s], count, samples, &results[k]);
+			if (only_size != 0 && resp_sizes[s] != only_size) {
+				continue;
+			}
+			ok = measure(
+			    i, resp_sizes[s], count, samples, &results[k]);
 			measured[k] = ok;
 		}
 	}
@@ -220,18 +229,25 @@ main(int argc, char **argv)
 			any = true;
 		} else if (strcmp(argv[a], "--count") == 0 && a + 1 < argc) {
 			count = atoi(argv[++a]);
+		} else if (strcmp(argv[a], "--size") == 0 && a + 1 < argc) {
+			only_size = atoi(argv[++a]);
 		} else if (strcmp(argv[a], "--json") == 0 && a + 1 < argc) {
 			json = argv[++a];
 		} else {
 			fprintf(stderr,
 			    "usage: %s [--impl NAME[,NAME...]]... "
-			    "[--count N] [--json FILE]\n",
+			    "[--count N] [--size 1|10|100] [--json FILE]\n",
 			    argv[0]);
 			return 2;
 		}
 	}
 	if (count < 1) {
 		fprintf(stderr, "--count must be at least 1\n");
+		return 2;
+	}
+	if (only_size != 0 && only_size != 1 && only_size != 10 &&
+	    only_size != 100) {
+		fprintf(stderr, "--size must be 1, 10 or 100\n");
 		return 2;
 	}
 	for (int i = 0; i < BENCH_NCASES && !any; i++) {

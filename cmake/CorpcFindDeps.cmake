@@ -16,8 +16,15 @@ if(NOT TARGET PkgConfig::CORPC_PROTOBUF_C)
 endif()
 if(NOT TARGET CorpcDep::boost_context)
   # Boost.Context has no .pc file; its CMake package would add Boost's
-  # whole config machinery for one library.
-  find_library(CORPC_BOOST_CONTEXT_LIB boost_context REQUIRED)
+  # whole config machinery for one library. The static archive first
+  # (Debian ships it): corpc uses only its two assembly routines, and a
+  # call into libboost_context.so goes through the PLT on every coroutine
+  # switch. Its objects are position-independent, so libcorpc.so can hold
+  # them too (hidden there: src/CMakeLists.txt).
+  find_library(CORPC_BOOST_CONTEXT_LIB
+    NAMES ${CMAKE_STATIC_LIBRARY_PREFIX}boost_context${CMAKE_STATIC_LIBRARY_SUFFIX}
+          boost_context
+    REQUIRED)
   add_library(CorpcDep::boost_context UNKNOWN IMPORTED)
   set_target_properties(CorpcDep::boost_context PROPERTIES
     IMPORTED_LOCATION ${CORPC_BOOST_CONTEXT_LIB})

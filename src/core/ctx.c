@@ -30,6 +30,7 @@ corpc__ctx_init(corpc_ctx *ctx, const corpc__ctx_ops *ops,
 	ctx->returned         = false;
 	ctx->broke_rule       = false;
 	ctx->call.n           = 0;
+	ctx->push             = NULL;
 	ctx->send_compression = CORPC_COMPRESS_DEFAULT;
 	ctx->recv_compression = CORPC_COMPRESS_NONE;
 	corpc__strbuf_clear(&ctx->message);
@@ -293,8 +294,13 @@ corpc_ctx_send_headers(corpc_ctx *ctx)
 	return ctx->ops->x_send_headers(ctx);
 }
 
-corpc_status_code
-corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
+// Every rule checked, then the transport. Out of line: the armed push
+// path in corpc_ctx_send needs no stack frame of its own for it.
+static corpc_status_code ctx_send_checked(corpc_ctx *ctx,
+    const ProtobufCMessage *msg, unsigned flags) __attribute__((noinline));
+
+static corpc_status_code
+ctx_send_checked(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
 	const corpc_method *m = ctx->handler->method;
 	if (msg == NULL || msg->descriptor != m->response) {
@@ -302,7 +308,8 @@ corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
 		    "%s: handler sent a message of the wrong type", m->path);
 	}
-	if (single_response(ctx) && ctx->sends > 0) {
+	bool single = single_response(ctx);
+	if (single && ctx->sends > 0) {
 		ctx->broke_rule = true;
 		return corpc_ctx_error(ctx, CORPC_STATUS_INTERNAL,
 		    "%s: a %s method sends one response", m->path,
@@ -312,11 +319,53 @@ corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 	if (ctx->call.n > 0) {
 		corpc__call_message(&ctx->call, true, msg);
 	}
+	if (!single) {
+		// A tail call: no frame of ours stays between the handler and
+		// a coroutine switch in x_send (each costs a mispredicted
+		// return when the handler is resumed).
+		return ctx->ops->x_send(ctx, msg, flags);
+	}
 	corpc_status_code rc = ctx->ops->x_send(ctx, msg, flags);
 	if (rc == CORPC_STATUS_OK) {
 		ctx->sends++;
 	}
 	return rc;
+}
+
+static corpc_status_code ctx_push_stopped(corpc_ctx *ctx)
+    __attribute__((noinline));
+
+static corpc_status_code
+ctx_push_stopped(corpc_ctx *ctx)
+{
+	ctx->push = NULL;
+	return ctx->ops->x_push_stopped(ctx);
+}
+
+// The armed push path first: the type check (the rest holds while armed,
+// see corpc__push_sink), the cancel flag, then the client's callback.
+corpc_status_code
+corpc_ctx_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
+{
+	const corpc__push_sink *p = ctx->push;
+	if (__builtin_expect(
+	        p != NULL && msg != NULL && msg->descriptor == p->response &&
+	            atomic_load_explicit(p->cancel, memory_order_relaxed) == 0,
+	        1)) {
+		return p->fn(p->arg, msg) ? CORPC_STATUS_OK
+		                          : ctx_push_stopped(ctx);
+	}
+	// A streaming method's message of the right type, no interceptors:
+	// nothing else to check, and x_send is a tail call (no frame of ours
+	// between the handler and a coroutine switch).
+	const corpc_method *m = ctx->handler->method;
+	if (__builtin_expect(msg != NULL && msg->descriptor == m->response &&
+	                         !single_response(ctx) && ctx->call.n == 0,
+	        1)) {
+		ctx->headers_sent = true;
+		return ctx->ops->x_send(ctx, msg, flags);
+	}
+	return ctx_send_checked(ctx, msg, flags);
 }
 
 corpc_status_code

@@ -30,7 +30,26 @@ typedef struct corpc__ctx_ops {
 	void (*x_cancel)(corpc_ctx *ctx);
 	// Optional: who is calling (corpc_ctx_peer); NULL means in-process.
 	corpc_err (*x_peer)(corpc_ctx *ctx, corpc_peer *out);
+	// Required of a transport that arms ctx->push: its callback said
+	// stop (core has disarmed it). The message was delivered; the return
+	// is what that send returns.
+	corpc_status_code (*x_push_stopped)(corpc_ctx *ctx);
 } corpc__ctx_ops;
+
+// Push-style receive's direct path: while ctx->push points here,
+// corpc_ctx_send hands each message of the method's response type straight
+// to fn (the client's corpc_stream_recv_each callback), without calling the
+// transport. A transport arms it only where fn may run on the handler's
+// thread and nothing per message is left for it to do: headers delivered,
+// no deadline to watch, no interceptors, a server-streaming or bidi method.
+// It disarms it (ctx->push = NULL) on the handler's thread; a cancel from
+// any thread sets *cancel instead, which every send reads first.
+typedef struct corpc__push_sink {
+	corpc_recv_fn                     fn;
+	void                             *arg;
+	const ProtobufCMessageDescriptor *response;
+	atomic_int *cancel; // non-zero: ending; sends take the transport
+} corpc__push_sink;
 
 // What a registered method resolves to.
 typedef struct corpc__handler {
@@ -48,7 +67,7 @@ struct corpc_ctx {
 	corpc_metadata       *headers;  // owned; kept across reuse
 	corpc_metadata       *trailers; // owned; kept across reuse
 	corpc__strbuf         message;  // status message from corpc_ctx_error
-	unsigned              sends;    // responses sent so far
+	unsigned              sends;    // single-response methods: sent
 	bool                  headers_sent;
 	bool                  returned;   // the handler has returned
 	bool                  broke_rule; // e.g. a unary handler sent twice
@@ -64,6 +83,9 @@ struct corpc_ctx {
 	atomic_bool   kids_lock;
 	bool          kids_cancelled;
 	corpc_stream *kids;
+
+	// Push-style receive's armed direct path, or NULL.
+	const corpc__push_sink *push;
 };
 
 // Prepares a ctx for a new call (first use or reuse).

@@ -167,16 +167,29 @@ corpc__stack_put(corpc__stack_pool *pool, corpc__stack *s)
 static __thread corpc__thread_self thread_self
     __attribute__((tls_model("initial-exec")));
 
+// A thread's first use of corpc. Out of line, so that corpc__self (once
+// per coroutine resume) is a few instructions with no stack frame.
+static corpc__thread_self *thread_self_init(corpc__thread_self *self)
+    __attribute__((noinline, cold));
+
+static corpc__thread_self *
+thread_self_init(corpc__thread_self *self)
+{
+	self->own.self = self;
+	self->current  = &self->own;
+	corpc__overflow_thread_init();
+#ifdef CORPC_TSAN
+	self->own.tsan_fiber = __tsan_get_current_fiber();
+#endif
+	return self;
+}
+
 corpc__thread_self *
 corpc__self(void)
 {
 	corpc__thread_self *self = &thread_self;
-	if (self->current == NULL) {
-		self->current = &self->own;
-		corpc__overflow_thread_init();
-#ifdef CORPC_TSAN
-		self->own.tsan_fiber = __tsan_get_current_fiber();
-#endif
+	if (__builtin_expect(self->current == NULL, 0)) {
+		return thread_self_init(self);
 	}
 	return self;
 }
@@ -197,8 +210,9 @@ fiber_entry(corpc__transfer t)
 	f->fn(f->arg);
 	f->done = true;
 	// Leaving for good: NULL tells ASan to drop this fiber's fake stack.
-	corpc__fiber *to       = f->caller;
-	corpc__self()->current = to;
+	corpc__fiber *to = f->caller;
+	f->self->current = to;
+	to->self         = f->self;
 	CORPC_START_SWITCH(NULL, to->bottom, to->size);
 	CORPC_TSAN_SWITCH(to->tsan_fiber);
 	jump_fcontext(to->ctx, f);
@@ -218,6 +232,7 @@ corpc__fiber_init(
 	f->size       = stack->size;
 	f->fake_stack = NULL;
 	f->label      = NULL;
+	f->self       = NULL; // set by the first switch to it
 #ifdef CORPC_TSAN
 	f->tsan_fiber = __tsan_create_fiber(0);
 #endif

@@ -113,6 +113,11 @@ typedef struct corpc__fiber {
 	// What runs on it, named in a stack overflow report: a handler's
 	// method path while one runs (static storage), else NULL.
 	const char *label;
+	// While it runs: the record of the thread it runs on. Every switch
+	// passes it on to the fiber switched to, so that a yield needs no
+	// thread-local read (a fiber that parks may come back on another
+	// thread; the switch that brings it back sets this anew).
+	struct corpc__thread_self *self;
 } corpc__fiber;
 
 // What a thread knows of itself: its own fiber, the fiber running now, and
@@ -157,6 +162,7 @@ void corpc__fiber_fini(corpc__fiber *f);
 static inline void
 corpc__fiber_switch(corpc__fiber *from, corpc__fiber *to)
 {
+	to->self = from->self;
 	CORPC_START_SWITCH(&from->fake_stack, to->bottom, to->size);
 	CORPC_TSAN_SWITCH(to->tsan_fiber);
 	corpc__transfer t    = jump_fcontext(to->ctx, from);
@@ -178,12 +184,13 @@ corpc__fiber_resume(corpc__fiber *f)
 	corpc__fiber_switch(cur, f);
 }
 
-// From inside fiber `f`: suspends it and returns to its resumer.
+// From inside fiber `f`: suspends it and returns to its resumer. The
+// thread comes from f->self, read now (after any earlier switch).
 static inline void
 corpc__fiber_yield(corpc__fiber *f)
 {
-	corpc__fiber *to       = f->caller;
-	corpc__self()->current = to;
+	corpc__fiber *to = f->caller;
+	f->self->current = to;
 	corpc__fiber_switch(f, to);
 }
 

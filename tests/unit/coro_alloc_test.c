@@ -66,11 +66,21 @@ answer_each(void *self, corpc_ctx *ctx)
 	return rc;
 }
 
-// ServerStream: `count` responses built on the handler's stack.
+// ServerStream: `count` responses built on the handler's stack; with text
+// "wrong-type", then a request message sent as if it were a response.
 static corpc_status_code
 stream_from_stack(void *self, corpc_ctx *ctx, const Req *req)
 {
 	(void) self;
+	if (strcmp(req->text, "wrong-type") == 0) {
+		for (int i = 0; i < req->count; i++) {
+			Resp resp  = CORPC__TEST__ECHO_RESPONSE__INIT;
+			resp.text  = "w";
+			resp.index = i;
+			corpc__test__echo__server_stream_write(ctx, &resp, 0);
+		}
+		return corpc_ctx_send(ctx, &req->base, 0);
+	}
 	for (int i = 0; i < req->count; i++) {
 		char text[16];
 		snprintf(text, sizeof(text), "s%d", i);
@@ -271,6 +281,30 @@ count_only(void *arg, const Resp *r)
 	return true;
 }
 
+// Once the first response is out, pushed sends go from corpc_ctx_send
+// straight to the callback; the message type is still checked there.
+static void
+test_push_direct_path_checks_type(void **state)
+{
+	(void) state;
+	Req req   = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.text  = "wrong-type";
+	req.count = 10;
+	corpc_stream *st;
+	assert_int_equal(
+	    corpc__test__echo__server_stream_open(ch, NULL, &req, &st),
+	    CORPC_OK);
+	int n = 0;
+	assert_int_equal(
+	    corpc__test__echo__server_stream_recv_each(st, count_only, &n),
+	    CORPC_STATUS_INTERNAL);
+	assert_int_equal(n, 10); // the wrong one never reached the callback
+	corpc_status status;
+	corpc_stream_finish(st, &status);
+	assert_non_null(strstr(status.message, "wrong type"));
+	corpc_stream_destroy(st);
+}
+
 // Bidi pushed while the client still may send: once the handler waits for
 // input, both sides wait to receive on one thread. The call ends with a
 // status naming the way out, never a hang.
@@ -303,6 +337,7 @@ main(void)
 	    cmocka_unit_test(test_bidi_no_alloc_per_message),
 	    cmocka_unit_test(test_push_on_callers_stack_no_alloc),
 	    cmocka_unit_test(test_push_bidi_both_wait),
+	    cmocka_unit_test(test_push_direct_path_checks_type),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -76,10 +76,12 @@ typedef struct coro_call {
 	bool     client_closed;
 
 	// Push-style receive (s_recv_each): while push_fn is set, the
-	// handler's send hands each message to it instead of suspending.
-	corpc_recv_fn push_fn;
-	void         *push_arg;
-	bool          push_stopped; // push_fn said stop
+	// handler's send hands each message to it instead of suspending;
+	// once the headers are out, through `sink`, armed in core's send.
+	corpc_recv_fn    push_fn;
+	void            *push_arg;
+	bool             push_stopped; // push_fn said stop
+	corpc__push_sink sink;
 } coro_call;
 
 // ---- pools ----------------------------------------------------------------
@@ -208,38 +210,93 @@ outbox_push(coro_call *c, const ProtobufCMessage *msg)
 	c->outbox_len++;
 }
 
+// Push-style receive ends (or stops): sends go through the transport.
+static void
+push_disarm(coro_call *c)
+{
+	c->push_fn     = NULL;
+	c->in.ctx.push = NULL;
+}
+
+// The callback said stop: the call is cancelled, so the handler's next
+// send returns CANCELLED.
+static corpc_status_code
+coro_x_push_stopped(corpc_ctx *ctx)
+{
+	coro_call *c = from_ctx(ctx);
+	push_disarm(c);
+	c->push_stopped = true;
+	request_cancel(c, CORPC_STATUS_CANCELLED);
+	return CORPC_STATUS_OK;
+}
+
 // Push-style receive: the client's callback takes the message right here,
-// on this stack. A callback that says stop cancels the call, so the
-// handler's next send returns CANCELLED.
+// on this stack. With the headers out, no deadline and no interceptors,
+// the next sends go straight from core's send to the callback (ctx.h,
+// corpc__push_sink); the cancel flag still turns them back here.
 static corpc_status_code
 push_send(coro_call *c, const ProtobufCMessage *msg)
 {
+	const corpc_method *m = c->in.st.method;
+	if (c->in.st.headers_ready &&
+	    c->in.st.deadline == CORPC_DEADLINE_NONE &&
+	    c->in.ctx.call.n == 0 &&
+	    (m->kind == CORPC_RPC_SERVER_STREAMING ||
+	        m->kind == CORPC_RPC_BIDI_STREAMING)) {
+		c->sink        = (corpc__push_sink) {.fn = c->push_fn,
+		           .arg                          = c->push_arg,
+		           .response                     = m->response,
+		           .cancel                       = &c->cancel};
+		c->in.ctx.push = &c->sink;
+	}
 	if (!c->push_fn(c->push_arg, msg)) {
-		c->push_fn      = NULL;
-		c->push_stopped = true;
-		request_cancel(c, CORPC_STATUS_CANCELLED);
+		return coro_x_push_stopped(&c->in.ctx);
 	}
 	return CORPC_STATUS_OK;
 }
 
-// Kept out of line, so that the push path above needs no stack frame.
+// A streaming handler's message goes to the outbox; unless it is stable
+// and there is room, the handler suspends until the client took everything
+// and asked for more, finished or cancelled.
+static inline corpc_status_code
+offer(coro_call *c, const ProtobufCMessage *msg, unsigned flags)
+{
+	outbox_push(c, msg);
+	if ((flags & CORPC_WRITE_STABLE) && c->outbox_len < OUTBOX_CAP) {
+		return CORPC_STATUS_OK; // it stays valid: hand it over later
+	}
+	c->state = SRV_SENDING;
+	corpc__fiber_yield(&c->fiber);
+	return check_cancel(c);
+}
+
+// Kept out of line, so that the paths below need no frame for it.
 static corpc_status_code coro_x_send_slow(coro_call *c,
     const ProtobufCMessage *msg, unsigned flags) __attribute__((noinline));
 
-// The per-message path of push-style receive first, with nothing else on
-// it: headers delivered, no cancel, no deadline to read the clock for.
+// The per-message paths first, with nothing else on them: headers
+// delivered, no cancel, no deadline to read the clock for, a streaming
+// handler. Push-style receive (when core's direct path is not armed:
+// interceptors) calls the callback; otherwise the message waits in the
+// outbox, and unless it is stable and there is room, the handler suspends
+// until the client asks for more.
 static corpc_status_code
 coro_x_send(corpc_ctx *ctx, const ProtobufCMessage *msg, unsigned flags)
 {
 	coro_call *c = from_ctx(ctx);
-	if (__builtin_expect(c->push_fn != NULL && c->in.st.headers_ready &&
-	                         c->in.st.deadline == CORPC_DEADLINE_NONE &&
+	if (__builtin_expect(!c->in.st.headers_ready ||
+	                         c->in.st.deadline != CORPC_DEADLINE_NONE ||
 	                         atomic_load_explicit(
-	                             &c->cancel, memory_order_relaxed) == 0,
-	        1)) {
-		return push_send(c, msg);
+	                             &c->cancel, memory_order_relaxed) != 0 ||
+	                         c->direct,
+	        0)) {
+		return coro_x_send_slow(c, msg, flags);
 	}
-	return coro_x_send_slow(c, msg, flags);
+	if (c->push_fn != NULL) {
+		return c->push_fn(c->push_arg, msg) ? CORPC_STATUS_OK
+		                                    : coro_x_push_stopped(ctx);
+	}
+	return offer(c, msg, flags);
 }
 
 static corpc_status_code
@@ -275,15 +332,7 @@ coro_x_send_slow(coro_call *c, const ProtobufCMessage *msg, unsigned flags)
 		outbox_push(c, copy);
 		return CORPC_STATUS_OK;
 	}
-	outbox_push(c, msg);
-	if ((flags & CORPC_WRITE_STABLE) && c->outbox_len < OUTBOX_CAP) {
-		return CORPC_STATUS_OK; // it stays valid: hand it over later
-	}
-	c->state = SRV_SENDING;
-	corpc__fiber_yield(&c->fiber);
-	// The client took everything and asked for more, finished or
-	// cancelled.
-	return check_cancel(c);
+	return offer(c, msg, flags);
 }
 
 static corpc_status_code
@@ -342,6 +391,7 @@ static const corpc__ctx_ops coro_ctx_ops = {
     .x_send_headers = coro_x_send_headers,
     .x_is_cancelled = coro_x_is_cancelled,
     .x_cancel       = coro_x_cancel,
+    .x_push_stopped = coro_x_push_stopped,
 };
 
 // ---- the client's side
@@ -461,6 +511,7 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 	c->outbox_len    = 0;
 	c->client_closed = request != NULL;
 	c->push_fn       = NULL;
+	c->in.ctx.push   = NULL;
 	c->push_stopped  = false;
 	if (!c->inbox_ready) {
 		for (unsigned i = 0; i < INBOX_SLOTS; i++) {
@@ -568,13 +619,13 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 		}
 		if (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
 		    !c->client_closed) {
-			c->push_fn = NULL;
+			push_disarm(c);
 			end_both_receive(c);
 			return false;
 		}
 		resume(c);
 	}
-	c->push_fn = NULL;
+	push_disarm(c);
 	end_from_handler(c);
 	return c->push_stopped;
 }
