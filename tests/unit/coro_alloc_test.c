@@ -3,7 +3,8 @@
 // bidi messages move without heap allocations in steady state (malloc is
 // interposed by bench/count_alloc.c and counted while a warmed-up call
 // streams), and push-style receive runs a server-streaming handler on the
-// caller's stack, its send calling the callback directly.
+// caller's stack, its send calling the callback directly (but not on a
+// task's stack smaller than the server's stack_size).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "corpc/runtime.h"
 #include "count_alloc.h"
 #include "test.corpc.h"
 
@@ -263,6 +265,53 @@ test_push_on_callers_stack_no_alloc(void **state)
 	}
 }
 
+// Pushed from a task: its coroutine stack (the runtime's 256 KiB, partly
+// used) has less room than the server promises its handlers (stack_size,
+// 256 KiB here), so the handler must run on a stack of its own, not on
+// the task's, where a handler that uses its whole stack would overflow.
+typedef struct task_push {
+	corpc_status_code rc;
+	seen              s;
+} task_push;
+
+static void
+push_from_task(void *arg)
+{
+	task_push *tp = arg;
+	char       caller;
+	Req        req = CORPC__TEST__ECHO_REQUEST__INIT;
+	req.count      = 10;
+	corpc_stream *st;
+	if (corpc__test__echo__server_stream_open(ch, NULL, &req, &st) !=
+	    CORPC_OK) {
+		tp->rc = CORPC_STATUS_INTERNAL;
+		return;
+	}
+	tp->s.caller = &caller;
+	tp->rc =
+	    corpc__test__echo__server_stream_recv_each(st, on_resp, &tp->s);
+	corpc_stream_destroy(st);
+}
+
+static void
+test_push_from_task_keeps_handler_stack(void **state)
+{
+	(void) state;
+	corpc_runtime *rt;
+	assert_int_equal(corpc_runtime_create(NULL, &rt), CORPC_OK);
+	task_push   tp = {.rc = CORPC_STATUS_UNKNOWN};
+	corpc_task *t;
+	assert_int_equal(
+	    corpc_task_spawn(rt, push_from_task, &tp, &t), CORPC_OK);
+	corpc_task_join(t);
+	corpc_runtime_destroy(rt);
+	assert_int_equal(tp.rc, CORPC_STATUS_OK);
+	assert_int_equal(tp.s.n, 10);
+	assert_false(tp.s.bad);
+	assert_int_equal(
+	    tp.s.far, 10); // every callback on the handler's stack
+}
+
 static bool
 count_only(void *arg, const Resp *r)
 {
@@ -303,6 +352,7 @@ main(void)
 	    cmocka_unit_test(test_bidi_no_alloc_per_message),
 	    cmocka_unit_test(test_push_on_callers_stack_no_alloc),
 	    cmocka_unit_test(test_push_bidi_both_wait),
+	    cmocka_unit_test(test_push_from_task_keeps_handler_stack),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

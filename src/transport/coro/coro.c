@@ -531,11 +531,26 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 	}
 }
 
+// Whether the caller's stack has the room the server promises its
+// handlers (stack_size): a task's coroutine stack may have less. A
+// thread's own stack is taken to be large enough.
+static bool
+room_for_handler(const coro_call *c)
+{
+	const corpc__fiber *cur = corpc__self()->current;
+	if (cur->stack == NULL) {
+		return true;
+	}
+	char here;
+	return (uintptr_t) &here - (uintptr_t) cur->stack->bottom >=
+	       c->fiber.stack->size;
+}
+
 // Push-style receive. Messages already offered go first; then the handler
 // runs with push_fn set, so that each send calls fn itself: a
 // server-streaming handler not yet entered runs right here on the
-// client's stack (no coroutine switch at all), one already running is
-// resumed until it returns.
+// client's stack (no coroutine switch at all) when that has the room;
+// one already running is resumed until it returns.
 static bool
 coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 {
@@ -554,9 +569,9 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 	c->push_fn  = fn;
 	c->push_arg = arg;
 	if (c->state == SRV_NOT_STARTED && c->in.request != NULL &&
-	    check_cancel(c) == CORPC_STATUS_OK) {
+	    check_cancel(c) == CORPC_STATUS_OK && room_for_handler(c)) {
 		// Its recv never waits (one request), so it needs no stack
-		// of its own.
+		// of its own, if the caller's has the room.
 		c->state = SRV_SENDING;
 		handler_main(c);
 	}
