@@ -187,12 +187,52 @@ endless_recursion_faults(void **state)
 	expect_fault(&recurse_m);
 }
 
+// A SIGSEGV sent by kill() (no fault to run again) once corpc's report is
+// installed: the process must still die of it, as without corpc.
+static void
+sent_segv_still_kills(void **state)
+{
+	(void) state;
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		corpc_server *srv;
+		if (corpc_server_create(NULL, &srv) != CORPC_OK ||
+		    corpc_server_register(srv, &guard_service, NULL, NULL) !=
+		        CORPC_OK ||
+		    corpc_server_listen(srv, "inproc://guard") != CORPC_OK ||
+		    corpc_server_start(srv) != CORPC_OK) {
+			_exit(3);
+		}
+		corpc_channel *ch;
+		Node           req = CORPC__HOSTILE__NODE__INIT;
+		corpc_stream  *st;
+		// Opening a streaming call makes a stack pool: the report
+		// is installed.
+		if (corpc_channel_open("inproc://guard", NULL, &ch) !=
+		        CORPC_OK ||
+		    corpc_stream_open(ch, &recurse_m, NULL, &req.base, &st) !=
+		        CORPC_OK) {
+			_exit(3);
+		}
+		kill(getpid(), SIGSEGV);
+		_exit(0); // survived the signal
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSEGV);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(big_frame_faults),
 	    cmocka_unit_test(endless_recursion_faults),
+	    cmocka_unit_test(sent_segv_still_kills),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
