@@ -480,14 +480,15 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 }
 
 // The deadlock of both sides waiting to receive on one thread: the call
-// ends FAILED_PRECONDITION, naming the way out.
+// ends FAILED_PRECONDITION, naming the way out (`way_out`).
 static void
-end_both_receive(coro_call *c)
+end_both_receive(coro_call *c, const char *way_out)
 {
 	unwind(c, CORPC_STATUS_CANCELLED);
 	corpc__stream_end(&c->in.st, CORPC_STATUS_FAILED_PRECONDITION,
 	    "inproc coroutine handoff: client and server both wait to "
-	    "receive; send first, or use inproc://NAME?mode=thread");
+	    "receive; %s",
+	    way_out);
 }
 
 // Lets the handler run until it offers a message, waits for input that the
@@ -518,7 +519,9 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 			return st->code;
 		case SRV_RECEIVING:
 			if (c->inbox_len == 0 && !c->client_closed) {
-				end_both_receive(c);
+				end_both_receive(c,
+				    "send first, or use "
+				    "inproc://NAME?mode=thread");
 				return st->code;
 			}
 			resume(c);
@@ -584,7 +587,11 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 		if (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
 		    !c->client_closed) {
 			c->push_fn = NULL;
-			end_both_receive(c);
+			// No callback can send: another mode would wait
+			// until the deadline.
+			end_both_receive(c,
+			    "send every request and close_send before "
+			    "corpc_stream_recv_each");
 			return false;
 		}
 		resume(c);
