@@ -544,9 +544,9 @@ room_for_handler(const coro_call *c)
 	if (cur->stack == NULL) {
 		return true;
 	}
-	char here;
-	return (uintptr_t) &here - (uintptr_t) cur->stack->bottom >=
-	       c->fiber.stack->size;
+	// The frame, not a local: ASan may put locals on a fake stack.
+	uintptr_t sp = (uintptr_t) __builtin_frame_address(0);
+	return sp - (uintptr_t) cur->stack->bottom >= c->fiber.stack->size;
 }
 
 // Push-style receive. Messages already offered go first; then the handler
