@@ -218,8 +218,10 @@ typedef bool (*corpc_recv_fn)(void *arg, const ProtobufCMessage *msg);
 // it returns at once), the status and trailers once this returns; the
 // deadline and corpc_stream_cancel (from any thread) end it as they end
 // recv. When fn returns false the call is cancelled: no further callback
-// runs, the server's next send returns CANCELLED and its handler unwinds,
-// and the code is CANCELLED ("stopped by the receive callback").
+// runs, the server's sends return CANCELLED (in-process its next one, on
+// the network once the cancel arrives) and its handler unwinds, and the
+// code is CANCELLED ("stopped by the receive callback", also when the
+// server had already finished).
 // fn runs on the calling thread. On the coroutine transport (inproc://)
 // the handler's send calls fn directly on one stack: no switch, no copy,
 // and no CORPC_WRITE_STABLE promise needed; elsewhere a recv loop in core
