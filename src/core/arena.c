@@ -104,6 +104,16 @@ corpc__arena_reset(corpc__arena *a)
 }
 
 void
+corpc__arena_shrink(corpc__arena *a)
+{
+	corpc__arena_reset(a);
+	if (a->chunks != NULL && a->chunks->size > a->first) {
+		free(a->chunks);
+		a->chunks = NULL;
+	}
+}
+
+void
 corpc__arena_fini(corpc__arena *a)
 {
 	corpc__arena_chunk *c = a->chunks;

@@ -25,6 +25,10 @@ void corpc__arena_init(corpc__arena *a);
 void corpc__arena_init_sized(corpc__arena *a, size_t first);
 // Forgets every allocation; keeps one chunk (the largest) for reuse.
 void corpc__arena_reset(corpc__arena *a);
+// Forgets every allocation as reset does, but keeps a chunk only if it is
+// no larger than the first: an arena kept for reuse (pooled) does not
+// hold on to the memory of its largest allocation ever.
+void corpc__arena_shrink(corpc__arena *a);
 // Frees all memory.
 void corpc__arena_fini(corpc__arena *a);
 // Allocates `size` bytes aligned for any type; NULL when out of memory.

@@ -69,6 +69,7 @@ typedef struct coro_call {
 	ProtobufCMessage *inbox[INBOX_SLOTS];
 	corpc__arena      inbox_arena[INBOX_SLOTS];
 	bool              inbox_ready; // the arenas are initialised
+	bool              inbox_used;  // the client sent: arenas to shrink
 	unsigned          inbox_head, inbox_len;
 	ProtobufCMessage
 	        *in_current; // borrowed by the handler until next recv
@@ -186,6 +187,11 @@ inbox_clear(coro_call *c)
 		c->inbox_len--;
 	}
 	c->inbox_head = 0;
+	// Back to the pool: no slot keeps a large request's memory.
+	for (unsigned i = 0; c->inbox_used && i < INBOX_SLOTS; i++) {
+		corpc__arena_shrink(&c->inbox_arena[i]);
+	}
+	c->inbox_used = false;
 }
 
 // ---- the handler's side
@@ -630,8 +636,9 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		    INBOX_CAP);
 		return st->code;
 	}
-	bool              deep;
-	unsigned          slot = (c->inbox_head + c->inbox_len) % INBOX_SLOTS;
+	bool     deep;
+	unsigned slot = (c->inbox_head + c->inbox_len) % INBOX_SLOTS;
+	c->inbox_used = true;
 	ProtobufCMessage *copy =
 	    corpc__msg_clone(msg, &c->inbox_arena[slot].alloc,
 	        corpc__inproc_request_depth(&c->in), &deep);
