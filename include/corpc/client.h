@@ -220,14 +220,21 @@ typedef bool (*corpc_recv_fn)(void *arg, const ProtobufCMessage *msg);
 // it returns at once), the status and trailers once this returns; the
 // deadline and corpc_stream_cancel (from any thread) end it as they end
 // recv. When fn returns false the call is cancelled: no further callback
-// runs, the server's next send returns CANCELLED and its handler unwinds,
-// and the code is CANCELLED ("stopped by the receive callback").
+// runs, the server's sends return CANCELLED (in-process its next one, on
+// the network once the cancel arrives) and its handler unwinds, and the
+// code is CANCELLED ("stopped by the receive callback", also when the
+// server had already finished).
 // fn runs on the calling thread. On the coroutine transport (inproc://)
 // the handler's send calls fn directly on one stack: no switch, no copy,
 // and no CORPC_WRITE_STABLE promise needed; elsewhere a recv loop in core
 // calls it. Inside fn, only corpc_stream_headers and corpc_stream_cancel
-// may be used on `st`; fn must not block for long (it holds up the
-// handler) and must not leave by longjmp. A stream already finished
+// may be used on `st`, so a bidi call sends everything and half-closes
+// first (a handler that waits for more input waits until the deadline; on
+// inproc:// the call ends FAILED_PRECONDITION at once); fn must not block
+// for long (it holds up the handler) and must not leave by longjmp. On
+// inproc:// a server-streaming handler may run on the calling thread's
+// stack (a task's only when it has the server's stack_size of room). A
+// stream already finished
 // returns its code without calling fn. Errors: INVALID_ARGUMENT for a NULL
 // `st` or `fn`.
 CORPC_DECL corpc_status_code corpc_stream_recv_each(

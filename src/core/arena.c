@@ -113,6 +113,12 @@ corpc__arena_trim(corpc__arena *a, size_t keep_max)
 }
 
 void
+corpc__arena_shrink(corpc__arena *a)
+{
+	corpc__arena_trim(a, a->first);
+}
+
+void
 corpc__arena_fini(corpc__arena *a)
 {
 	corpc__arena_chunk *c = a->chunks;

@@ -29,6 +29,10 @@ void corpc__arena_reset(corpc__arena *a);
 // is larger than `keep_max` bytes: an object pooled for reuse should not
 // hold on to the buffer of the one large message it once carried.
 void corpc__arena_trim(corpc__arena *a, size_t keep_max);
+// Forgets every allocation as reset does, but keeps a chunk only if it is
+// no larger than the first: an arena kept for reuse (pooled) does not
+// hold on to the memory of its largest allocation ever.
+void corpc__arena_shrink(corpc__arena *a);
 // Frees all memory.
 void corpc__arena_fini(corpc__arena *a);
 // Allocates `size` bytes aligned for any type; NULL when out of memory.

@@ -85,12 +85,17 @@ on_segv(int sig, siginfo_t *info, void *uctx)
 		(void) w;
 	}
 	// Die of the signal as if corpc had never looked: the faulting
-	// instruction runs again under the default action.
+	// instruction runs again under the default action. A signal sent by
+	// kill() has no instruction to rerun: it is raised again (blocked
+	// here, delivered once the handler returns).
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
 	sigaction(sig, &dfl, NULL);
+	if (info->si_code <= 0) {
+		raise(sig);
+	}
 }
 
 static void

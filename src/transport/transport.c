@@ -73,8 +73,12 @@ corpc__transport_for(
 			continue;
 		}
 		built = true;
+		// A listen address without a query is any transport's of its
+		// scheme: one in-process listener serves every client mode
+		// (a build without the coroutine transport still listens).
+		bool any = listen && addr->query[0] == '\0';
 		if ((listen ? tp->listener == NULL : tp->channel == NULL) ||
-		    (tp->t_serves != NULL && !tp->t_serves(addr))) {
+		    (tp->t_serves != NULL && !any && !tp->t_serves(addr))) {
 			continue;
 		}
 		*out = tp;

@@ -19,8 +19,9 @@
 //   this one back and publish it with a later send, a recv, a half-close or
 //   the handler's return (never later than that).
 // - CORPC_WRITE_STABLE (x_send only): `msg` stays valid and unchanged until
-//   the call ends, so the transport may hand out the very pointer later and
-//   return at once.
+//   the client has finished or destroyed the stream (server.h), not merely
+//   until the handler returns, so the transport may hand out the very
+//   pointer later and return at once.
 // - CORPC_WRITE_NO_COMPRESS: network transports send it uncompressed.
 // Threads:
 // - c_state and s_cancel: any thread, at any time; they never block.

@@ -88,9 +88,10 @@ static const corpc_service_desc  guard_service    = {
         .handlers     = guard_handlers,
 };
 
-// The child: serves in process and calls `m`; returns only if it survived.
-static void
-child_call(const corpc_method *m)
+// The child: serves in process and opens a call of `m` (a streaming call
+// makes a stack pool, so corpc's report is installed); exits 3 on failure.
+static corpc_stream *
+child_open(const corpc_method *m)
 {
 	// As in a program of its own: cmocka's SIGSEGV handler would take
 	// the place of corpc's report.
@@ -104,15 +105,21 @@ child_call(const corpc_method *m)
 		_exit(3);
 	}
 	corpc_channel *ch;
-	if (corpc_channel_open("inproc://guard", NULL, &ch) != CORPC_OK) {
+	Node           req = CORPC__HOSTILE__NODE__INIT;
+	corpc_stream  *st;
+	if (corpc_channel_open("inproc://guard", NULL, &ch) != CORPC_OK ||
+	    corpc_stream_open(ch, m, NULL, &req.base, &st) != CORPC_OK) {
 		_exit(3);
 	}
-	Node                    req = CORPC__HOSTILE__NODE__INIT;
-	corpc_stream           *st;
+	return st;
+}
+
+// The child: calls `m`; returns only if it survived.
+static void
+child_call(const corpc_method *m)
+{
 	const ProtobufCMessage *msg;
-	if (corpc_stream_open(ch, m, NULL, &req.base, &st) == CORPC_OK) {
-		(void) corpc_stream_recv(st, &msg);
-	}
+	(void) corpc_stream_recv(child_open(m), &msg);
 	_exit(0); // the overflow went unnoticed
 }
 
@@ -187,12 +194,33 @@ endless_recursion_faults(void **state)
 	expect_fault(&recurse_m);
 }
 
+// A SIGSEGV sent by kill() (no fault to run again) once corpc's report is
+// installed: the process must still die of it, as without corpc.
+static void
+sent_segv_still_kills(void **state)
+{
+	(void) state;
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		(void) child_open(&recurse_m);
+		kill(getpid(), SIGSEGV);
+		_exit(0); // survived the signal
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSEGV);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(big_frame_faults),
 	    cmocka_unit_test(endless_recursion_faults),
+	    cmocka_unit_test(sent_segv_still_kills),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tests for the bump arena: alignment, no overlap, large requests, reuse
-// across reset, trim, and use as a protobuf-c allocator.
+// across reset, trim, shrinking, and use as a protobuf-c allocator.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +187,25 @@ test_trim(void **state)
 	corpc__arena_fini(&a);
 }
 
+// Shrink keeps a first-sized chunk for reuse, but drops a grown one.
+static void
+test_shrink_drops_large_chunk(void **state)
+{
+	(void) state;
+	corpc__arena a;
+	corpc__arena_init_sized(&a, 512);
+	assert_non_null(corpc__arena_alloc(&a, 100));
+	corpc__arena_shrink(&a);
+	assert_non_null(a.chunks); // small: kept
+	assert_int_equal(a.used, 0);
+	assert_non_null(corpc__arena_alloc(&a, 100000));
+	corpc__arena_shrink(&a);
+	assert_null(a.chunks); // large: freed
+	assert_int_equal(a.used, 0);
+	assert_non_null(corpc__arena_alloc(&a, 10)); // usable again
+	corpc__arena_fini(&a);
+}
+
 int
 main(void)
 {
@@ -199,6 +218,7 @@ main(void)
 	    cmocka_unit_test(test_reset_reuses),
 	    cmocka_unit_test(test_steady_state),
 	    cmocka_unit_test(test_trim),
+	    cmocka_unit_test(test_shrink_drops_large_chunk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

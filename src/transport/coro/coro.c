@@ -69,6 +69,7 @@ typedef struct coro_call {
 	ProtobufCMessage *inbox[INBOX_SLOTS];
 	corpc__arena      inbox_arena[INBOX_SLOTS];
 	bool              inbox_ready; // the arenas are initialised
+	bool              inbox_used;  // the client sent: arenas to shrink
 	unsigned          inbox_head, inbox_len;
 	ProtobufCMessage
 	        *in_current; // borrowed by the handler until next recv
@@ -188,6 +189,11 @@ inbox_clear(coro_call *c)
 		c->inbox_len--;
 	}
 	c->inbox_head = 0;
+	// Back to the pool: no slot keeps a large request's memory.
+	for (unsigned i = 0; c->inbox_used && i < INBOX_SLOTS; i++) {
+		corpc__arena_shrink(&c->inbox_arena[i]);
+	}
+	c->inbox_used = false;
 }
 
 // ---- the handler's side
@@ -531,14 +537,15 @@ coro_s_open(void *state, corpc_channel *ch, const corpc_method *method,
 }
 
 // The deadlock of both sides waiting to receive on one thread: the call
-// ends FAILED_PRECONDITION, naming the way out.
+// ends FAILED_PRECONDITION, naming the way out (`way_out`).
 static void
-end_both_receive(coro_call *c)
+end_both_receive(coro_call *c, const char *way_out)
 {
 	unwind(c, CORPC_STATUS_CANCELLED);
 	corpc__stream_end(&c->in.st, CORPC_STATUS_FAILED_PRECONDITION,
 	    "inproc coroutine handoff: client and server both wait to "
-	    "receive; send first, or use inproc://NAME?mode=thread");
+	    "receive; %s",
+	    way_out);
 }
 
 // Lets the handler run until it offers a message, waits for input that the
@@ -569,7 +576,9 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 			return st->code;
 		case SRV_RECEIVING:
 			if (c->inbox_len == 0 && !c->client_closed) {
-				end_both_receive(c);
+				end_both_receive(c,
+				    "send first, or use "
+				    "inproc://NAME?mode=thread");
 				return st->code;
 			}
 			resume(c);
@@ -582,11 +591,26 @@ coro_s_recv(corpc_stream *st, const ProtobufCMessage **msg)
 	}
 }
 
+// Whether the caller's stack has the room the server promises its
+// handlers (stack_size): a task's coroutine stack may have less. A
+// thread's own stack is taken to be large enough.
+static bool
+room_for_handler(const coro_call *c)
+{
+	const corpc__fiber *cur = corpc__self()->current;
+	if (cur->stack == NULL) {
+		return true;
+	}
+	// The frame, not a local: ASan may put locals on a fake stack.
+	uintptr_t sp = (uintptr_t) __builtin_frame_address(0);
+	return sp - (uintptr_t) cur->stack->bottom >= c->fiber.stack->size;
+}
+
 // Push-style receive. Messages already offered go first; then the handler
 // runs with push_fn set, so that each send calls fn itself: a
 // server-streaming handler not yet entered runs right here on the
-// client's stack (no coroutine switch at all), one already running is
-// resumed until it returns.
+// client's stack (no coroutine switch at all) when that has the room;
+// one already running is resumed until it returns.
 static bool
 coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 {
@@ -605,9 +629,9 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 	c->push_fn  = fn;
 	c->push_arg = arg;
 	if (c->state == SRV_NOT_STARTED && c->in.request != NULL &&
-	    check_cancel(c) == CORPC_STATUS_OK) {
+	    check_cancel(c) == CORPC_STATUS_OK && room_for_handler(c)) {
 		// Its recv never waits (one request), so it needs no stack
-		// of its own.
+		// of its own, if the caller's has the room.
 		c->state = SRV_SENDING;
 		handler_main(c);
 	}
@@ -620,7 +644,11 @@ coro_s_recv_each(corpc_stream *st, corpc_recv_fn fn, void *arg)
 		if (c->state == SRV_RECEIVING && c->inbox_len == 0 &&
 		    !c->client_closed) {
 			push_disarm(c);
-			end_both_receive(c);
+			// No callback can send: another mode would wait
+			// until the deadline.
+			end_both_receive(c,
+			    "send every request and close_send before "
+			    "corpc_stream_recv_each");
 			return false;
 		}
 		resume(c);
@@ -659,8 +687,9 @@ coro_s_send(corpc_stream *st, const ProtobufCMessage *msg, unsigned flags)
 		    INBOX_CAP);
 		return st->code;
 	}
-	bool              deep;
-	unsigned          slot = (c->inbox_head + c->inbox_len) % INBOX_SLOTS;
+	bool     deep;
+	unsigned slot = (c->inbox_head + c->inbox_len) % INBOX_SLOTS;
+	c->inbox_used = true;
 	ProtobufCMessage *copy =
 	    corpc__msg_clone(msg, &c->inbox_arena[slot].alloc,
 	        corpc__inproc_request_depth(&c->in), &deep);
