@@ -135,7 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rv == CORPC_OK) {
 		FUZZ_CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 		address_check(text, &a);
-		char canon[sizeof(a.target) + 32];
+		char canon[sizeof(a.target) + sizeof(a.query) + 32];
 		address_canonical(&a, canon, sizeof(canon));
 		FUZZ_CHECK(corpc__address_parse(canon, &b) == CORPC_OK);
 		FUZZ_CHECK(b.scheme == a.scheme &&
