@@ -46,7 +46,6 @@ corpc__stack_pool_create(size_t stack_size, size_t guard_size)
 		guard_size = CORPC__STACK_GUARD_DEFAULT;
 	}
 	p->guard = (guard_size + page - 1) / page * page;
-	corpc__overflow_report_install();
 	pthread_mutex_init(&p->mu, NULL);
 	return p;
 }

@@ -218,18 +218,27 @@ unary(corpc_channel *ch, corpc_compression send, const SimpleReq *req,
 	return code;
 }
 
+// The cases' SimpleRequest: 271828 bytes of zeros in, 314159 asked back.
+static void
+large_unary_request(SimpleReq *req, Grpc__Testing__Payload *payload)
+{
+	*payload      = (Grpc__Testing__Payload) GRPC__TESTING__PAYLOAD__INIT;
+	payload->body = (ProtobufCBinaryData) {271828, zeros};
+	*req          = (SimpleReq) GRPC__TESTING__SIMPLE_REQUEST__INIT;
+	req->response_size = 314159;
+	req->payload       = payload;
+}
+
 static void
 client_compressed_unary(corpc_channel *ch)
 {
-	Grpc__Testing__BoolValue yes   = GRPC__TESTING__BOOL_VALUE__INIT;
-	Grpc__Testing__BoolValue no    = GRPC__TESTING__BOOL_VALUE__INIT;
-	yes.value                      = true;
-	Grpc__Testing__Payload payload = GRPC__TESTING__PAYLOAD__INIT;
-	payload.body                   = (ProtobufCBinaryData) {271828, zeros};
-	SimpleReq req                  = GRPC__TESTING__SIMPLE_REQUEST__INIT;
-	req.response_size              = 314159;
-	req.payload                    = &payload;
-	req.expect_compressed          = &yes;
+	Grpc__Testing__BoolValue yes = GRPC__TESTING__BOOL_VALUE__INIT;
+	Grpc__Testing__BoolValue no  = GRPC__TESTING__BOOL_VALUE__INIT;
+	yes.value                    = true;
+	Grpc__Testing__Payload payload;
+	SimpleReq              req;
+	large_unary_request(&req, &payload);
+	req.expect_compressed = &yes;
 	corpc_compression got;
 	// The feature probe: uncompressed but claiming to be compressed.
 	assert_int_equal(unary(ch, CORPC_COMPRESS_NONE, &req, &got),
@@ -245,16 +254,14 @@ client_compressed_unary(corpc_channel *ch)
 static void
 server_compressed_unary(corpc_channel *ch)
 {
-	Grpc__Testing__BoolValue yes   = GRPC__TESTING__BOOL_VALUE__INIT;
-	Grpc__Testing__BoolValue no    = GRPC__TESTING__BOOL_VALUE__INIT;
-	yes.value                      = true;
-	Grpc__Testing__Payload payload = GRPC__TESTING__PAYLOAD__INIT;
-	payload.body                   = (ProtobufCBinaryData) {271828, zeros};
-	SimpleReq req                  = GRPC__TESTING__SIMPLE_REQUEST__INIT;
-	req.response_size              = 314159;
-	req.payload                    = &payload;
-	req.response_compressed        = &yes;
-	corpc_compression got          = CORPC_COMPRESS_DEFAULT;
+	Grpc__Testing__BoolValue yes = GRPC__TESTING__BOOL_VALUE__INIT;
+	Grpc__Testing__BoolValue no  = GRPC__TESTING__BOOL_VALUE__INIT;
+	yes.value                    = true;
+	Grpc__Testing__Payload payload;
+	SimpleReq              req;
+	large_unary_request(&req, &payload);
+	req.response_compressed = &yes;
+	corpc_compression got   = CORPC_COMPRESS_DEFAULT;
 	assert_int_equal(
 	    unary(ch, CORPC_COMPRESS_NONE, &req, &got), CORPC_STATUS_OK);
 	assert_int_not_equal(got, CORPC_COMPRESS_NONE); // the flag was set
